@@ -1,0 +1,1 @@
+//! Classification of tests across a window of commits.

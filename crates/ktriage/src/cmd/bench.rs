@@ -1,0 +1,20 @@
+//! `ktriage bench ...`: benchmarks over the shared data sets.
+
+use clap::Subcommand;
+use std::process::ExitCode;
+
+use super::bench_signatures;
+
+/// `ktriage bench` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Crash signatures over syzkaller-style report cases.
+    Signatures(bench_signatures::Args),
+}
+
+/// Runs one `bench` subcommand.
+pub fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        BenchCommand::Signatures(args) => bench_signatures::run(args),
+    }
+}
