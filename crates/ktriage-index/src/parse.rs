@@ -1,9 +1,584 @@
 //! C source parsing with tree-sitter-c, tolerant of kernel idioms.
+//!
+//! [`parse_c`] turns one file's bytes into [`FileFacts`] in four steps:
+//!
+//! 1. A lexical scan ([`scan`]) finds every `name(args) {` body at brace depth 0
+//!    with its matching `}`, every `#define` (with continuations), and file-scope
+//!    `MACRO(args);` statements such as `DEFINE_MUTEX(lock);`.
+//! 2. Known attribute macros (`__must_check`, `__printf(2, 3)`, `__acquires(x)`,
+//!    ... see [`kernel`]) are blanked to spaces of the same length, newlines kept,
+//!    and tree-sitter parses the result. Symbols come from the top level of the
+//!    tree (descending into `#if` blocks and ERROR nodes, never into bodies):
+//!    functions, prototypes, structs/unions/enums, enumerators, typedefs and
+//!    file-scope variables. All text is sliced from the original bytes.
+//! 3. Recovery: a scanned function that tree-sitter did not produce (same name,
+//!    overlapping lines) counts in [`ParseStats::functions_lost`] and is added
+//!    from the scan. Tree-sitter functions starting inside a scanned body are
+//!    dropped (C has no nested functions; they are error-recovery artefacts), and
+//!    a tree-sitter function containing errors takes its span from the scan.
+//! 4. Calls and messages are listed lexically from each function body and each
+//!    `#define` replacement list (attributed to the macro), so they survive
+//!    ERROR nodes inside bodies.
+//!
+//! `functions_lost / (functions)` is the share of functions raw tree-sitter
+//! loses; after recovery no scanned function is missing from the symbols.
 
-use crate::facts::FileFacts;
+mod kernel;
+mod scan;
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+use tree_sitter::{Node, Parser, Tree};
+
+use crate::facts::{Call, FileFacts, Message, ParseStats, Symbol, SymbolKind};
+use scan::{fold, slice, Found, Lexer, Tok};
+
+/// Longest signature kept, in bytes.
+const MAX_SIGNATURE: usize = 400;
+/// Longest object-like macro signature (`NAME value`) kept, in bytes.
+const MAX_MACRO_SIGNATURE: usize = 160;
+
+thread_local! {
+    static PARSER: RefCell<Option<Parser>> = RefCell::new(new_parser());
+}
+
+fn new_parser() -> Option<Parser> {
+    let mut parser = Parser::new();
+    parser.set_language(&tree_sitter_c::LANGUAGE.into()).ok()?;
+    Some(parser)
+}
+
+/// Parses with this thread's parser; `None` if tree-sitter is unavailable.
+fn ts_parse(src: &[u8]) -> Option<Tree> {
+    PARSER.with(|cell| cell.try_borrow_mut().ok()?.as_mut()?.parse(src, None))
+}
 
 /// Parses one C file's bytes (any encoding; invalid UTF-8 is tolerated) into facts.
 pub fn parse_c(source: &[u8]) -> FileFacts {
-    let _ = source;
-    FileFacts::default()
+    let file = scan::scan_file(source);
+    let blanked = blank_attributes(source);
+    let mut ex = Extractor::new(source, &file.macro_statements);
+    let mut error_nodes = 0;
+    if let Some(tree) = ts_parse(&blanked) {
+        let root = tree.root_node();
+        ex.walk(root);
+        error_nodes = count_errors(root);
+    }
+    let functions_lost = ex.recover(&file.functions);
+    ex.add_macro_variables(&file.macro_statements);
+    ex.add_defines(&file.defines);
+    let mut facts = ex.finish();
+    facts.stats = ParseStats {
+        functions: facts.symbols.iter().filter(|s| s.kind == SymbolKind::Function).count() as u32,
+        functions_lost,
+        error_nodes,
+    };
+    facts
+}
+
+/// Function definitions a lexical brace scanner finds at file scope, as symbols.
+///
+/// This is the reference [`ParseStats::functions_lost`] is measured against;
+/// it is public so tools can check the final symbols against it.
+pub fn lexical_functions(source: &[u8]) -> Vec<Symbol> {
+    scan::scan_file(source).functions.iter().map(|f| scanned_symbol(source, f)).collect()
+}
+
+/// Replaces attribute macros with spaces (newlines kept) so tree-sitter sees plain C.
+fn blank_attributes(src: &[u8]) -> Cow<'_, [u8]> {
+    let mut out: Option<Vec<u8>> = None;
+    let mut lx = Lexer::new(src, 0, src.len(), 1, true);
+    while let Some(tok) = lx.next() {
+        if tok.kind != Tok::Ident {
+            continue;
+        }
+        let word = slice(src, tok.start, tok.end);
+        let end = if kernel::is_attribute_word(word) {
+            tok.end
+        } else if kernel::is_attribute_call(word) {
+            match skip_group(&mut lx) {
+                Some(end) => end,
+                None => continue,
+            }
+        } else {
+            continue;
+        };
+        let buf = out.get_or_insert_with(|| src.to_vec());
+        if let Some(bytes) = buf.get_mut(tok.start..end) {
+            bytes.iter_mut().filter(|b| **b != b'\n').for_each(|b| *b = b' ');
+        }
+    }
+    out.map_or(Cow::Borrowed(src), Cow::Owned)
+}
+
+/// If the next token is `(`, consumes the balanced group and returns its end.
+fn skip_group(lx: &mut Lexer<'_>) -> Option<usize> {
+    let mut probe = lx.clone();
+    if !probe.next()?.is(b'(') {
+        return None;
+    }
+    let mut depth = 1u32;
+    for tok in probe.by_ref() {
+        match tok.kind {
+            Tok::Punct(b'(') => depth += 1,
+            Tok::Punct(b')') => {
+                depth -= 1;
+                if depth == 0 {
+                    *lx = probe;
+                    return Some(tok.end);
+                }
+            }
+            Tok::Punct(b';' | b'{' | b'}') | Tok::Directive => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Counts ERROR and MISSING nodes, descending only into subtrees with errors.
+fn count_errors(root: Node<'_>) -> u32 {
+    let mut n = 0;
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        if node.is_error() || node.is_missing() {
+            n += 1;
+        }
+        if node.has_error() && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return n;
+            }
+        }
+    }
+}
+
+fn start_line(node: Node<'_>) -> u32 {
+    node.start_position().row as u32 + 1
+}
+
+/// Last line of a node, not counting a trailing newline it swallowed.
+fn end_line(node: Node<'_>) -> u32 {
+    let (s, e) = (node.start_position(), node.end_position());
+    if e.column == 0 && e.row > s.row {
+        e.row as u32
+    } else {
+        e.row as u32 + 1
+    }
+}
+
+fn text_string(src: &[u8], start: usize, end: usize) -> String {
+    String::from_utf8_lossy(slice(src, start, end)).into_owned()
+}
+
+fn scanned_name(src: &[u8], f: &scan::ScannedFn) -> String {
+    let name = slice(src, f.name.0, f.name.1);
+    match (kernel::definer_prefix(name), f.definer_arg) {
+        (Some(prefix), Some((s, e))) => format!("{prefix}{}", String::from_utf8_lossy(slice(src, s, e))),
+        _ => String::from_utf8_lossy(name).into_owned(),
+    }
+}
+
+fn scanned_symbol(src: &[u8], f: &scan::ScannedFn) -> Symbol {
+    Symbol {
+        name: scanned_name(src, f),
+        kind: SymbolKind::Function,
+        line: f.line,
+        end_line: f.end_line,
+        signature: fold(src, f.start, f.body_start, MAX_SIGNATURE),
+        is_static: f.is_static,
+    }
+}
+
+/// A function body (or macro body) to scan for calls, owned by `owner`.
+struct Region {
+    start: usize,
+    end: usize,
+    line: u32,
+    owner: String,
+    directives: bool,
+}
+
+/// A function definition from the tree.
+struct TsFunction {
+    symbol: usize,
+    start: usize,
+    body: (usize, usize, u32),
+    has_error: bool,
+    keep: bool,
+}
+
+/// Collects symbols and regions while walking the tree.
+struct Extractor<'a> {
+    src: &'a [u8],
+    symbols: Vec<(usize, Symbol)>,
+    functions: Vec<TsFunction>,
+    regions: Vec<Region>,
+    /// `(line, name)` of file-scope macro statements: not prototypes or variables.
+    macro_stmts: HashSet<(u32, &'a [u8])>,
+}
+
+impl<'a> Extractor<'a> {
+    fn new(src: &'a [u8], stmts: &[scan::MacroStatement]) -> Self {
+        let macro_stmts = stmts.iter().map(|m| (m.line, slice(src, m.name.0, m.name.1))).collect();
+        Extractor { src, symbols: Vec::new(), functions: Vec::new(), regions: Vec::new(), macro_stmts }
+    }
+
+    fn text(&self, node: Node<'_>) -> &'a [u8] {
+        slice(self.src, node.start_byte(), node.end_byte())
+    }
+
+    fn push(&mut self, offset: usize, name: &[u8], kind: SymbolKind, node: Node<'_>, signature: String, is_static: bool) {
+        let symbol = Symbol {
+            name: String::from_utf8_lossy(name).into_owned(),
+            kind,
+            line: start_line(node),
+            end_line: end_line(node),
+            signature,
+            is_static,
+        };
+        self.symbols.push((offset, symbol));
+    }
+
+    /// Walks file-scope items (through `#if` blocks and ERROR nodes).
+    fn walk(&mut self, root: Node<'_>) {
+        let mut stack = vec![root];
+        let mut cursor = root.walk();
+        while let Some(node) = stack.pop() {
+            match node.kind() {
+                "translation_unit" | "preproc_if" | "preproc_ifdef" | "preproc_else" | "preproc_elif"
+                | "preproc_elifdef" | "linkage_specification" | "declaration_list" | "ERROR" => {
+                    let len = stack.len();
+                    stack.extend(node.named_children(&mut cursor));
+                    stack[len..].reverse();
+                }
+                "function_definition" => self.function(node),
+                "declaration" => self.declaration(node),
+                "type_definition" => self.typedef(node),
+                "struct_specifier" | "union_specifier" | "enum_specifier" => self.type_specifier(node),
+                _ => {}
+            }
+        }
+    }
+
+    fn is_static(&self, node: Node<'_>) -> bool {
+        let mut cursor = node.walk();
+        let is_static = node
+            .children(&mut cursor)
+            .any(|c| c.kind() == "storage_class_specifier" && self.text(c) == b"static");
+        is_static
+    }
+
+    fn function(&mut self, node: Node<'_>) {
+        let (Some(decl), Some(body)) = (node.child_by_field_name("declarator"), node.child_by_field_name("body"))
+        else {
+            return;
+        };
+        let Some(d) = unwrap_declarator(decl) else { return };
+        let mut name = Cow::Borrowed(self.text(d.name));
+        if let Some(prefix) = kernel::definer_prefix(&name) {
+            let params = d.params.map_or((0, 0), |p| (p.start_byte(), p.end_byte()));
+            let arg = Lexer::new(self.src, params.0, params.1, 1, false).find(|t| t.kind == Tok::Ident);
+            if let Some(arg) = arg {
+                let mut full = prefix.as_bytes().to_vec();
+                full.extend_from_slice(slice(self.src, arg.start, arg.end));
+                name = Cow::Owned(full);
+            }
+        }
+        if let Some(t) = node.child_by_field_name("type") {
+            self.type_specifier(t);
+        }
+        let signature = fold(self.src, node.start_byte(), body.start_byte(), MAX_SIGNATURE);
+        let is_static = self.is_static(node);
+        self.functions.push(TsFunction {
+            symbol: self.symbols.len(),
+            start: node.start_byte(),
+            body: (body.start_byte(), body.end_byte(), start_line(body)),
+            has_error: node.has_error(),
+            keep: true,
+        });
+        self.push(node.start_byte(), &name, SymbolKind::Function, node, signature, is_static);
+    }
+
+    fn declaration(&mut self, node: Node<'_>) {
+        if let Some(t) = node.child_by_field_name("type") {
+            self.type_specifier(t);
+        }
+        let is_static = self.is_static(node);
+        let line = start_line(node);
+        let mut cursor = node.walk();
+        for decl in node.children_by_field_name("declarator", &mut cursor) {
+            let Some(d) = unwrap_declarator(decl) else { continue };
+            let name = self.text(d.name);
+            if self.macro_stmts.contains(&(line, name)) {
+                continue;
+            }
+            let (kind, sig_end) = if d.is_function {
+                (SymbolKind::Prototype, decl.end_byte())
+            } else {
+                (SymbolKind::Variable, d.sig_end)
+            };
+            let signature = fold(self.src, node.start_byte(), sig_end, MAX_SIGNATURE);
+            self.push(decl.start_byte(), name, kind, node, signature, is_static);
+        }
+    }
+
+    fn typedef(&mut self, node: Node<'_>) {
+        if let Some(t) = node.child_by_field_name("type") {
+            self.type_specifier(t);
+        }
+        let mut cursor = node.walk();
+        for decl in node.children_by_field_name("declarator", &mut cursor) {
+            let Some(d) = unwrap_declarator(decl) else { continue };
+            let signature = self.elided_signature(node);
+            self.push(decl.start_byte(), self.text(d.name), SymbolKind::Typedef, node, signature, false);
+        }
+    }
+
+    /// The node's text folded, with any `{ ... }` body shown as `{ ... }`.
+    fn elided_signature(&self, node: Node<'_>) -> String {
+        let (start, end) = (node.start_byte(), node.end_byte());
+        let body = self.text(node).iter().position(|&b| b == b'{');
+        let close = self.text(node).iter().rposition(|&b| b == b'}');
+        match (body, close) {
+            (Some(o), Some(c)) if o < c => {
+                let head = fold(self.src, start, start + o, MAX_SIGNATURE);
+                let tail = fold(self.src, start + c + 1, end, MAX_SIGNATURE);
+                format!("{head} {{ ... }} {tail}").trim_end_matches([' ', ';']).to_string()
+            }
+            _ => fold(self.src, start, end, MAX_SIGNATURE).trim_end_matches([' ', ';']).to_string(),
+        }
+    }
+
+    /// Records named struct/union/enum definitions (and enumerators, and nested
+    /// named definitions inside struct bodies).
+    fn type_specifier(&mut self, node: Node<'_>) {
+        let mut stack = vec![node];
+        let mut cursor = node.walk();
+        while let Some(n) = stack.pop() {
+            let kind = match n.kind() {
+                "struct_specifier" => SymbolKind::Struct,
+                "union_specifier" => SymbolKind::Union,
+                "enum_specifier" => SymbolKind::Enum,
+                "field_declaration_list" => {
+                    for field in n.named_children(&mut cursor) {
+                        if let Some(t) = field.child_by_field_name("type") {
+                            stack.push(t);
+                        }
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            let Some(body) = n.child_by_field_name("body") else { continue };
+            if let Some(name) = n.child_by_field_name("name") {
+                let keyword = kind.as_str();
+                let signature = format!("{keyword} {}", String::from_utf8_lossy(self.text(name)));
+                self.push(n.start_byte(), self.text(name), kind, n, signature, false);
+            }
+            if kind == SymbolKind::Enum {
+                self.enumerators(body);
+            } else {
+                stack.push(body);
+            }
+        }
+    }
+
+    fn enumerators(&mut self, list: Node<'_>) {
+        let mut cursor = list.walk();
+        for e in list.named_children(&mut cursor) {
+            if e.kind() != "enumerator" {
+                continue;
+            }
+            if let Some(name) = e.child_by_field_name("name") {
+                let signature = fold(self.src, e.start_byte(), e.end_byte(), MAX_SIGNATURE);
+                self.push(e.start_byte(), self.text(name), SymbolKind::Enumerator, e, signature, false);
+            }
+        }
+    }
+
+    /// Reconciles tree-sitter functions with the lexical scan; returns how many
+    /// scanned functions tree-sitter lost (they are added from the scan).
+    fn recover(&mut self, scanned: &[scan::ScannedFn]) -> u32 {
+        // Drop tree-sitter functions starting inside a scanned body.
+        let mut bodies: Vec<(usize, usize)> = scanned.iter().map(|f| (f.body_start, f.body_end)).collect();
+        bodies.sort_unstable();
+        for f in &mut self.functions {
+            let i = bodies.partition_point(|b| b.0 < f.start);
+            if i > 0 && bodies.get(i - 1).is_some_and(|b| f.start < b.1) {
+                f.keep = false;
+            }
+        }
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, f) in self.functions.iter().enumerate() {
+            if let Some((_, s)) = self.symbols.get(f.symbol).filter(|_| f.keep) {
+                by_name.entry(s.name.as_str()).or_default().push(i);
+            }
+        }
+        let mut lost = 0;
+        let mut updates: Vec<(usize, &scan::ScannedFn)> = Vec::new();
+        let mut recovered: Vec<(usize, Symbol, &scan::ScannedFn)> = Vec::new();
+        for f in scanned {
+            let name = scanned_name(self.src, f);
+            let matched = by_name.get(name.as_str()).and_then(|v| {
+                v.iter().copied().find(|&i| {
+                    let s = self.functions.get(i).and_then(|tf| self.symbols.get(tf.symbol));
+                    s.is_some_and(|(_, s)| s.line <= f.end_line && f.line <= s.end_line)
+                })
+            });
+            match matched {
+                Some(i) => updates.push((i, f)),
+                None => {
+                    lost += 1;
+                    recovered.push((f.start, scanned_symbol(self.src, f), f));
+                }
+            }
+        }
+        for (i, f) in updates {
+            if let Some(tf) = self.functions.get_mut(i).filter(|tf| tf.has_error) {
+                tf.body = (f.body_start, f.body_end, f.body_line);
+                if let Some((_, s)) = self.symbols.get_mut(tf.symbol) {
+                    s.end_line = f.end_line;
+                }
+            }
+        }
+        for f in &self.functions {
+            if let Some((_, s)) = self.symbols.get(f.symbol).filter(|_| f.keep) {
+                let (start, end, line) = f.body;
+                self.regions.push(Region { start, end, line, owner: s.name.clone(), directives: true });
+            }
+        }
+        let dropped: HashSet<usize> = self.functions.iter().filter(|f| !f.keep).map(|f| f.symbol).collect();
+        if !dropped.is_empty() {
+            let mut i = 0;
+            self.symbols.retain(|_| {
+                i += 1;
+                !dropped.contains(&(i - 1))
+            });
+        }
+        for (start, symbol, f) in recovered {
+            self.regions.push(Region {
+                start: f.body_start,
+                end: f.body_end,
+                line: f.body_line,
+                owner: symbol.name.clone(),
+                directives: true,
+            });
+            self.symbols.push((start, symbol));
+        }
+        lost
+    }
+
+    /// Adds variables defined by file-scope `DEFINE_MUTEX(x);`-style statements.
+    fn add_macro_variables(&mut self, stmts: &[scan::MacroStatement]) {
+        for st in stmts {
+            let name = slice(self.src, st.name.0, st.name.1);
+            let Some(arg) = kernel::variable_macro_arg(name) else { continue };
+            let Some(Some((s, e))) = st.arg_idents.get(arg) else { continue };
+            let Some(last) = st.arg_idents.iter().flatten().last() else { continue };
+            let symbol = Symbol {
+                name: text_string(self.src, *s, *e),
+                kind: SymbolKind::Variable,
+                line: st.line,
+                end_line: st.end_line,
+                signature: format!("{})", fold(self.src, st.start, last.1, MAX_SIGNATURE)),
+                is_static: st.is_static,
+            };
+            self.symbols.push((st.start, symbol));
+        }
+    }
+
+    /// Adds `#define` symbols and their bodies as call regions.
+    fn add_defines(&mut self, defines: &[scan::Define]) {
+        for d in defines {
+            let name = text_string(self.src, d.name.0, d.name.1);
+            let (kind, signature) = match d.params {
+                Some((_, pe)) => (SymbolKind::FunctionMacro, fold(self.src, d.name.0, pe, MAX_SIGNATURE)),
+                None => (SymbolKind::Macro, fold(self.src, d.name.0, d.body.1, MAX_MACRO_SIGNATURE)),
+            };
+            let (start, end) = d.body;
+            self.regions.push(Region { start, end, line: d.body_line, owner: name.clone(), directives: false });
+            let symbol = Symbol { name, kind, line: d.line, end_line: d.end_line, signature, is_static: false };
+            self.symbols.push((d.name.0, symbol));
+        }
+    }
+
+    /// Scans regions for calls and messages; sorts everything into source order.
+    fn finish(mut self) -> FileFacts {
+        let mut facts = FileFacts::default();
+        self.symbols.sort_by_key(|(offset, _)| *offset);
+        facts.symbols = self.symbols.into_iter().map(|(_, s)| s).collect();
+        self.regions.sort_by_key(|r| r.start);
+        let mut covered = 0;
+        let src = self.src;
+        for r in &self.regions {
+            if r.start < covered {
+                continue; // nested in or overlapping an earlier region
+            }
+            covered = r.end;
+            scan::scan_calls(src, r.start, r.end, r.line, r.directives, |found| match found {
+                Found::Call { callee, line } => facts.calls.push(Call {
+                    caller: r.owner.clone(),
+                    callee: text_string(src, callee.0, callee.1),
+                    line,
+                }),
+                Found::Message { helper, text, line } => facts.messages.push(Message {
+                    text,
+                    helper: text_string(src, helper.0, helper.1),
+                    function: Some(r.owner.clone()),
+                    line,
+                }),
+            });
+        }
+        facts
+    }
+}
+
+/// A declarator unwrapped to its name.
+struct Declarator<'t> {
+    /// The identifier.
+    name: Node<'t>,
+    /// A function declarator applies directly to the name (prototype/definition).
+    is_function: bool,
+    /// That function declarator's parameter list.
+    params: Option<Node<'t>>,
+    /// End of the declarator proper (before any `= initializer`).
+    sig_end: usize,
+}
+
+/// Unwraps pointer/array/function/init/parenthesized declarators to the name.
+fn unwrap_declarator(node: Node<'_>) -> Option<Declarator<'_>> {
+    let mut n = node;
+    let mut sig_end = node.end_byte();
+    let mut is_function = false;
+    let mut params = None;
+    loop {
+        match n.kind() {
+            "identifier" | "type_identifier" | "field_identifier" | "primitive_type" => {
+                return Some(Declarator { name: n, is_function, params, sig_end });
+            }
+            "init_declarator" => {
+                n = n.child_by_field_name("declarator")?;
+                sig_end = n.end_byte();
+            }
+            "function_declarator" => {
+                let inner = n.child_by_field_name("declarator")?;
+                if matches!(inner.kind(), "identifier" | "type_identifier" | "primitive_type") {
+                    is_function = true;
+                    params = n.child_by_field_name("parameters");
+                }
+                n = inner;
+            }
+            "pointer_declarator" | "array_declarator" => n = n.child_by_field_name("declarator")?,
+            "parenthesized_declarator" | "attributed_declarator" => n = n.named_child(0)?,
+            _ => return None,
+        }
+    }
 }

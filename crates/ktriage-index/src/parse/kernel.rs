@@ -1,0 +1,241 @@
+//! Kernel C knowledge as data: attribute macros, message helpers, definer macros.
+//!
+//! Every table is a sorted `&[&str]` looked up by binary search on bytes; a unit
+//! test keeps them sorted.
+
+/// Attribute-like words with no arguments. They are blanked before tree-sitter
+/// sees the source and skipped by the lexical scanner.
+const ATTRIBUTE_WORDS: &[&str] = &[
+    "__always_inline",
+    "__always_unused",
+    "__cold",
+    "__deprecated",
+    "__exit",
+    "__exitdata",
+    "__flatten",
+    "__force",
+    "__gnu_inline",
+    "__hot",
+    "__init",
+    "__initconst",
+    "__initdata",
+    "__iomem",
+    "__kprobes",
+    "__latent_entropy",
+    "__malloc",
+    "__maybe_unused",
+    "__meminit",
+    "__must_check",
+    "__no_kcsan",
+    "__no_sanitize_address",
+    "__nocfi",
+    "__noclone",
+    "__noinline",
+    "__nonstring",
+    "__noreturn",
+    "__packed",
+    "__percpu",
+    "__pure",
+    "__randomize_layout",
+    "__rcu",
+    "__read_mostly",
+    "__ref",
+    "__ro_after_init",
+    "__sched",
+    "__user",
+    "__used",
+    "__visible",
+    "__weak",
+    "asmlinkage",
+    "noinline",
+    "noinline_for_stack",
+    "notrace",
+];
+
+/// Attribute-like macros taking arguments, blanked together with their `(...)`.
+const ATTRIBUTE_CALLS: &[&str] = &[
+    "__acquire",
+    "__acquires",
+    "__aligned",
+    "__alloc_size",
+    "__assume_aligned",
+    "__attribute__",
+    "__cond_acquires",
+    "__counted_by",
+    "__must_hold",
+    "__printf",
+    "__release",
+    "__releases",
+    "__scanf",
+    "__section",
+];
+
+/// Identifiers followed by `(` that are not calls.
+const CALL_KEYWORDS: &[&str] = &[
+    "_Alignas",
+    "_Alignof",
+    "_Generic",
+    "_Static_assert",
+    "__alignof__",
+    "__asm",
+    "__asm__",
+    "__attribute",
+    "__attribute__",
+    "__typeof",
+    "__typeof__",
+    "__volatile__",
+    "alignof",
+    "asm",
+    "case",
+    "defined",
+    "do",
+    "else",
+    "for",
+    "if",
+    "return",
+    "sizeof",
+    "static_assert",
+    "switch",
+    "typeof",
+    "typeof_unqual",
+    "volatile",
+    "while",
+];
+
+/// Type and declaration keywords: never a function name.
+const DECL_KEYWORDS: &[&str] = &[
+    "char", "const", "double", "enum", "extern", "float", "inline", "int", "long", "short", "signed",
+    "static", "struct", "typedef", "union", "unsigned", "void",
+];
+
+/// Message helpers matched by exact name.
+const HELPER_EXACT: &[&str] = &[
+    "bch2_fs_fatal_error",
+    "bch_info",
+    "bch_notice",
+    "bch_verbose",
+    "panic",
+    "printk",
+    "prt_printf",
+    "prt_str",
+    "prt_str_indented",
+];
+
+/// Message helpers matched by name prefix.
+const HELPER_PREFIXES: &[&str] = &[
+    "WARN",
+    "bch2_fs_inconsistent",
+    "bch2_print",
+    "bch2_trans_inconsistent",
+    "bch_err",
+    "bch_warn",
+    "fsck_err",
+    "pr_",
+    "printk_",
+];
+
+/// The general rule: a name ending in one of these (after removing modifiers) is a
+/// message helper, e.g. `dev_err`, `btrfs_warn`, `xfs_notice`.
+const HELPER_SUFFIXES: &[&str] = &[
+    "_alert", "_crit", "_dbg", "_emerg", "_err", "_info", "_notice", "_printk", "_warn",
+];
+
+/// Modifiers stripped (repeatedly) before the suffix rule: `dev_err_ratelimited`,
+/// `dev_warn_once`, `dev_err_probe`.
+const HELPER_MODIFIERS: &[&str] = &["_once", "_probe", "_ratelimited"];
+
+/// Macros defining a function: name prefix, and the prefix put before their first
+/// argument to make the symbol name (`SYSCALL_DEFINE3(open, ...)` → `sys_open`).
+const DEFINER_MACROS: &[(&str, &str)] =
+    &[("BPF_CALL_", ""), ("COMPAT_SYSCALL_DEFINE", "compat_sys_"), ("SYSCALL_DEFINE", "sys_")];
+
+/// File-scope `MACRO(args);` statements that define a variable, and which argument
+/// names it. Any other `DEFINE_*`/`DECLARE_*` uses argument 0.
+const VARIABLE_MACROS: &[(&str, usize)] = &[
+    ("DECLARE_PER_CPU", 1),
+    ("DEFINE_PER_CPU", 1),
+    ("DEFINE_PER_CPU_ALIGNED", 1),
+    ("DEFINE_PER_CPU_READ_MOSTLY", 1),
+    ("DEFINE_PER_CPU_SHARED_ALIGNED", 1),
+    ("LIST_HEAD", 0),
+];
+
+fn contains(table: &[&str], word: &[u8]) -> bool {
+    table.binary_search_by(|p| p.as_bytes().cmp(word)).is_ok()
+}
+
+/// True for argument-less attribute macros like `__must_check`.
+pub(crate) fn is_attribute_word(word: &[u8]) -> bool {
+    contains(ATTRIBUTE_WORDS, word)
+}
+
+/// True for attribute macros with arguments like `__printf(2, 3)`.
+pub(crate) fn is_attribute_call(word: &[u8]) -> bool {
+    contains(ATTRIBUTE_CALLS, word)
+}
+
+/// True for keywords that look like calls (`if (`, `sizeof(`).
+pub(crate) fn is_call_keyword(word: &[u8]) -> bool {
+    contains(CALL_KEYWORDS, word)
+}
+
+/// True for type/declaration keywords.
+pub(crate) fn is_decl_keyword(word: &[u8]) -> bool {
+    contains(DECL_KEYWORDS, word)
+}
+
+/// True if string literals passed to `name` are log/error messages.
+pub(crate) fn is_message_helper(name: &[u8]) -> bool {
+    if contains(HELPER_EXACT, name) || HELPER_PREFIXES.iter().any(|p| name.starts_with(p.as_bytes())) {
+        return true;
+    }
+    let mut base = name;
+    while let Some(m) = HELPER_MODIFIERS.iter().find(|m| base.ends_with(m.as_bytes())) {
+        base = &base[..base.len() - m.len()];
+    }
+    HELPER_SUFFIXES.iter().any(|s| base.len() > s.len() && base.ends_with(s.as_bytes()))
+}
+
+/// If `name` is a function-defining macro, the prefix for its first argument.
+pub(crate) fn definer_prefix(name: &[u8]) -> Option<&'static str> {
+    DEFINER_MACROS.iter().find_map(|(m, prefix)| {
+        let rest = name.strip_prefix(m.as_bytes())?;
+        (!rest.is_empty() && rest.iter().all(u8::is_ascii_digit)).then_some(*prefix)
+    })
+}
+
+/// If a file-scope `name(args);` statement defines a variable, the index of the
+/// argument naming it.
+pub(crate) fn variable_macro_arg(name: &[u8]) -> Option<usize> {
+    if let Ok(i) = VARIABLE_MACROS.binary_search_by(|(m, _)| m.as_bytes().cmp(name)) {
+        return VARIABLE_MACROS.get(i).map(|(_, arg)| *arg);
+    }
+    (name.starts_with(b"DEFINE_") || name.starts_with(b"DECLARE_")).then_some(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_are_sorted() {
+        for t in [ATTRIBUTE_WORDS, ATTRIBUTE_CALLS, CALL_KEYWORDS, DECL_KEYWORDS, HELPER_EXACT] {
+            assert!(t.windows(2).all(|w| w[0] < w[1]), "{t:?}");
+        }
+        assert!(VARIABLE_MACROS.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn helpers() {
+        for yes in ["pr_err", "dev_err_ratelimited", "bch_err_msg", "fsck_err_on", "WARN_ONCE", "xfs_warn"] {
+            assert!(is_message_helper(yes.as_bytes()), "{yes}");
+        }
+        for no in ["_err", "bch2_trans_begin", "IS_ERR", "kmalloc"] {
+            assert!(!is_message_helper(no.as_bytes()), "{no}");
+        }
+        assert_eq!(definer_prefix(b"SYSCALL_DEFINE3"), Some("sys_"));
+        assert_eq!(definer_prefix(b"SYSCALL_DEFINE"), None);
+        assert_eq!(variable_macro_arg(b"DEFINE_PER_CPU"), Some(1));
+        assert_eq!(variable_macro_arg(b"DEFINE_MUTEX"), Some(0));
+    }
+}
