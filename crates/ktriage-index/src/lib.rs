@@ -1,7 +1,208 @@
 //! Content-addressed index of kernel C source and git history, queried as of any commit.
 //!
-//! Does not: know about CI results, crash reports or models.
+//! Every distinct git blob of a C source or header is parsed once ([`parse::parse_c`]) and
+//! its facts (symbols, calls, messages) are stored under the blob's id ([`store`]); a
+//! full-text index ([`text`]) holds the same blobs' symbols and messages. A commit is
+//! queried by mapping its tree's paths to blob ids ([`Snapshot`]), so indexing another
+//! commit costs only the blobs not seen before, and a query at a commit can only see that
+//! commit's tree.
+//!
+//! Does not: know about CI results, crash reports or models; write to the repository.
+//!
+//! ```no_run
+//! use ktriage_index::{Index, NoProgress};
+//! let index = Index::open_or_create(std::path::Path::new("."), None)?;
+//! let rev = index.resolve("HEAD")?;
+//! let snapshot = index.snapshot(&rev, &NoProgress)?;
+//! for definition in snapshot.def("bch2_trans_begin")? {
+//!     println!("{}:{}", definition.path, definition.line);
+//! }
+//! # Ok::<(), ktriage_index::Error>(())
+//! ```
 #![deny(missing_docs)]
 
+mod build;
+pub mod error;
 pub mod facts;
 pub mod parse;
+pub mod paths;
+mod query;
+pub mod repo;
+pub mod store;
+pub mod terms;
+pub mod text;
+
+pub use build::IndexStats;
+pub use error::{Error, Result};
+pub use query::{CallSite, Definition, FileText, GrepHit, SearchHit, Snapshot};
+pub use repo::{Rev, TreeFile};
+
+use facts::FileFacts;
+use git2::Oid;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Version of the on-disk format; an index with another version must be rebuilt.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Progress reporting for long operations; the CLI shows a bar, the library prints nothing.
+pub trait Progress: Sync {
+    /// A phase named `what` with `total` steps begins.
+    fn start(&self, what: &str, total: u64);
+    /// `n` more steps are done.
+    fn advance(&self, n: u64);
+    /// The phase is over.
+    fn finish(&self);
+}
+
+/// A [`Progress`] that reports nothing.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _what: &str, _total: u64) {}
+    fn advance(&self, _n: u64) {}
+    fn finish(&self) {}
+}
+
+/// Index settings read from `<index dir>/config.json` (optional).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct IndexConfig {
+    /// Explicit path prefix maps `[from, to]` tried before suffix matching, e.g.
+    /// `["fs/bcachefs/", "fs/"]` when logs name files under the upstream kernel path.
+    #[serde(default)]
+    pub path_prefixes: Vec<(String, String)>,
+}
+
+/// An opened repository with its index.
+pub struct Index {
+    repo: repo::Repo,
+    store: store::Store,
+    text: text::TextIndex,
+    dir: PathBuf,
+    config: IndexConfig,
+    facts_cache: Mutex<HashMap<Oid, Arc<FileFacts>>>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Meta {
+    schema: u32,
+}
+
+impl Index {
+    /// The default index directory of a repository: `<git dir>/ktriage`.
+    pub fn default_dir(repo: &repo::Repo) -> PathBuf {
+        repo.git_dir().join("ktriage")
+    }
+
+    /// Opens an existing index; fails with a "run `ktriage index`" error when there is none.
+    pub fn open(repo_path: &Path, index_dir: Option<&Path>) -> Result<Index> {
+        Self::open_with(repo_path, index_dir, false)
+    }
+
+    /// Opens the index, creating an empty one when there is none.
+    pub fn open_or_create(repo_path: &Path, index_dir: Option<&Path>) -> Result<Index> {
+        Self::open_with(repo_path, index_dir, true)
+    }
+
+    /// Deletes the index directory of a repository so that it can be built anew.
+    pub fn remove(repo_path: &Path, index_dir: Option<&Path>) -> Result<()> {
+        let repo = repo::Repo::open(repo_path)?;
+        let dir = index_dir.map(Path::to_path_buf).unwrap_or_else(|| Self::default_dir(&repo));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(Error::io(&dir))?;
+        }
+        Ok(())
+    }
+
+    fn open_with(repo_path: &Path, index_dir: Option<&Path>, create: bool) -> Result<Index> {
+        let repo = repo::Repo::open(repo_path)?;
+        let dir = index_dir.map(Path::to_path_buf).unwrap_or_else(|| Self::default_dir(&repo));
+        let meta_path = dir.join("meta.json");
+        match std::fs::read(&meta_path) {
+            Ok(bytes) => {
+                let found = serde_json::from_slice::<Meta>(&bytes)
+                    .map(|meta| meta.schema.to_string())
+                    .unwrap_or_else(|_| "unreadable".to_string());
+                if found != SCHEMA_VERSION.to_string() {
+                    return Err(Error::IndexVersion { dir, found, expected: SCHEMA_VERSION });
+                }
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                if !create {
+                    return Err(Error::IndexMissing { dir });
+                }
+                std::fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
+                let meta = serde_json::to_vec(&Meta { schema: SCHEMA_VERSION }).expect("Meta always serializes");
+                write_atomic(&meta_path, &meta)?;
+            }
+            Err(err) => return Err(Error::Io { path: meta_path, source: err }),
+        }
+        let config_path = dir.join("config.json");
+        let config = match std::fs::read(&config_path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|err| {
+                Error::BadQuery(format!("{}: {err}", config_path.display()))
+            })?,
+            Err(_) => IndexConfig::default(),
+        };
+        let store = store::Store::open(&dir)?;
+        let text = text::TextIndex::open(&dir)?;
+        Ok(Index { repo, store, text, dir, config, facts_cache: Mutex::new(HashMap::new()) })
+    }
+
+    /// The repository.
+    pub fn repo(&self) -> &repo::Repo {
+        &self.repo
+    }
+
+    /// The structured store.
+    pub fn store(&self) -> &store::Store {
+        &self.store
+    }
+
+    /// The index directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Settings from `config.json`.
+    pub fn config(&self) -> &IndexConfig {
+        &self.config
+    }
+
+    /// Resolves a revision of the repository.
+    pub fn resolve(&self, rev: &str) -> Result<Rev> {
+        self.repo.resolve(rev)
+    }
+
+    /// The facts of an indexed blob (cached in memory after the first read).
+    pub fn facts(&self, blob: Oid) -> Result<Arc<FileFacts>> {
+        if let Some(facts) = self.facts_cache.lock().expect("facts cache lock is never poisoned").get(&blob) {
+            return Ok(facts.clone());
+        }
+        let facts = Arc::new(self.store.blob_facts(blob)?.ok_or_else(|| {
+            Error::corrupt(&self.dir, format!("blob {blob} is listed in a tree but has no facts"))
+        })?);
+        self.facts_cache.lock().expect("facts cache lock is never poisoned").insert(blob, facts.clone());
+        Ok(facts)
+    }
+
+    /// The commit's tree as the index sees it, indexing its new blobs first if needed.
+    pub fn snapshot(&self, rev: &Rev, progress: &dyn Progress) -> Result<Snapshot<'_>> {
+        let files = match self.store.tree(rev.commit)? {
+            Some(files) => files,
+            None => {
+                self.index_rev(rev, progress)?;
+                self.store.tree(rev.commit)?.unwrap_or_default()
+            }
+        };
+        Ok(Snapshot::new(self, rev.clone(), files))
+    }
+}
+
+/// Writes `bytes` to `path` atomically (a temporary file in the same directory, then rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(Error::io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(Error::io(path))
+}

@@ -2,6 +2,7 @@
 
 mod cmd;
 mod output;
+mod progress;
 
 use clap::Parser;
 

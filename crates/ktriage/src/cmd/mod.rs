@@ -1,10 +1,14 @@
 //! Subcommand definitions and dispatch.
 
 mod bench;
+mod bench_signatures;
 mod ci;
 mod ci_parse_log;
 mod ci_summary;
-mod bench_signatures;
+mod common;
+mod example;
+mod index;
+mod query;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -19,6 +23,22 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Build the bundled example repository, index it and show a few queries.
+    Example(example::Args),
+    /// Index the trees of revisions (default HEAD); only blobs not seen before cost time.
+    Index(index::Args),
+    /// Where a symbol is defined (and declared).
+    Def(query::SymbolArgs),
+    /// Who calls a function or macro.
+    Callers(query::SymbolArgs),
+    /// What a function or macro calls.
+    Callees(query::SymbolArgs),
+    /// Ranked full-text search over identifiers, code and log messages.
+    Search(query::SearchArgs),
+    /// Regular-expression search over the C sources at a revision.
+    Grep(query::GrepArgs),
+    /// Print a file (or a line range of it) at a revision.
+    Cat(query::CatArgs),
     /// Read CI results and console logs.
     #[command(subcommand)]
     Ci(ci::CiCommand),
@@ -30,6 +50,14 @@ enum Command {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Example(args) => example::run(args),
+        Command::Index(args) => index::run(args),
+        Command::Def(args) => query::run_symbol(args, query::SymbolQuery::Def),
+        Command::Callers(args) => query::run_symbol(args, query::SymbolQuery::Callers),
+        Command::Callees(args) => query::run_symbol(args, query::SymbolQuery::Callees),
+        Command::Search(args) => query::run_search(args),
+        Command::Grep(args) => query::run_grep(args),
+        Command::Cat(args) => query::run_cat(args),
         Command::Ci(command) => ci::run(command),
         Command::Bench(command) => bench::run(command),
     }

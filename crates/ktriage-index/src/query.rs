@@ -1,0 +1,312 @@
+//! Queries over one commit's tree: definitions, callers, callees, ranked search, regex grep
+//! and file reads. A [`Snapshot`] only ever looks at the blobs of its commit's tree.
+
+use crate::error::{Error, Result};
+use crate::facts::SymbolKind;
+use crate::paths::{self, PathMatch};
+use crate::repo::{is_c_source, TreeFile};
+use crate::text::DocKind;
+use crate::{terms, Index, Rev};
+use git2::Oid;
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
+
+/// A symbol's definition or declaration at a path.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Definition {
+    /// The symbol's name.
+    pub name: String,
+    /// What kind of symbol it is.
+    pub kind: SymbolKind,
+    /// The file, as the tree names it.
+    pub path: String,
+    /// First line (1-based).
+    pub line: u32,
+    /// Last line (inclusive).
+    pub end_line: u32,
+    /// One-line signature.
+    pub signature: String,
+    /// Declared `static`.
+    pub is_static: bool,
+}
+
+/// A call site at a path.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CallSite {
+    /// The calling function or macro.
+    pub caller: String,
+    /// The called function or macro.
+    pub callee: String,
+    /// The file.
+    pub path: String,
+    /// The line of the call.
+    pub line: u32,
+}
+
+/// A ranked full-text hit.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SearchHit {
+    /// `symbol` or `message`.
+    pub kind: &'static str,
+    /// The file.
+    pub path: String,
+    /// The best-matching line.
+    pub line: u32,
+    /// That line's text, trimmed.
+    pub snippet: String,
+    /// Relevance (BM25, higher is better).
+    pub score: f32,
+    /// The symbol the hit is in, for symbol hits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<String>,
+}
+
+/// A regex match.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GrepHit {
+    /// The file.
+    pub path: String,
+    /// The line (1-based).
+    pub line: u32,
+    /// The line's text.
+    pub text: String,
+}
+
+/// Lines of a file at a revision.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FileText {
+    /// The file, as the tree names it.
+    pub path: String,
+    /// First line returned (1-based).
+    pub start: u32,
+    /// Last line returned (inclusive).
+    pub end: u32,
+    /// Number of lines in the file.
+    pub total_lines: u32,
+    /// The lines, without their newlines.
+    pub lines: Vec<String>,
+}
+
+/// One commit's tree, as the index sees it.
+pub struct Snapshot<'a> {
+    index: &'a Index,
+    rev: Rev,
+    files: Vec<TreeFile>,
+    paths_by_blob: HashMap<Oid, Vec<usize>>,
+}
+
+impl<'a> Snapshot<'a> {
+    pub(crate) fn new(index: &'a Index, rev: Rev, files: Vec<TreeFile>) -> Snapshot<'a> {
+        let mut paths_by_blob: HashMap<Oid, Vec<usize>> = HashMap::new();
+        for (file_idx, file) in files.iter().enumerate() {
+            paths_by_blob.entry(file.blob).or_default().push(file_idx);
+        }
+        Snapshot { index, rev, files, paths_by_blob }
+    }
+
+    /// The revision this snapshot answers for.
+    pub fn rev(&self) -> &Rev {
+        &self.rev
+    }
+
+    /// The C sources and headers of the tree.
+    pub fn files(&self) -> &[TreeFile] {
+        &self.files
+    }
+
+    fn paths_of(&self, blob: Oid) -> impl Iterator<Item = &str> {
+        self.paths_by_blob.get(&blob).into_iter().flatten().map(|file_idx| self.files[*file_idx].path.as_str())
+    }
+
+    /// Definitions and declarations of `name`: definitions first, then prototypes, by path.
+    pub fn def(&self, name: &str) -> Result<Vec<Definition>> {
+        let mut out = Vec::new();
+        for item in self.index.store.symbol_items(name)? {
+            if !self.paths_by_blob.contains_key(&item.blob) {
+                continue;
+            }
+            let facts = self.index.facts(item.blob)?;
+            let Some(symbol) = facts.symbols.get(item.index as usize) else { continue };
+            for path in self.paths_of(item.blob) {
+                out.push(Definition {
+                    name: symbol.name.clone(),
+                    kind: symbol.kind,
+                    path: path.to_string(),
+                    line: symbol.line,
+                    end_line: symbol.end_line,
+                    signature: symbol.signature.clone(),
+                    is_static: symbol.is_static,
+                });
+            }
+        }
+        out.sort_by(|a, b| {
+            (!a.kind.is_definition(), a.path.as_str(), a.line).cmp(&(!b.kind.is_definition(), b.path.as_str(), b.line))
+        });
+        Ok(out)
+    }
+
+    /// Call sites of `name`, by path and line.
+    pub fn callers(&self, name: &str) -> Result<Vec<CallSite>> {
+        let mut out = Vec::new();
+        for item in self.index.store.callee_items(name)? {
+            if !self.paths_by_blob.contains_key(&item.blob) {
+                continue;
+            }
+            let facts = self.index.facts(item.blob)?;
+            let Some(call) = facts.calls.get(item.index as usize) else { continue };
+            for path in self.paths_of(item.blob) {
+                out.push(CallSite {
+                    caller: call.caller.clone(),
+                    callee: call.callee.clone(),
+                    path: path.to_string(),
+                    line: call.line,
+                });
+            }
+        }
+        out.sort_by(|a, b| (a.path.as_str(), a.line).cmp(&(b.path.as_str(), b.line)));
+        Ok(out)
+    }
+
+    /// Calls made by the function or macro `name`, from each of its definitions.
+    pub fn callees(&self, name: &str) -> Result<Vec<CallSite>> {
+        let mut out = Vec::new();
+        let mut seen_blobs = HashSet::new();
+        for definition in self.def(name)?.into_iter().filter(|d| d.kind.is_definition()) {
+            let Some(file) = self.files.iter().find(|file| file.path == definition.path) else { continue };
+            if !seen_blobs.insert((file.blob, definition.line)) {
+                continue;
+            }
+            let facts = self.index.facts(file.blob)?;
+            for call in facts.calls.iter().filter(|call| {
+                call.caller == name && (definition.line..=definition.end_line).contains(&call.line)
+            }) {
+                out.push(CallSite {
+                    caller: call.caller.clone(),
+                    callee: call.callee.clone(),
+                    path: definition.path.clone(),
+                    line: call.line,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Ranked full-text search over identifiers (split into parts), code and messages.
+    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
+        let blobs: HashSet<Oid> = self.paths_by_blob.keys().copied().collect();
+        let query_terms: HashSet<String> = terms::unique_terms(query).into_iter().collect();
+        let hits = self.index.text.search(query, &blobs, limit)?;
+        let mut contents: HashMap<Oid, Vec<u8>> = HashMap::new();
+        let mut out = Vec::new();
+        for hit in hits {
+            if !contents.contains_key(&hit.blob) {
+                contents.insert(hit.blob, self.index.repo.read_blob(hit.blob)?);
+            }
+            let text = String::from_utf8_lossy(&contents[&hit.blob]);
+            let (line, snippet) = best_line(&text, hit.line, hit.end_line, &query_terms);
+            for path in self.paths_of(hit.blob) {
+                out.push(SearchHit {
+                    kind: match hit.kind {
+                        DocKind::Symbol => "symbol",
+                        DocKind::Message => "message",
+                    },
+                    path: path.to_string(),
+                    line,
+                    snippet: snippet.clone(),
+                    score: hit.score,
+                    symbol: (hit.kind == DocKind::Symbol).then(|| hit.title.clone()),
+                });
+            }
+        }
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    /// Lines of the C sources matching the regular expression `pattern`, by path and line,
+    /// at most `limit` of them.
+    pub fn grep(&self, pattern: &str, limit: usize) -> Result<Vec<GrepHit>> {
+        let regex = regex::bytes::Regex::new(pattern)
+            .map_err(|err| Error::BadQuery(format!("bad regular expression `{pattern}`: {err}")))?;
+        let contents = self
+            .files
+            .iter()
+            .map(|file| Ok((file.path.as_str(), self.index.repo.read_blob(file.blob)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let mut hits: Vec<GrepHit> = contents
+            .par_iter()
+            .flat_map_iter(|(path, content)| {
+                let mut file_hits = Vec::new();
+                for (line_idx, line) in content.split(|b| *b == b'\n').enumerate() {
+                    if regex.is_match(line) {
+                        file_hits.push(GrepHit {
+                            path: path.to_string(),
+                            line: line_idx as u32 + 1,
+                            text: String::from_utf8_lossy(line).trim_end().to_string(),
+                        });
+                    }
+                }
+                file_hits
+            })
+            .collect();
+        hits.truncate(limit);
+        Ok(hits)
+    }
+
+    /// Resolves a path as a log may write it to a file of the whole tree (not only C files).
+    pub fn resolve_path(&self, wanted: &str) -> Result<String> {
+        let tree = self.index.repo.tree_files(self.rev.commit)?;
+        let tree_paths = tree.iter().map(|file| file.path.as_str());
+        let not_found = |hint: String| Error::NoSuchPath { path: wanted.to_string(), rev: self.rev.name.clone(), hint };
+        match paths::resolve(tree_paths, wanted, &self.index.config.path_prefixes) {
+            PathMatch::Exact(path) | PathMatch::Alias(path) => Ok(path),
+            PathMatch::Ambiguous(candidates) => {
+                Err(not_found(format!(" (ambiguous: {})", candidates.join(", "))))
+            }
+            PathMatch::NotFound => Err(not_found(String::new())),
+        }
+    }
+
+    /// Lines `start..=end` (1-based, clamped) of a file of the tree; the path may be a log's
+    /// alias. `None` bounds mean the whole file.
+    pub fn read(&self, wanted: &str, start: Option<u32>, end: Option<u32>) -> Result<FileText> {
+        let path = self.resolve_path(wanted)?;
+        let tree = self.index.repo.tree_files(self.rev.commit)?;
+        let file = tree.iter().find(|file| file.path == path).ok_or_else(|| Error::NoSuchPath {
+            path: path.clone(),
+            rev: self.rev.name.clone(),
+            hint: String::new(),
+        })?;
+        let content = self.index.repo.read_blob(file.blob)?;
+        let text = String::from_utf8_lossy(&content);
+        let all: Vec<&str> = text.lines().collect();
+        let total_lines = all.len() as u32;
+        let start = start.unwrap_or(1).max(1);
+        let end = end.unwrap_or(total_lines).min(total_lines);
+        let lines = if start <= end {
+            all[(start - 1) as usize..end as usize].iter().map(|line| line.to_string()).collect()
+        } else {
+            Vec::new()
+        };
+        Ok(FileText { path, start, end: end.max(start.saturating_sub(1)), total_lines, lines })
+    }
+
+    /// True when `path` is one of the tree's C sources or headers.
+    pub fn is_indexed_path(&self, path: &str) -> bool {
+        is_c_source(path) && self.files.iter().any(|file| file.path == path)
+    }
+}
+
+/// The line of `line..=end_line` that holds the most query terms (the first one on ties).
+fn best_line(text: &str, line: u32, end_line: u32, query_terms: &HashSet<String>) -> (u32, String) {
+    let mut best = (0usize, line, String::new());
+    for (offset, candidate) in text.lines().skip(line.saturating_sub(1) as usize).take((end_line.max(line) - line + 1) as usize).enumerate() {
+        let found = terms::unique_terms(candidate).iter().filter(|term| query_terms.contains(*term)).count();
+        if found > best.0 || best.2.is_empty() {
+            best = (found, line + offset as u32, candidate.trim().to_string());
+            if found == 0 {
+                best.0 = 0;
+            }
+        }
+    }
+    (best.1, best.2)
+}

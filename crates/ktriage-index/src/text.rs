@@ -1,0 +1,236 @@
+//! The full-text index (tantivy): one document per symbol (its name and its code) and per
+//! logged message, keyed by blob. Hits are filtered to the blobs of the queried commit's
+//! tree with a fast field, so a search never sees code that is not in that tree.
+
+use crate::error::{Error, Result};
+use crate::facts::FileFacts;
+use crate::terms;
+use git2::Oid;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tantivy::collector::{FilterCollector, TopDocs};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
+};
+use tantivy::tokenizer::{LowerCaser, TextAnalyzer, WhitespaceTokenizer};
+use tantivy::{doc, Index, IndexReader, IndexWriter, TantivyDocument, Term};
+
+const TOKENIZER: &str = "ktriage_terms";
+
+/// Document kinds in the text index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocKind {
+    /// A symbol: its name and the code of its span.
+    Symbol,
+    /// A message literal passed to a logging or error helper.
+    Message,
+}
+
+impl DocKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            DocKind::Symbol => "symbol",
+            DocKind::Message => "message",
+        }
+    }
+
+    fn parse(text: &str) -> Option<DocKind> {
+        match text {
+            "symbol" => Some(DocKind::Symbol),
+            "message" => Some(DocKind::Message),
+            _ => None,
+        }
+    }
+}
+
+/// One ranked text hit, before it is mapped to paths.
+#[derive(Debug, Clone)]
+pub struct TextHit {
+    /// What matched.
+    pub kind: DocKind,
+    /// The blob it is in.
+    pub blob: Oid,
+    /// The symbol or message's first line.
+    pub line: u32,
+    /// Its last line.
+    pub end_line: u32,
+    /// The symbol's name, or the message text.
+    pub title: String,
+    /// BM25 score.
+    pub score: f32,
+}
+
+struct Fields {
+    kind: Field,
+    blob_key: Field,
+    blob: Field,
+    line: Field,
+    end_line: Field,
+    title: Field,
+    name: Field,
+    body: Field,
+}
+
+/// The tantivy index in `<index dir>/text`.
+pub struct TextIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    dir: PathBuf,
+}
+
+/// The 64-bit filter key of a blob: its first 8 bytes.
+pub fn blob_key(blob: Oid) -> u64 {
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&blob.as_bytes()[..8]);
+    u64::from_be_bytes(bytes)
+}
+
+impl TextIndex {
+    /// Opens or creates the text index under `dir/text`.
+    pub fn open(dir: &Path) -> Result<TextIndex> {
+        let text_dir = dir.join("text");
+        std::fs::create_dir_all(&text_dir).map_err(Error::io(&text_dir))?;
+        let corrupt = |err: tantivy::TantivyError| Error::corrupt(dir, err);
+        let (schema, fields) = schema();
+        let directory = tantivy::directory::MmapDirectory::open(&text_dir).map_err(|err| Error::corrupt(dir, err))?;
+        let index = Index::open_or_create(directory, schema).map_err(corrupt)?;
+        let analyzer = TextAnalyzer::builder(WhitespaceTokenizer::default()).filter(LowerCaser).build();
+        index.tokenizers().register(TOKENIZER, analyzer);
+        let reader = index.reader().map_err(corrupt)?;
+        Ok(TextIndex { index, reader, fields, dir: dir.to_path_buf() })
+    }
+
+    fn corrupt(&self) -> impl Fn(tantivy::TantivyError) -> Error + '_ {
+        move |err| Error::corrupt(&self.dir, err)
+    }
+
+    /// Opens a writer (one per index at a time).
+    pub fn writer(&self) -> Result<IndexWriter> {
+        self.index.writer(64 << 20).map_err(|err| match err {
+            tantivy::TantivyError::LockFailure(..) => Error::IndexBusy { dir: self.dir.clone() },
+            other => Error::corrupt(&self.dir, other),
+        })
+    }
+
+    /// Adds the documents of one blob, replacing any left by an interrupted run.
+    pub fn add_blob(&self, writer: &IndexWriter, blob: Oid, content: &[u8], facts: &FileFacts) -> Result<()> {
+        let fields = &self.fields;
+        let key = blob_key(blob);
+        writer.delete_term(Term::from_field_u64(fields.blob_key, key));
+        let text = String::from_utf8_lossy(content);
+        let lines: Vec<&str> = text.lines().collect();
+        let mut name_terms = String::new();
+        let mut body_terms = String::new();
+        for symbol in &facts.symbols {
+            name_terms.clear();
+            body_terms.clear();
+            terms::append_terms(&symbol.name, &mut name_terms);
+            let start = (symbol.line as usize).saturating_sub(1).min(lines.len());
+            let end = (symbol.end_line as usize).clamp(start, lines.len());
+            for line in &lines[start..end] {
+                terms::append_terms(line, &mut body_terms);
+            }
+            writer
+                .add_document(doc!(
+                    fields.kind => DocKind::Symbol.as_str(),
+                    fields.blob_key => key,
+                    fields.blob => blob.as_bytes(),
+                    fields.line => u64::from(symbol.line),
+                    fields.end_line => u64::from(symbol.end_line),
+                    fields.title => symbol.name.as_str(),
+                    fields.name => name_terms.as_str(),
+                    fields.body => body_terms.as_str(),
+                ))
+                .map_err(self.corrupt())?;
+        }
+        for message in &facts.messages {
+            body_terms.clear();
+            terms::append_terms(&message.text, &mut body_terms);
+            writer
+                .add_document(doc!(
+                    fields.kind => DocKind::Message.as_str(),
+                    fields.blob_key => key,
+                    fields.blob => blob.as_bytes(),
+                    fields.line => u64::from(message.line),
+                    fields.end_line => u64::from(message.line),
+                    fields.title => message.text.as_str(),
+                    fields.body => body_terms.as_str(),
+                ))
+                .map_err(self.corrupt())?;
+        }
+        Ok(())
+    }
+
+    /// Commits a writer's documents and makes them visible to searches.
+    pub fn commit(&self, writer: &mut IndexWriter) -> Result<()> {
+        writer.commit().map_err(self.corrupt())?;
+        self.reader.reload().map_err(self.corrupt())
+    }
+
+    /// Ranked hits for `query` among documents of the given blobs.
+    pub fn search(&self, query: &str, blobs: &HashSet<Oid>, limit: usize) -> Result<Vec<TextHit>> {
+        let fields = &self.fields;
+        let query_terms = terms::unique_terms(query);
+        if query_terms.is_empty() {
+            return Err(Error::BadQuery(format!("search query `{query}` has no identifier or word to look for")));
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for term in &query_terms {
+            for (field, boost) in [(fields.name, 3.0), (fields.body, 1.0)] {
+                let term_query = TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::WithFreqs);
+                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(term_query), boost))));
+            }
+        }
+        let keys: Arc<HashSet<u64>> = Arc::new(blobs.iter().map(|blob| blob_key(*blob)).collect());
+        let collector = FilterCollector::new(
+            "blob_key".to_string(),
+            move |key: u64| keys.contains(&key),
+            TopDocs::with_limit(limit.max(1)),
+        );
+        let searcher = self.reader.searcher();
+        let top = searcher.search(&BooleanQuery::new(clauses), &collector).map_err(self.corrupt())?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let document: TantivyDocument = searcher.doc(address).map_err(self.corrupt())?;
+            let text_of = |field| document.get_first(field).and_then(|value| value.as_str()).unwrap_or_default();
+            let number_of = |field| document.get_first(field).and_then(|value| value.as_u64()).unwrap_or(0);
+            let blob = document
+                .get_first(fields.blob)
+                .and_then(|value| value.as_bytes())
+                .and_then(|bytes| Oid::from_bytes(bytes).ok());
+            let (Some(kind), Some(blob)) = (DocKind::parse(text_of(fields.kind)), blob) else {
+                return Err(Error::corrupt(&self.dir, "text document without kind or blob"));
+            };
+            hits.push(TextHit {
+                kind,
+                blob,
+                line: number_of(fields.line) as u32,
+                end_line: number_of(fields.end_line) as u32,
+                title: text_of(fields.title).to_string(),
+                score,
+            });
+        }
+        Ok(hits)
+    }
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let indexed_terms = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer(TOKENIZER).set_index_option(IndexRecordOption::WithFreqs),
+    );
+    let fields = Fields {
+        kind: builder.add_text_field("kind", STRING | STORED),
+        blob_key: builder.add_u64_field("blob_key", INDEXED | FAST),
+        blob: builder.add_bytes_field("blob", STORED),
+        line: builder.add_u64_field("line", STORED),
+        end_line: builder.add_u64_field("end_line", STORED),
+        title: builder.add_text_field("title", STORED),
+        name: builder.add_text_field("name", indexed_terms.clone()),
+        body: builder.add_text_field("body", indexed_terms),
+    };
+    (builder.build(), fields)
+}
