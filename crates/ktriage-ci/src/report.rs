@@ -1,6 +1,23 @@
 //! Kernel report detection and syzkaller-style signatures.
+//!
+//! [`parse_log`] scans a console log once: a single multi-literal search finds lines
+//! that may start a report (the fast path; other lines are never looked at), and for
+//! each real report header a bounded window of following lines from the same printk
+//! context is collected ([`collect`]), titled from the report table ([`table`], [`oops`]),
+//! normalised ([`title`]) and given frames, a guilty file ([`guilty`]) and a dedup key.
+
+mod collect;
+mod frames;
+mod guilty;
+mod oops;
+mod pattern;
+mod table;
+mod title;
 
 use serde::Serialize;
+
+use collect::Collected;
+use oops::OOPSES;
 
 /// One stack frame of a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -43,8 +60,81 @@ pub struct Report {
     pub dedup_key: String,
 }
 
+/// At most this many reports are taken from one log (a bound against logs that repeat
+/// a header millions of times).
+pub const MAX_REPORTS: usize = 4096;
+
+/// Frames (besides the title's) that go into the dedup key.
+const DEDUP_FRAMES: usize = 3;
+
+/// A console link failure that truncates whatever report preceded it.
+const CONSOLE_HANGUP: &[u8] = b"serialport: VM disconnected.";
+
 /// Finds every kernel report in `log`; the first one is the primary report.
+///
+/// Real crashes come first, in log order; weak reports (bcachefs error messages,
+/// fstests output mismatches) follow them. No crash gives an empty list.
 pub fn parse_log(log: &[u8]) -> Vec<Report> {
-    let _ = log;
-    Vec::new()
+    let mut scanner = collect::Scanner::new(log);
+    let mut strong = Vec::new();
+    let mut weak = Vec::new();
+    while strong.len() + weak.len() < MAX_REPORTS {
+        let Some(collected) = scanner.next_report() else { break };
+        let report = build(&collected);
+        if collected.group.spec.weak {
+            weak.push(report);
+        } else {
+            strong.push(report);
+        }
+    }
+    strong.extend(weak);
+    if memchr::memmem::find(log, CONSOLE_HANGUP).is_some() {
+        for report in &mut strong {
+            report.corrupted = true;
+        }
+    }
+    strong
+}
+
+/// Turns a collected report into a [`Report`].
+fn build(c: &Collected) -> Report {
+    let text = &c.text[..c.report_end];
+    let desc = oops::describe(&OOPSES, c.group, text);
+    let corrupted = desc.corrupted || oops::is_corrupted(&desc.title, &c.text, desc.format);
+    let title = title::normalize(&desc.title);
+    let kind = title::crash_type(&title).to_owned();
+    let frame = match title.strip_prefix("output mismatch in ") {
+        Some(test) => Some(test.to_owned()),
+        None => title::frame_of(&title),
+    };
+    let guilty_file = guilty::guilty_file(&title, &c.text);
+    let dedup_key = dedup_key(&kind, &title, &c.frames);
+    Report {
+        title,
+        kind,
+        frame,
+        corrupted,
+        guilty_file,
+        start_line: c.start_line,
+        end_line: c.end_line,
+        frames: c.frames.clone(),
+        dedup_key,
+    }
+}
+
+/// `type|title|f1,f2,f3`: the title plus the top reliable non-generic frames, without
+/// offsets, compiler suffixes or syscall-wrapper prefixes.
+fn dedup_key(kind: &str, title: &str, stack: &[Frame]) -> String {
+    let mut names: Vec<&str> = Vec::with_capacity(DEDUP_FRAMES);
+    for frame in stack.iter().filter(|f| f.reliable) {
+        let name = frames::strip_prefix(frames::base_name(&frame.function));
+        if OOPSES.is_generic(name) || names.contains(&name) {
+            continue;
+        }
+        names.push(name);
+        if names.len() == DEDUP_FRAMES {
+            break;
+        }
+    }
+    format!("{kind}|{title}|{}", names.join(","))
 }

@@ -1,7 +1,14 @@
-//! `ktriage ci parse-log FILE`.
+//! `ktriage ci parse-log FILE`: the kernel reports of one console log, with their
+//! syzkaller-style signatures.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+use anyhow::Context;
+use ktriage_ci::report::{self, Report};
+use serde::Serialize;
+
+use crate::output::{print_json, Format};
 
 /// Arguments of `ci parse-log`.
 #[derive(Debug, clap::Args)]
@@ -13,8 +20,55 @@ pub struct Args {
     format: crate::output::Format,
 }
 
+/// The JSON document printed with `--format json`.
+#[derive(Serialize)]
+struct Output<'a> {
+    reports: &'a [Report],
+}
+
 /// Runs `ci parse-log`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let _ = args;
-    anyhow::bail!("not implemented yet")
+    let log = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let reports = report::parse_log(&log);
+    match args.format {
+        Format::Json => print_json(&Output { reports: &reports })?,
+        Format::Text => print_text(&reports),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_text(reports: &[Report]) {
+    if reports.is_empty() {
+        println!("no kernel report found");
+        return;
+    }
+    for (i, rep) in reports.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        let primary = if i == 0 { " (primary)" } else { "" };
+        println!("{}{primary}", rep.title);
+        println!("  type:      {}", rep.kind);
+        println!("  lines:     {}-{}", rep.start_line, rep.end_line);
+        if let Some(frame) = &rep.frame {
+            println!("  frame:     {frame}");
+        }
+        if let Some(file) = &rep.guilty_file {
+            println!("  guilty:    {file}");
+        }
+        if rep.corrupted {
+            println!("  corrupted: yes");
+        }
+        println!("  dedup:     {}", rep.dedup_key);
+        for frame in rep.frames.iter().take(12) {
+            let unreliable = if frame.reliable { "" } else { "? " };
+            let module = frame.module.as_deref().map(|m| format!(" [{m}]")).unwrap_or_default();
+            let place = match (&frame.path, frame.line) {
+                (Some(path), Some(line)) => format!(" {path}:{line}"),
+                (Some(path), None) => format!(" {path}"),
+                _ => String::new(),
+            };
+            println!("    {unreliable}{}{}{module}{place}", frame.function, frame.offset.as_deref().unwrap_or(""));
+        }
+    }
 }

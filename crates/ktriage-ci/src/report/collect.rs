@@ -1,0 +1,251 @@
+//! Finding report headers and collecting each report's lines.
+//!
+//! A report is the header line plus the following lines printed by the same printk
+//! context (a `[T123]` caller, or the whole console without caller ids), minus unreliable
+//! `? func` frames, up to the next report header. Windows are bounded, so memory and time
+//! per report are bounded whatever the input.
+
+use std::borrow::Cow;
+
+use crate::clean::{split_line, strip_ansi, Context};
+use crate::report::Frame;
+
+use super::frames::parse_frame;
+use super::oops::{Group, INFO_WITH_STACK, OOPSES};
+
+/// At most this many lines are scanned for one report.
+const MAX_SCAN_LINES: usize = 8000;
+/// At most this many lines are kept in one report's text.
+const MAX_TEXT_LINES: usize = 2000;
+/// Lines scanned past the next report's header (for the stack-trace sanity checks).
+const TAIL_LINES: usize = 300;
+/// At most this many frames are kept per report.
+const MAX_FRAMES: usize = 256;
+
+/// A report's lines, ready to be titled.
+pub(crate) struct Collected {
+    /// The group whose header starts the report.
+    pub group: &'static Group,
+    /// Collected text, one `\n`-terminated line each, console prefixes stripped.
+    pub text: String,
+    /// Length of the text that belongs to this report (the rest follows the next header).
+    pub report_end: usize,
+    /// 1-based line of the header.
+    pub start_line: usize,
+    /// 1-based last line of the report.
+    pub end_line: usize,
+    /// Frames found in the report.
+    pub frames: Vec<Frame>,
+}
+
+/// Walks a log from report to report.
+pub(crate) struct Scanner<'a> {
+    log: &'a [u8],
+    /// Where to look for the next header.
+    pos: usize,
+    /// Newlines are counted up to here...
+    counted_to: usize,
+    /// ... and this many were seen.
+    newlines: usize,
+}
+
+/// One line of the log.
+struct Line<'a> {
+    start: usize,
+    next: usize,
+    bytes: &'a [u8],
+}
+
+impl<'a> Scanner<'a> {
+    /// Starts at the beginning of `log`.
+    pub fn new(log: &'a [u8]) -> Self {
+        Scanner { log, pos: 0, counted_to: 0, newlines: 0 }
+    }
+
+    /// The next report, if any.
+    pub fn next_report(&mut self) -> Option<Collected> {
+        loop {
+            let found = OOPSES.headers.find_at(self.log, self.pos)?;
+            let line = self.line_at(found.start());
+            self.pos = line.next;
+            if let Some(group) = self.starts_report(&line) {
+                return Some(self.collect(line, group));
+            }
+        }
+    }
+
+    /// The line holding byte `at`.
+    fn line_at(&self, at: usize) -> Line<'a> {
+        let start = memchr::memrchr(b'\n', &self.log[..at]).map_or(0, |p| p + 1);
+        self.line_from(start)
+    }
+
+    /// The line starting at byte `start`.
+    fn line_from(&self, start: usize) -> Line<'a> {
+        let end = memchr::memchr(b'\n', &self.log[start..]).map_or(self.log.len(), |p| start + p);
+        Line { start, next: (end + 1).min(self.log.len()).max(end), bytes: &self.log[start..end] }
+    }
+
+    /// 1-based number of the line starting at `at` (calls must not go backwards).
+    fn line_number(&mut self, at: usize) -> usize {
+        if at > self.counted_to {
+            self.newlines += memchr::memchr_iter(b'\n', &self.log[self.counted_to..at]).count();
+            self.counted_to = at;
+        }
+        self.newlines + 1
+    }
+
+    /// The group of the report `line` starts, unless the header is a false positive or
+    /// the kernel replays the line right after.
+    fn starts_report(&self, line: &Line<'_>) -> Option<&'static Group> {
+        let text = String::from_utf8_lossy(without_elapsed(line.bytes));
+        let group = OOPSES.match_line(&text)?;
+        (!self.replayed_after(line)).then_some(group)
+    }
+
+    fn replayed_after(&self, line: &Line<'_>) -> bool {
+        if line.next >= self.log.len() {
+            return false;
+        }
+        let next = self.line_from(line.next);
+        memchr::memmem::find(next.bytes, b"** replaying previous printk message **").is_some()
+    }
+
+    /// Collects the report whose header is `first`.
+    fn collect(&mut self, first: Line<'a>, group: &'static Group) -> Collected {
+        let start_line = self.line_number(first.start);
+        let context = split_line(first.bytes).context;
+        let min_lines = if memchr::memmem::find(first.bytes, b"BUG: KMSAN:").is_some() { 16 } else { 22 };
+        let mut out = Collected {
+            group,
+            text: String::new(),
+            report_end: 0,
+            start_line,
+            end_line: start_line,
+            frames: Vec::new(),
+        };
+        let mut state = State::default();
+        let mut line = first;
+        let mut line_no = start_line;
+        for scanned in 0..MAX_SCAN_LINES {
+            let is_first = scanned == 0;
+            let split = split_line(line.bytes);
+            let (stripped, questionable) = strip_questionable(split.context, split.body);
+            if !is_first && state.second.is_none() && self.ends_report(&line) {
+                state.second = Some((line.start, scanned));
+            }
+            let same_context = split.context == context
+                || (state.cpu_traceback && split.context.is_cpu());
+            let owned = state.second.is_none() || matches!(context, Context::Caller(_));
+            if is_first || (same_context && !questionable) {
+                state.text_lines += 1;
+                if state.keep(line.bytes, min_lines) || is_first {
+                    push_line(&mut out.text, stripped);
+                    if owned {
+                        out.report_end = out.text.len();
+                        out.end_line = line_no;
+                    }
+                    state.kept += 1;
+                }
+            }
+            if same_context && owned && out.frames.len() < MAX_FRAMES {
+                if let Some(frame) = frame_of(stripped, questionable) {
+                    out.frames.push(frame);
+                }
+            }
+            let past_next = state.second.is_some_and(|(_, at)| scanned >= at + TAIL_LINES);
+            if line.next >= self.log.len() || line.next == line.start || state.kept >= MAX_TEXT_LINES || past_next {
+                break;
+            }
+            line = self.line_from(line.next);
+            line_no += 1;
+        }
+        self.pos = state.second.map_or(line.next, |(start, _)| start).max(self.pos);
+        out
+    }
+
+    /// `line` starts another report that ends the current one (or is a non-crash message
+    /// with a stack, which cuts it as well).
+    fn ends_report(&self, line: &Line<'_>) -> bool {
+        let bytes = without_elapsed(line.bytes);
+        if OOPSES.headers.is_match(bytes) {
+            let text = String::from_utf8_lossy(bytes);
+            if OOPSES.match_line(&text).is_some() && !self.replayed_after(line) {
+                return OOPSES.ends_report(&text);
+            }
+        }
+        INFO_WITH_STACK.iter().any(|m| memchr::memmem::find(bytes, m.as_bytes()).is_some())
+    }
+}
+
+/// Per-report collection state.
+#[derive(Default)]
+struct State {
+    /// Byte offset and scan index of the next report's header.
+    second: Option<(usize, usize)>,
+    /// Lines seen in the report's context.
+    text_lines: usize,
+    /// Lines kept in the text.
+    kept: usize,
+    /// All CPUs are being dumped: CPU-context lines belong to the report.
+    cpu_traceback: bool,
+    /// A trailing panic (or lockdep splat caused by the report) is being skipped.
+    skip_rest: bool,
+}
+
+impl State {
+    /// Whether to keep a line of the report's context.
+    fn keep(&mut self, line: &[u8], min_lines: usize) -> bool {
+        let has = |needle: &[u8]| memchr::memmem::find(line, needle).is_some();
+        if has(b"Disabling lock debugging due to kernel taint") {
+            return false;
+        }
+        if has(b"Sending NMI from CPU") {
+            self.cpu_traceback = true;
+        } else if (has(b"Kernel panic - not syncing")
+            || has(b"WARNING: possible circular locking dependency detected"))
+            && self.text_lines > min_lines
+        {
+            self.skip_rest = true;
+        }
+        !self.skip_rest
+    }
+}
+
+/// Drops ktest's elapsed field and a trailing CR.
+fn without_elapsed(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    match line.get(..6) {
+        Some(head) if head[5] == b' ' && head[..5].iter().all(u8::is_ascii_digit) => &line[6..],
+        _ => line,
+    }
+}
+
+/// With a printk context, `? func` frames (x86) and `(unreliable)` frames (powerpc) are
+/// unreliable; returns the line without the marker and whether it was unreliable.
+fn strip_questionable<'b>(context: Context<'_>, body: &'b [u8]) -> (&'b [u8], bool) {
+    if context == Context::None || memchr::memmem::find(body, b"<EOI>").is_some() {
+        return (body, false);
+    }
+    if let Some(pos) = memchr::memmem::find(body, b" ? ") {
+        return (&body[pos + 2..], true);
+    }
+    match body.strip_suffix(b" (unreliable)") {
+        Some(rest) => (rest, true),
+        None => (body, false),
+    }
+}
+
+fn push_line(text: &mut String, line: &[u8]) {
+    let line = String::from_utf8_lossy(line);
+    text.push_str(&strip_ansi(&line));
+    text.push('\n');
+}
+
+fn frame_of(line: &[u8], questionable: bool) -> Option<Frame> {
+    memchr::memmem::find(line, b"+0x")?;
+    let text: Cow<'_, str> = String::from_utf8_lossy(line);
+    let mut frame = parse_frame(&text)?;
+    frame.reliable &= !questionable;
+    Some(frame)
+}

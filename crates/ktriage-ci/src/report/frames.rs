@@ -1,0 +1,278 @@
+//! Stack-frame rules: what a frame line looks like, which functions are too generic to
+//! blame, syscall-wrapper prefixes, and the representative-frame choice for stalls and
+//! hung tasks.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::pattern::compile;
+use super::table::Pick;
+use crate::report::Frame;
+
+/// Lines that start a stack trace (or an allocation/free stack).
+pub(crate) const STACK_START: &[&str] = &[
+    "Call (?:T|t)race",
+    "Allocated:",
+    "Allocated by task [0-9]+:",
+    "Freed:",
+    "Freed by task [0-9]+:",
+    r"[^k] backtrace(?: \(crc [[:xdigit:]]*\))?:",
+    "Backtrace:",
+    "Uninit was stored to memory at",
+    RISCV_STACK_START,
+];
+
+/// riscv prints its stack after this register line, without a header.
+pub(crate) const RISCV_STACK_START: &str =
+    "status: [0-9a-f]{16} badaddr: [0-9a-f]{16} cause: [0-9a-f]{16}";
+
+/// Frame lines; the captures are function names (arm prints two per line).
+const FRAME_LINES: &[&str] = &[
+    "^ *(?:{{PC}} ){0,2}{{FUNC}}",
+    r"^ *{{PC}} \(([a-zA-Z0-9_.]+)\) from {{PC}} \({{FUNC}}",
+];
+
+/// Fault-injection stacks are often intermixed with reports: seeing one corrupts it.
+const CORRUPTED_LINES: &[&str] = &[r"^( \[<?(?:0x)?[0-9a-f]+>?\])? should_fail(slab)?(\.[a-z0-9.]+)?\+0x"];
+
+/// Syscall-wrapper prefixes stripped from frame names (the shortest result wins).
+pub(crate) const STRIP_PREFIXES: &[&str] = &[
+    "SYSC_",
+    "SyS_",
+    "sys_",
+    "__x64_",
+    "__ia32_",
+    "__arm64_",
+    "____sys_",
+    "___sys_",
+    "__sys_",
+    "__se_",
+    "__se_sys_",
+    "__do_sys_",
+    "compat_SYSC_",
+    "compat_SyS_",
+    "ksys_",
+];
+
+/// Functions never blamed: sanitizer and report machinery, locking, allocators, string
+/// and list helpers, printk, workqueue plumbing, device-core teardown, ... (substring
+/// regexps over the function name).
+pub(crate) const GENERIC_FRAMES: &[&str] = &[
+    "__sanitizer", "__asan", "kasan", "hwasan", "__msan", "kmsan", "kcsan_setup_watchpoint",
+    "check_memory_region", "check_heap_object", "check_object", "read_word_at_a_time",
+    "(read|write)_once_.*nocheck", "print_address_description", "panic", "invalid_op",
+    "report_bug", "fixup_bug", "print_report", "print_usage_bug", "do_error", "_trap$|do_trap",
+    "show_stack", "dump_stack", "walk_stack", "dump_backtrace", "warn_slowpath", "warn_alloc",
+    "warn_bogus", "__warn", "alloc_page", "k?v?(?:m|z|c)alloc", "krealloc", "kmem_cache",
+    "allocate_slab", "__alloc_frozen_pages_noprof", "folio_(?:alloc|unlock)",
+    "filemap_alloc_folio", "__filemap_get_folio", "find_or_create_page", "do_read_cache_folio",
+    "read_cache_page", "pagecache_get_page", "grab_cache_page_write_begin", "slab_",
+    "debug_object", "timer_is_static_object", "work_is_static_object", "__might_fault",
+    "print_unlock", "imbalance_bug", "lockdep", "bh_enable", "bh_disable", "perf_trace",
+    "lock_acquire", "lock_release", "lock_class", "mark_lock", "(reacquire|mark)_held_locks",
+    "raw_spin_rq", "spin_lock", "spin_trylock", "spin_unlock", "read_lock", "read_trylock",
+    "write_lock", "write_trylock", "read_unlock", "write_unlock", "^down$", "down_read",
+    "down_write", "down_read_trylock", "down_write_trylock", "down_trylock", "up_read",
+    "up_write", "^mutex_", "^__mutex_", "^rt_mutex_", "owner_on_cpu", "osq_lock", "osq_unlock",
+    "atomic(64)?_(dec|inc|read|set|or|xor|and|add|sub|fetch|xchg|cmpxchg|try)",
+    "(set|clear|change|test)_bit", "__wake_up", "^refcount_", "^kref_", "ref_tracker",
+    "seqprop_assert", "memcpy", "memcmp", "memset", "memchr", "memmove", "memdup", "strcmp",
+    "strncmp", "strcpy", "strlcpy", "strncpy", "strscpy", "strlen", "strstr", "strnstr",
+    "strnlen", "strchr", "strdup", "strndup", "copy_to_user", "copy_from_user", "copy_to_iter",
+    "copy_from_iter", "copy_page_to_iter", "copy_page_from_iter", "copy_folio_to_iter",
+    "^copyin$", "^copyout$", "put_user", "get_user", "might_fault", "might_sleep", "list_add",
+    "list_del", "list_replace", "list_move", "list_splice", "^rb_", "^__rb_",
+    "_indirect_thunk_", "string", "pointer", "snprintf", "scnprintf", "kasprintf", "kvasprintf",
+    "printk", "va_format", "dev_info", "dev_notice", "dev_warn", "dev_err", "dev_alert",
+    "dev_crit", "dev_emerg", "program_check_exception", "program_check_common", "del_timer",
+    "flush_work", "__cancel_work_timer", "cancel_work_sync", "try_to_grab_pending",
+    "flush_workqueue", "drain_workqueue", "destroy_workqueue", "queue_work", "finish_wait",
+    "kthread_stop", "kobject_", "add_uevent_var", "get_device_parent", "device_add",
+    "device_del", "device_unregister", "device_destroy", "device_release", "devres_release_all",
+    "hwrng_unregister", "i2c_del_adapter", "__unregister_client", "device_for_each_child",
+    "rollback_registered", "unregister_netdev", "sysfs_remove", "device_remove_file",
+    "tty_unregister_device", "dummy_urb_enqueue", "usb_kill_urb", "usb_kill_anchored_urbs",
+    "usb_control_msg", "usb_hcd_submit_urb", "usb_submit_urb", "^complete$",
+    "wait_for_completion", "^kv?free$", "kfree_skb", "readb$", "readw$", "readl$", "readq$",
+    "writeb$", "writew$", "writel$", "writeq$", "logic_in", "logic_out", r"^crc\d+",
+    "crc_itu_t", "__might_resched", "assertfail", "^iput$", "^iput_final$", "^ihold$",
+    "hex_dump_to_buffer", "print_hex_dump", "^klist_", "(trace|lockdep)_(hard|soft)irq",
+    "^(un)?lock_page", "stack_trace_consume_entry", "arch_stack_walk", "stack_trace_save",
+    "insert_work", "__queue_delayed_work", "queue_delayed_work_on", "ida_free",
+    "do_(kernel|translation)_fault", "do_mem_abort", "el1_abort", "el1h_64_sync(?:_handler)?",
+    "print_tainted", "xas_(?:start|load|find)", "find_lock_entries",
+    "truncate_inode_pages_range", "__phys_addr", "__fortify_report", "cleanup_srcu_struct",
+    "rhashtable_lookup", "extract_(user|iter)_to_sg", "drop_nlink", "^get_taint$",
+    "^put_device$", "lock_timer_base", "__timer_delete_sync", "sk_stop_timer_sync",
+    "__mod_timer", "fast_dput", "dput", "mark_buffer_dirty",
+];
+
+/// Dispatcher frames for stalls: the frame just above the first of these is blamed.
+const STALL_ANCHORS: &[&str] = &[
+    "process_one_work", "do_syscall_", "do_fast_syscall_", "sysenter_dispatch",
+    "tracesys_phase2", "el0_svc_handler", "invoke_syscall", "ret_fast_syscall",
+    "netif_receive_skb", "do_softirq", "call_timer_fn", "_run_timers", "run_timer_softirq",
+    "hrtimer_run", "run_ksoftirqd", "smpboot_thread_fn", "^kthread$", "start_secondary",
+    "cpu_startup_entry", "ret_from_fork", "vfs_write", "vfs_read", "vfs_iter_read",
+    "vfs_iter_write", "do_iter_read", "do_iter_write", "call_read_iter", "call_write_iter",
+    "new_sync_read", "new_sync_write", "vfs_ioctl", "ksys_ioctl", "compat_ioctl",
+    "compat_sys_ioctl", "blkdev_driver_ioctl", "blkdev_ioctl", "^call_read_iter",
+    "^call_write_iter", "do_iter_readv_writev", "^call_mmap", "mmap_region", "do_mmap",
+    "do_dentry_open", "vfs_open", "^sock_sendmsg", "^sock_recvmsg", "^sock_release",
+    "^__sock_release", "^setsockopt$", "kernel_setsockopt", "sock_common_setsockopt",
+    "^listen$", "kernel_listen", "sk_common_release", "^sock_mmap", "^accept$",
+    "kernel_accept", "^sock_do_ioctl", "^sock_ioctl", "^compat_sock_ioctl",
+    "^nfnetlink_rcv_msg", "^rtnetlink_rcv_msg", "^netlink_dump",
+    "^(sys_)?(socketpair|connect|ioctl)", "__do_fault", "do_page_fault", "^page_fault$",
+    "__fput", "task_work_run", "exit_to_usermode", "smp_call_function", "tasklet_action",
+    "tasklet_hi_action",
+];
+
+/// Hung tasks: waits in these are bucketed under one name (`None` keeps the frame).
+const HANG_BUCKETS: &[(&str, Option<&str>)] = &[
+    ("rtnl_lock", None),
+    ("synchronize_rcu", Some("synchronize_rcu")),
+    ("synchronize_srcu", Some("synchronize_rcu")),
+    ("synchronize_net", Some("synchronize_rcu")),
+    ("synchronize_sched", Some("synchronize_rcu")),
+];
+
+/// Hung tasks: frames containing these are waits, not culprits.
+const HANG_SKIP: &[&str] = &[
+    "sched", "_lock", "_slowlock", "down", "rwsem", "completion", "kthread", "wait",
+    "synchronize", "context_switch", "__switch_to", "cancel_delayed_work", "rcu_barrier",
+];
+
+/// Compiled stack rules.
+pub(crate) struct StackRules {
+    /// Any stack-start line.
+    pub start: Vec<Regex>,
+    /// Frame-line patterns.
+    pub frame_lines: Vec<Regex>,
+    /// Fault-injection frames.
+    pub corrupted: Regex,
+    stall: Regex,
+    /// A symbolized frame: name, offset, size, module, `path:line`.
+    full_frame: Regex,
+}
+
+/// The compiled rules.
+pub(crate) static RULES: LazyLock<StackRules> = LazyLock::new(|| StackRules {
+    start: STACK_START.iter().map(|p| compile(p)).collect(),
+    frame_lines: FRAME_LINES.iter().map(|p| compile(p)).collect(),
+    corrupted: compile(&CORRUPTED_LINES.join("|")),
+    stall: compile(&any_of(STALL_ANCHORS)),
+    full_frame: compile(concat!(
+        r"^\s*(?:\[<?(?:0x)?[0-9a-f]+>?\]\s*)?(\? )?\(?(?:[0-9]+:)?([a-zA-Z0-9_.$<>:]+)",
+        r"\+(0x[0-9a-f]+/0x[0-9a-f]+)(?: ?\[([a-zA-Z0-9_.]+)(?: [^\]]*)?\])?\)?",
+        r"(?:\s+([a-zA-Z0-9_\-./]+\.[a-zA-Z]+):([0-9]+)(?::[0-9]+)?)?",
+    )),
+});
+
+/// Joins patterns into one alternation.
+pub(crate) fn any_of(patterns: &[&str]) -> String {
+    patterns.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|")
+}
+
+/// Strips syscall-wrapper prefixes, picking the shortest result.
+pub(crate) fn strip_prefix(frame: &str) -> &str {
+    STRIP_PREFIXES
+        .iter()
+        .filter_map(|p| frame.strip_prefix(p))
+        .min_by_key(|s| s.len())
+        .unwrap_or(frame)
+}
+
+/// Chooses the key frame among `frames` (already filtered by skip rules); returns its
+/// index and the canonical (possibly bucketed) name.
+pub(crate) fn pick(pick: Pick, frames: &[String]) -> Option<(usize, String)> {
+    let stripped: Vec<&str> = frames.iter().map(|f| strip_prefix(f)).collect();
+    match pick {
+        Pick::First => stripped.first().map(|f| (0, (*f).to_owned())),
+        Pick::Stall => pick_stall(&stripped),
+        Pick::Hang => pick_hang(&stripped),
+    }
+}
+
+fn pick_stall(frames: &[&str]) -> Option<(usize, String)> {
+    let mut prev = (0, *frames.first()?);
+    for (i, &frame) in frames.iter().enumerate() {
+        if RULES.stall.is_match(frame) {
+            if frame.contains("smp_call_function") {
+                return Some((i, "smp_call_function".to_owned()));
+            }
+            return Some((prev.0, prev.1.to_owned()));
+        }
+        prev = (i, frame);
+    }
+    None
+}
+
+fn pick_hang(frames: &[&str]) -> Option<(usize, String)> {
+    for (i, &frame) in frames.iter().enumerate() {
+        if let Some((_, bucket)) = HANG_BUCKETS.iter().find(|(anchor, _)| frame.contains(anchor)) {
+            return Some((i, bucket.unwrap_or(frame).to_owned()));
+        }
+    }
+    frames
+        .iter()
+        .position(|f| !HANG_SKIP.iter().any(|s| f.contains(s)))
+        .map(|i| (i, frames[i].to_owned()))
+}
+
+/// Parses one report line as a full stack frame, if it is one.
+pub(crate) fn parse_frame(line: &str) -> Option<Frame> {
+    let caps = RULES.full_frame.captures(line)?;
+    let function = caps.get(2)?.as_str().to_owned();
+    Some(Frame {
+        function,
+        offset: caps.get(3).map(|m| format!("+{}", m.as_str())),
+        module: caps.get(4).map(|m| m.as_str().to_owned()),
+        path: caps.get(5).map(|m| m.as_str().to_owned()),
+        line: caps.get(6).and_then(|m| m.as_str().parse().ok()),
+        reliable: caps.get(1).is_none(),
+    })
+}
+
+/// Drops compiler suffixes (`.isra.0`, `.cold`, `.constprop.3`) from a function name.
+pub(crate) fn base_name(function: &str) -> &str {
+    function.split('.').next().unwrap_or(function)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_shortest_prefix() {
+        assert_eq!(strip_prefix("__se_sys_futex"), "futex");
+        assert_eq!(strip_prefix("__x64_sys_read"), "sys_read");
+        assert_eq!(strip_prefix("do_foo"), "do_foo");
+    }
+
+    #[test]
+    fn stall_picks_caller_of_dispatcher() {
+        let frames: Vec<String> =
+            ["foo", "bar", "vfs_write", "ksys_write"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(pick(Pick::Stall, &frames), Some((1, "bar".to_owned())));
+    }
+
+    #[test]
+    fn hang_buckets() {
+        let frames: Vec<String> =
+            ["schedule", "synchronize_rcu_expedited", "x"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(pick(Pick::Hang, &frames), Some((1, "synchronize_rcu".to_owned())));
+    }
+
+    #[test]
+    fn parses_frames() {
+        let f = parse_frame(" ? bch2_foo+0x1a/0x2b [bcachefs] fs/bcachefs/foo.c:12").unwrap();
+        assert_eq!(f.function, "bch2_foo");
+        assert_eq!(f.offset.as_deref(), Some("+0x1a/0x2b"));
+        assert_eq!(f.module.as_deref(), Some("bcachefs"));
+        assert_eq!(f.path.as_deref(), Some("fs/bcachefs/foo.c"));
+        assert_eq!(f.line, Some(12));
+        assert!(!f.reliable);
+    }
+}

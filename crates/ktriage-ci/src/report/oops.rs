@@ -1,0 +1,332 @@
+//! The compiled report table: finding report-starting lines, and describing a report
+//! (title, corruption) from its text.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::frames::{self, any_of, RULES};
+use super::pattern::{compile, render};
+use super::table::{FormatSpec, GroupSpec, Pick, StackSpec, GROUPS};
+
+/// One step of frame extraction.
+enum Part {
+    /// Parse a stack trace from here.
+    Trace,
+    /// Find the next line matching this; its captures are frames.
+    Line(Regex),
+}
+
+/// Compiled [`StackSpec`].
+struct Stack {
+    parts: Vec<Part>,
+    parts2: Vec<Part>,
+    skip: Option<Regex>,
+    pick: Pick,
+}
+
+/// Compiled [`FormatSpec`].
+pub(crate) struct Format {
+    spec: &'static FormatSpec,
+    title: Regex,
+    report: Option<Regex>,
+    stack: Option<Stack>,
+}
+
+/// Compiled [`GroupSpec`].
+pub(crate) struct Group {
+    /// The table row.
+    pub spec: &'static GroupSpec,
+    formats: Vec<Format>,
+    suppress: Option<Regex>,
+}
+
+/// The whole compiled table.
+pub(crate) struct Oopses {
+    /// Groups in priority order.
+    pub groups: Vec<Group>,
+    /// Any header literal: the per-line fast path.
+    pub headers: regex::bytes::Regex,
+    /// Frames never blamed.
+    generic: Regex,
+    /// Lines that may sit inside another report without starting a new one.
+    start_ignores: Regex,
+}
+
+/// Non-crash messages that carry a stack: a report interrupted by one is cut there.
+pub(crate) const INFO_WITH_STACK: &[&str] =
+    &["vmalloc: allocation failure:", "FAULT_INJECTION: forcing a failure", "FAULT_FLAG_ALLOW_RETRY missing"];
+
+/// Headers that do not end the report they appear in.
+const START_IGNORES: &[&str] = &[
+    "invalid opcode: 0000",
+    "Kernel panic - not syncing",
+    "unregister_netdevice: waiting for",
+    "PANIC: double fault",
+    "Internal error:",
+];
+
+/// The compiled table.
+pub(crate) static OOPSES: LazyLock<Oopses> = LazyLock::new(|| {
+    let literals: Vec<String> = GROUPS.iter().map(|g| regex::escape(g.header)).collect();
+    Oopses {
+        groups: GROUPS.iter().map(compile_group).collect(),
+        headers: regex::bytes::Regex::new(&literals.join("|"))
+            .unwrap_or_else(|err| panic!("header literals compile: {err}")),
+        generic: compile(&any_of(frames::GENERIC_FRAMES)),
+        start_ignores: compile(&any_of(START_IGNORES)),
+    }
+});
+
+fn compile_group(spec: &'static GroupSpec) -> Group {
+    Group {
+        spec,
+        formats: spec.formats.iter().map(compile_format).collect(),
+        suppress: (!spec.suppress.is_empty()).then(|| compile(&any_of(spec.suppress))),
+    }
+}
+
+fn compile_format(spec: &'static FormatSpec) -> Format {
+    Format {
+        spec,
+        title: compile(spec.title),
+        report: spec.report.map(compile),
+        stack: spec.stack.as_ref().map(compile_stack),
+    }
+}
+
+fn compile_stack(spec: &StackSpec) -> Stack {
+    let parts = |list: &[&str]| {
+        list.iter().map(|p| if *p == "TRACE" { Part::Trace } else { Part::Line(compile(p)) }).collect()
+    };
+    Stack {
+        parts: parts(spec.parts),
+        parts2: parts(spec.parts2),
+        skip: (!spec.skip.is_empty()).then(|| compile(&any_of(spec.skip))),
+        pick: spec.pick,
+    }
+}
+
+impl Oopses {
+    /// The group whose report `line` starts, if any.
+    pub fn match_line(&self, line: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| {
+            line.contains(g.spec.header) && !g.suppress.as_ref().is_some_and(|s| s.is_match(line))
+        })
+    }
+
+    /// `line` starts a report and that report ends the current one.
+    pub fn ends_report(&self, line: &str) -> bool {
+        !self.start_ignores.is_match(line)
+    }
+
+    /// The function is too generic to blame.
+    pub fn is_generic(&self, function: &str) -> bool {
+        self.generic.is_match(function)
+    }
+}
+
+/// What [`describe`] found.
+pub(crate) struct Description<'t> {
+    /// Raw title (before normalisation).
+    pub title: String,
+    /// The report is corrupted by the format's own judgement.
+    pub corrupted: bool,
+    /// The format that gave the title, when one did.
+    pub format: Option<&'t Format>,
+}
+
+impl Format {
+    /// The format never has a stack trace.
+    pub fn no_stack_trace(&self) -> bool {
+        self.spec.no_stack_trace
+    }
+}
+
+/// Titles a report: among the group's formats, the one whose title pattern matches
+/// earliest in `text` (ties: table order) and whose report pattern matches.
+pub(crate) fn describe<'t>(oopses: &Oopses, group: &'t Group, text: &str) -> Description<'t> {
+    let mut start = text.len();
+    let mut found: Option<(String, bool, &Format)> = None;
+    let mut matched_title = false;
+    for format in &group.formats {
+        let Some(m) = format.title.find(text) else { continue };
+        if m.start() > start || (m.start() == start && found.is_some()) {
+            continue;
+        }
+        if m.start() < start {
+            found = None;
+            start = m.start();
+        }
+        matched_title = true;
+        let source = format.report.as_ref().unwrap_or(&format.title);
+        let Some(caps) = source.captures(text) else { continue };
+        let mut args: Vec<String> =
+            caps.iter().skip(1).map(|c| c.map_or_else(String::new, |m| m.as_str().to_owned())).collect();
+        let mut corrupted = false;
+        if let Some(stack) = &format.stack {
+            let offset = caps.get(0).map_or(0, |m| m.start());
+            let (frames, ok) = extract_frames(oopses, stack, &text[offset..]);
+            corrupted = !ok;
+            args.extend(frames);
+        }
+        found = Some((render(format.spec.fmt, &args), corrupted, format));
+    }
+    match found {
+        Some((title, corrupted, format)) => {
+            Description { title, corrupted: corrupted || format.spec.corrupted, format: Some(format) }
+        }
+        None => Description {
+            title: header_line(text, group.spec.header),
+            corrupted: matched_title,
+            format: None,
+        },
+    }
+}
+
+/// The text from the header to the end of its line.
+fn header_line(text: &str, header: &str) -> String {
+    let from = text.find(header).map_or(text, |pos| &text[pos..]);
+    from.lines().next().unwrap_or("").to_owned()
+}
+
+/// Runs the stack parts (then the fallback parts) over `text`; returns the key frame of
+/// every stack and whether all were found.
+fn extract_frames(oopses: &Oopses, stack: &Stack, text: &str) -> (Vec<String>, bool) {
+    let first = run_parts(oopses, stack, &stack.parts, text);
+    if first.1 || stack.parts2.is_empty() {
+        return first;
+    }
+    run_parts(oopses, stack, &stack.parts2, text)
+}
+
+fn run_parts(oopses: &Oopses, stack: &Stack, parts: &[Part], text: &str) -> (Vec<String>, bool) {
+    let mut lines = text.split('\n');
+    let mut raw: Vec<String> = Vec::new();
+    let mut keys = Vec::new();
+    let mut ok = true;
+    let mut traces = 0;
+    let mut idx = 0;
+    loop {
+        if idx == parts.len() || (matches!(parts[idx], Part::Trace) && traces > 0) {
+            match frames::pick(stack.pick, &raw) {
+                Some((_, key)) => keys.push(key),
+                None => {
+                    keys.push("corrupted".to_owned());
+                    ok = false;
+                }
+            }
+            raw.clear();
+        }
+        let Some(part) = parts.get(idx) else { break };
+        match part {
+            Part::Trace => {
+                traces += 1;
+                for line in lines.by_ref() {
+                    if RULES.corrupted.is_match(line) {
+                        ok = false;
+                        break;
+                    }
+                    if RULES.start.iter().any(|re| re.is_match(line)) {
+                        break;
+                    }
+                    if let Some(Part::Line(next)) = parts.get(idx + 1) {
+                        if let Some(caps) = next.captures(line) {
+                            push_frames(oopses, stack, &mut raw, &caps);
+                            idx += 1;
+                            break;
+                        }
+                    }
+                    if let Some(caps) = RULES.frame_lines.iter().find_map(|re| re.captures(line)) {
+                        push_frames(oopses, stack, &mut raw, &caps);
+                    }
+                }
+            }
+            Part::Line(re) => {
+                for line in lines.by_ref() {
+                    if RULES.corrupted.is_match(line) {
+                        ok = false;
+                        break;
+                    }
+                    if let Some(caps) = re.captures(line) {
+                        push_frames(oopses, stack, &mut raw, &caps);
+                        break;
+                    }
+                }
+            }
+        }
+        idx += 1;
+    }
+    (keys, ok)
+}
+
+fn push_frames(oopses: &Oopses, stack: &Stack, raw: &mut Vec<String>, caps: &regex::Captures<'_>) {
+    for name in caps.iter().skip(1).flatten() {
+        let name = name.as_str();
+        let skipped =
+            oopses.is_generic(name) || stack.skip.as_ref().is_some_and(|re| re.is_match(name));
+        if !skipped {
+            raw.push(name.to_owned());
+        }
+    }
+}
+
+/// Reasons a titled report is unreliable, judged on its whole text.
+pub(crate) fn is_corrupted(raw_title: &str, text: &str, format: Option<&Format>) -> bool {
+    if super::title::has_timestamp(raw_title) {
+        return true;
+    }
+    let Some(format) = format else { return false };
+    if format.no_stack_trace() {
+        return false;
+    }
+    let mut has_trace = false;
+    for (i, start) in RULES.start.iter().enumerate() {
+        let Some(m) = start.find(text) else { continue };
+        let mut lines = text[m.start()..].split('\n');
+        let after: Vec<&str> = lines.by_ref().skip(1).take(15).collect();
+        if after.len() < 3 {
+            return true;
+        }
+        let mut found = false;
+        for line in after {
+            if RULES.start.iter().any(|re| re.is_match(line)) {
+                break;
+            }
+            if line.contains("(stack is not available)")
+                || RULES.frame_lines.iter().any(|re| re.is_match(line))
+            {
+                found = true;
+                break;
+            }
+        }
+        has_trace |= found;
+        let riscv = frames::STACK_START.get(i) == Some(&frames::RISCV_STACK_START);
+        if !found && !riscv {
+            return true;
+        }
+    }
+    !has_trace
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_compiles() {
+        assert!(OOPSES.groups.len() > 20);
+        assert!(OOPSES.match_line("WARNING: CPU: 0 PID: 1 at x.c:1 f+0x1/0x2").is_some());
+        assert!(OOPSES.match_line("INFO: lockdep is turned off.").is_none());
+    }
+
+    #[test]
+    fn describes_warning() {
+        let text = "WARNING: CPU: 1 PID: 2 at fs/x.c:10 foo+0x1/0x2\nModules linked in:\n\
+                    RIP: 0010:foo+0x1/0x2\nCall Trace:\n bar+0x1/0x2\n";
+        let group = OOPSES.match_line(text).unwrap();
+        let d = describe(&OOPSES, group, text);
+        assert_eq!(d.title, "WARNING in foo");
+        assert!(!d.corrupted);
+    }
+}
