@@ -1,1 +1,4 @@
 //! End-to-end tests: the real `ktriage` binary over generated repositories.
+
+mod index_cli;
+mod support;
