@@ -33,7 +33,7 @@ use std::collections::{HashMap, HashSet};
 use tree_sitter::{Node, Parser, Tree};
 
 use crate::facts::{Call, FileFacts, Message, ParseStats, Symbol, SymbolKind};
-use scan::{fold, slice, Found, Lexer, Tok};
+use scan::{fold, slice, Found, Lexer, Tok, Token};
 
 /// Longest signature kept, in bytes.
 const MAX_SIGNATURE: usize = 400;
@@ -86,17 +86,42 @@ pub fn lexical_functions(source: &[u8]) -> Vec<Symbol> {
     scan::scan_file(source).functions.iter().map(|f| scanned_symbol(source, f)).collect()
 }
 
-/// Replaces attribute macros with spaces (newlines kept) so tree-sitter sees plain C.
+/// Replaces attribute macros, `#define` and `#undef` lines, and x-macro expansion
+/// lines (a lone `BCH_OPTS()`) with spaces (newlines kept), and the name of a loop
+/// macro starting a statement (`for_each_x(a, b) {`, `scoped_guard(m) {`) with
+/// `while` padded to the same length, so tree-sitter sees plain C. Macros come from the lexical scan instead, and x-macro tables inside
+/// struct, enum and initializer bodies no longer derail what follows.
 fn blank_attributes(src: &[u8]) -> Cow<'_, [u8]> {
     let mut out: Option<Vec<u8>> = None;
     let mut lx = Lexer::new(src, 0, src.len(), 1, true);
+    let mut prev_line = 0;
+    let mut prev: Option<Token> = None;
     while let Some(tok) = lx.next() {
-        if tok.kind != Tok::Ident {
+        let first_on_line = std::mem::replace(&mut prev_line, lx.line()) < tok.line;
+        let after = std::mem::replace(&mut prev, Some(tok));
+        let word = slice(src, tok.start, tok.end);
+        if tok.kind == Tok::Ident && kernel::is_loop_macro(word) && starts_statement(src, after) {
+            let buf = out.get_or_insert_with(|| src.to_vec());
+            if let Some(bytes) = buf.get_mut(tok.start..tok.end) {
+                bytes.fill(b' ');
+                bytes[..5].copy_from_slice(b"while");
+            }
             continue;
         }
-        let word = slice(src, tok.start, tok.end);
-        let end = if kernel::is_attribute_word(word) {
+        let end = if tok.kind == Tok::Directive {
+            if !matches!(scan::directive_keyword(src, &tok), b"define" | b"undef") {
+                continue;
+            }
             tok.end
+        } else if tok.kind != Tok::Ident {
+            continue;
+        } else if kernel::is_attribute_word(word) {
+            tok.end
+        } else if first_on_line && is_macro_name(word) {
+            match x_macro_line(&mut lx) {
+                Some(end) => end,
+                None => continue,
+            }
         } else if kernel::is_attribute_call(word) {
             match skip_group(&mut lx) {
                 Some(end) => end,
@@ -111,6 +136,39 @@ fn blank_attributes(src: &[u8]) -> Cow<'_, [u8]> {
         }
     }
     out.map_or(Cow::Borrowed(src), Cow::Owned)
+}
+
+/// True if a token after `prev` starts a statement (inside a body).
+fn starts_statement(src: &[u8], prev: Option<Token>) -> bool {
+    prev.is_some_and(|p| match p.kind {
+        Tok::Punct(b) => matches!(b, b';' | b'{' | b'}' | b')' | b':'),
+        Tok::Ident => slice(src, p.start, p.end) == b"else",
+        Tok::Directive => true,
+        _ => false,
+    })
+}
+
+/// An all-caps identifier such as `BCH_OPTS`.
+fn is_macro_name(word: &[u8]) -> bool {
+    word.iter().any(u8::is_ascii_uppercase) && !word.iter().any(u8::is_ascii_lowercase)
+}
+
+/// After a macro name first on its line: if `()` follows and ends the line,
+/// consumes it and returns its end.
+fn x_macro_line(lx: &mut Lexer<'_>) -> Option<usize> {
+    let mut probe = lx.clone();
+    let (open, close) = (probe.next()?, probe.next()?);
+    if !open.is(b'(') || !close.is(b')') {
+        return None;
+    }
+    let line = probe.line();
+    let ends_line = probe.clone().next().is_none_or(|next| next.line > line || next.is(b'}'));
+    if ends_line && close.line == line {
+        *lx = probe;
+        Some(close.end)
+    } else {
+        None
+    }
 }
 
 /// If the next token is `(`, consumes the balanced group and returns its end.
@@ -178,12 +236,15 @@ fn text_string(src: &[u8], start: usize, end: usize) -> String {
     String::from_utf8_lossy(slice(src, start, end)).into_owned()
 }
 
+/// The function a `name(params) {` definition defines, resolving definer macros.
+fn function_name(src: &[u8], name: &[u8], params: (usize, usize)) -> String {
+    scan::first_arg_ident(src, params.0, params.1)
+        .and_then(|(s, e)| kernel::defined_function(name, slice(src, s, e)))
+        .unwrap_or_else(|| String::from_utf8_lossy(name).into_owned())
+}
+
 fn scanned_name(src: &[u8], f: &scan::ScannedFn) -> String {
-    let name = slice(src, f.name.0, f.name.1);
-    match (kernel::definer_prefix(name), f.definer_arg) {
-        (Some(prefix), Some((s, e))) => format!("{prefix}{}", String::from_utf8_lossy(slice(src, s, e))),
-        _ => String::from_utf8_lossy(name).into_owned(),
-    }
+    function_name(src, slice(src, f.name.0, f.name.1), f.params)
 }
 
 fn scanned_symbol(src: &[u8], f: &scan::ScannedFn) -> Symbol {
@@ -282,17 +343,19 @@ impl<'a> Extractor<'a> {
             return;
         };
         let Some(d) = unwrap_declarator(decl) else { return };
-        let mut name = Cow::Borrowed(self.text(d.name));
-        if let Some(prefix) = kernel::definer_prefix(&name) {
-            let params = d.params.map_or((0, 0), |p| (p.start_byte(), p.end_byte()));
-            let arg = Lexer::new(self.src, params.0, params.1, 1, false).find(|t| t.kind == Tok::Ident);
-            if let Some(arg) = arg {
-                let mut full = prefix.as_bytes().to_vec();
-                full.extend_from_slice(slice(self.src, arg.start, arg.end));
-                name = Cow::Owned(full);
+        let ty = node.child_by_field_name("type");
+        let name = match (d.is_function, d.params, ty) {
+            (true, Some(p), _) => function_name(self.src, self.text(d.name), (p.start_byte(), p.end_byte())),
+            // `MACRO(arg) {` read as type `MACRO` and declarator `(arg)`.
+            (false, _, Some(t)) if decl.kind() == "parenthesized_declarator" => {
+                match kernel::defined_function(self.text(t), self.text(d.name)) {
+                    Some(name) => name,
+                    None => return,
+                }
             }
-        }
-        if let Some(t) = node.child_by_field_name("type") {
+            _ => return, // not a function declarator: left to the lexical scan
+        };
+        if let Some(t) = ty {
             self.type_specifier(t);
         }
         let signature = fold(self.src, node.start_byte(), body.start_byte(), MAX_SIGNATURE);
@@ -304,7 +367,7 @@ impl<'a> Extractor<'a> {
             has_error: node.has_error(),
             keep: true,
         });
-        self.push(node.start_byte(), &name, SymbolKind::Function, node, signature, is_static);
+        self.push(node.start_byte(), name.as_bytes(), SymbolKind::Function, node, signature, is_static);
     }
 
     fn declaration(&mut self, node: Node<'_>) {
@@ -416,6 +479,7 @@ impl<'a> Extractor<'a> {
                 f.keep = false;
             }
         }
+        if std::env::var_os("KT_DEBUG").is_some() { for f in &self.functions { if let Some((_, s)) = self.symbols.get(f.symbol) { eprintln!("TS {} {}-{} keep={} err={}", s.name, s.line, s.end_line, f.keep, f.has_error); } } }
         let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, f) in self.functions.iter().enumerate() {
             if let Some((_, s)) = self.symbols.get(f.symbol).filter(|_| f.keep) {
@@ -437,6 +501,7 @@ impl<'a> Extractor<'a> {
                 Some(i) => updates.push((i, f)),
                 None => {
                     lost += 1;
+                    if std::env::var_os("KT_DEBUG").is_some() { eprintln!("LOST {} {}-{}", name, f.line, f.end_line); }
                     recovered.push((f.start, scanned_symbol(self.src, f), f));
                 }
             }

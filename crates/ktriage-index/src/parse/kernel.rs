@@ -38,6 +38,7 @@ const ATTRIBUTE_WORDS: &[&str] = &[
     "__pure",
     "__randomize_layout",
     "__rcu",
+    "__rust_helper",
     "__read_mostly",
     "__ref",
     "__ro_after_init",
@@ -64,6 +65,7 @@ const ATTRIBUTE_CALLS: &[&str] = &[
     "__counted_by",
     "__must_hold",
     "__printf",
+    "__realloc_size",
     "__release",
     "__releases",
     "__scanf",
@@ -144,10 +146,17 @@ const HELPER_SUFFIXES: &[&str] = &[
 /// `dev_warn_once`, `dev_err_probe`.
 const HELPER_MODIFIERS: &[&str] = &["_once", "_probe", "_ratelimited"];
 
-/// Macros defining a function: name prefix, and the prefix put before their first
-/// argument to make the symbol name (`SYSCALL_DEFINE3(open, ...)` → `sys_open`).
-const DEFINER_MACROS: &[(&str, &str)] =
-    &[("BPF_CALL_", ""), ("COMPAT_SYSCALL_DEFINE", "compat_sys_"), ("SYSCALL_DEFINE", "sys_")];
+/// Macros defining a function from their first argument: macro name (a trailing
+/// `#` stands for an argument count digit), and the prefix and suffix that make
+/// the symbol name (`SYSCALL_DEFINE3(open, ...)` → `sys_open`).
+const DEFINER_MACROS: &[(&str, &str, &str)] = &[
+    ("BPF_CALL_#", "", ""),
+    ("CLOSURE_CALLBACK", "", ""),
+    ("COMPAT_SYSCALL_DEFINE#", "compat_sys_", ""),
+    ("SHOW", "", "_to_text"),
+    ("STORE", "", "_store_inner"),
+    ("SYSCALL_DEFINE#", "sys_", ""),
+];
 
 /// File-scope `MACRO(args);` statements that define a variable, and which argument
 /// names it. Any other `DEFINE_*`/`DECLARE_*` uses argument 0.
@@ -174,6 +183,13 @@ pub(crate) fn is_attribute_call(word: &[u8]) -> bool {
     contains(ATTRIBUTE_CALLS, word)
 }
 
+/// True for loop-like macros used as `name(args) statement`: any name containing
+/// `for_each`, and `scoped_*` guards. Their names are at least `while`'s length.
+pub(crate) fn is_loop_macro(word: &[u8]) -> bool {
+    word.len() >= 5
+        && (word.starts_with(b"scoped_") || memchr::memmem::find(word, b"for_each").is_some())
+}
+
 /// True for keywords that look like calls (`if (`, `sizeof(`).
 pub(crate) fn is_call_keyword(word: &[u8]) -> bool {
     contains(CALL_KEYWORDS, word)
@@ -196,12 +212,26 @@ pub(crate) fn is_message_helper(name: &[u8]) -> bool {
     HELPER_SUFFIXES.iter().any(|s| base.len() > s.len() && base.ends_with(s.as_bytes()))
 }
 
-/// If `name` is a function-defining macro, the prefix for its first argument.
-pub(crate) fn definer_prefix(name: &[u8]) -> Option<&'static str> {
-    DEFINER_MACROS.iter().find_map(|(m, prefix)| {
-        let rest = name.strip_prefix(m.as_bytes())?;
-        (!rest.is_empty() && rest.iter().all(u8::is_ascii_digit)).then_some(*prefix)
+fn definer(name: &[u8]) -> Option<(&'static str, &'static str)> {
+    DEFINER_MACROS.iter().find_map(|(m, prefix, suffix)| {
+        let matched = match m.strip_suffix('#') {
+            Some(stem) => name
+                .strip_prefix(stem.as_bytes())
+                .is_some_and(|rest| rest.len() == 1 && rest[0].is_ascii_digit()),
+            None => name == m.as_bytes(),
+        };
+        matched.then_some((*prefix, *suffix))
     })
+}
+
+/// The function a definer macro use `name(first_arg, ...) { ... }` defines:
+/// from the table (`SYSCALL_DEFINE3` with `open` gives `sys_open`), else for an
+/// unknown all-caps macro its first argument (`FOO_CALLBACK(bar)` gives `bar`).
+/// `None` if `name` is not macro-like.
+pub(crate) fn defined_function(name: &[u8], first_arg: &[u8]) -> Option<String> {
+    let all_caps = name.iter().any(u8::is_ascii_uppercase) && !name.iter().any(u8::is_ascii_lowercase);
+    let (prefix, suffix) = definer(name).or(all_caps.then_some(("", "")))?;
+    Some(format!("{prefix}{}{suffix}", String::from_utf8_lossy(first_arg)))
 }
 
 /// If a file-scope `name(args);` statement defines a variable, the index of the
@@ -233,8 +263,10 @@ mod tests {
         for no in ["_err", "bch2_trans_begin", "IS_ERR", "kmalloc"] {
             assert!(!is_message_helper(no.as_bytes()), "{no}");
         }
-        assert_eq!(definer_prefix(b"SYSCALL_DEFINE3"), Some("sys_"));
-        assert_eq!(definer_prefix(b"SYSCALL_DEFINE"), None);
+        assert_eq!(defined_function(b"SYSCALL_DEFINE3", b"open").as_deref(), Some("sys_open"));
+        assert_eq!(defined_function(b"SHOW", b"bch2_fs").as_deref(), Some("bch2_fs_to_text"));
+        assert_eq!(defined_function(b"FOO_CB", b"bar").as_deref(), Some("bar"));
+        assert_eq!(defined_function(b"foo", b"bar"), None);
         assert_eq!(variable_macro_arg(b"DEFINE_PER_CPU"), Some(1));
         assert_eq!(variable_macro_arg(b"DEFINE_MUTEX"), Some(0));
     }

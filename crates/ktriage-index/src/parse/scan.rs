@@ -257,8 +257,8 @@ pub(crate) fn directive_keyword<'a>(src: &'a [u8], tok: &Token) -> &'a [u8] {
 pub(crate) struct ScannedFn {
     /// Name byte range (the identifier before the parameter list).
     pub name: (usize, usize),
-    /// For definer macros such as `SYSCALL_DEFINE3(open, ...)`: the first argument.
-    pub definer_arg: Option<(usize, usize)>,
+    /// The parameter list `(...)` following the name.
+    pub params: (usize, usize),
     /// First byte of the definition (first token after the previous declaration).
     pub start: usize,
     /// Line of `start`.
@@ -332,15 +332,10 @@ struct Decl {
     typedef: bool,
     has_eq: bool,
     paren_depth: u32,
-    /// Identifier before the most recent `(` opened at paren depth 0.
-    open_ident: Option<Token>,
-    /// Identifier before the last closed non-attribute parameter-like group.
-    last_group: Option<Token>,
-    /// First argument's first identifier of that group (for definer macros).
-    group_first_arg: Option<(usize, usize)>,
-    open_first_arg: Option<(usize, usize)>,
-    /// Tokens seen since `open_ident` was set, within the current group.
-    in_first_slot: bool,
+    /// Identifier before the most recent `(` opened at paren depth 0, and that `(`.
+    open_ident: Option<(Token, usize)>,
+    /// Identifier before the last closed non-attribute group, and the group's range.
+    last_group: Option<(Token, usize, usize)>,
     /// Macro statement shape: `[static] IDENT ( ... )` so far.
     stmt: Option<MacroStatement>,
     stmt_closed: bool,
@@ -487,13 +482,11 @@ fn decl_token(src: &[u8], d: &mut Decl, tok: &Token) {
         Tok::Punct(b'=') if d.paren_depth == 0 => d.has_eq = true,
         Tok::Punct(b'(') => {
             if d.paren_depth == 0 {
-                d.open_ident = d.prev.filter(|p| p.kind == Tok::Ident);
-                d.open_first_arg = None;
-                d.in_first_slot = true;
+                d.open_ident = d.prev.filter(|p| p.kind == Tok::Ident).map(|p| (p, tok.start));
                 // Macro statement shape: first token(s) `[static] IDENT (`.
                 let lead = if d.is_static { 3 } else { 2 };
                 if d.tokens == lead {
-                    if let Some(p) = d.open_ident {
+                    if let Some((p, _)) = d.open_ident {
                         d.stmt = Some(MacroStatement {
                             name: (p.start, p.end),
                             arg_idents: [None; MAX_ARGS],
@@ -511,10 +504,9 @@ fn decl_token(src: &[u8], d: &mut Decl, tok: &Token) {
         Tok::Punct(b')') => {
             d.paren_depth = d.paren_depth.saturating_sub(1);
             if d.paren_depth == 0 {
-                if let Some(id) = d.open_ident.take() {
+                if let Some((id, open)) = d.open_ident.take() {
                     if !kernel::is_attribute_call(slice(src, id.start, id.end)) {
-                        d.last_group = Some(id);
-                        d.group_first_arg = d.open_first_arg;
+                        d.last_group = Some((id, open, tok.end));
                     }
                 }
                 if d.stmt.is_some() {
@@ -529,12 +521,8 @@ fn decl_token(src: &[u8], d: &mut Decl, tok: &Token) {
     }
     if d.paren_depth == 1 && !tok.is(b'(') {
         if tok.is(b',') {
-            d.in_first_slot = false;
             d.stmt_arg += 1;
         } else if tok.kind == Tok::Ident {
-            if d.in_first_slot && d.open_first_arg.is_none() {
-                d.open_first_arg = Some((tok.start, tok.end));
-            }
             if let Some(st) = d.stmt.as_mut().filter(|_| !d.stmt_closed) {
                 if let Some(slot) = st.arg_idents.get_mut(d.stmt_arg) {
                     *slot = Some((tok.start, tok.end));
@@ -558,7 +546,7 @@ fn function_start(src: &[u8], d: &Decl, brace: &Token) -> Option<ScannedFn> {
     if !ok_prev {
         return None;
     }
-    let name = d.last_group?;
+    let (name, open, close) = d.last_group?;
     let text = slice(src, name.start, name.end);
     if kernel::is_call_keyword(text) || kernel::is_decl_keyword(text) {
         return None;
@@ -566,7 +554,7 @@ fn function_start(src: &[u8], d: &Decl, brace: &Token) -> Option<ScannedFn> {
     let (start, line) = d.start.unwrap_or((name.start, name.line));
     Some(ScannedFn {
         name: (name.start, name.end),
-        definer_arg: d.group_first_arg,
+        params: (open, close),
         start,
         line,
         body_start: brace.start,
@@ -575,6 +563,13 @@ fn function_start(src: &[u8], d: &Decl, brace: &Token) -> Option<ScannedFn> {
         end_line: brace.line,
         is_static: d.is_static,
     })
+}
+
+/// The first argument of `src[start..end]` (a `(...)` group) if it is a lone identifier.
+pub(crate) fn first_arg_ident(src: &[u8], start: usize, end: usize) -> Option<(usize, usize)> {
+    let mut lx = Lexer::new(src, start, end, 1, false);
+    let (open, arg, next) = (lx.next()?, lx.next()?, lx.next()?);
+    (open.is(b'(') && arg.kind == Tok::Ident && (next.is(b',') || next.is(b')'))).then_some((arg.start, arg.end))
 }
 
 /// A call or message found in a byte range, with offsets into the source.
