@@ -10,7 +10,7 @@ fn code_queries_answer_in_json_as_of_a_revision() {
 
     let out = ktriage(dir.path(), &["index", "--repo", repo, "--quiet", "--format", "json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.json()["revs"][0]["files"], 8);
+    assert_eq!(out.json()["revs"][0]["files"], 7);
 
     let out = ktriage(dir.path(), &["def", "minifs_discard_one_bucket", "--repo", repo, "--format", "json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
