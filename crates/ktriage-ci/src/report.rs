@@ -99,9 +99,16 @@ pub fn parse_log(log: &[u8]) -> Vec<Report> {
 /// Turns a collected report into a [`Report`].
 fn build(c: &Collected) -> Report {
     let text = &c.text[..c.report_end];
-    let desc = oops::describe(&OOPSES, c.group, text);
+    let mut desc = oops::describe(&OOPSES, c.group, text);
+    if desc.title.trim().is_empty() {
+        // The header line itself was cut (e.g. it looked like an unreliable frame).
+        desc = oops::describe(&OOPSES, c.group, &c.header);
+    }
     let corrupted = desc.corrupted || oops::is_corrupted(&desc.title, &c.text, desc.format);
-    let title = title::normalize(&desc.title);
+    let title = match desc.format {
+        Some(format) if format.verbatim() => desc.title.clone(),
+        _ => title::normalize(&desc.title),
+    };
     let kind = title::crash_type(&title).to_owned();
     let frame = match title.strip_prefix("output mismatch in ") {
         Some(test) => Some(test.to_owned()),

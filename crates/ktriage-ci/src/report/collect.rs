@@ -28,6 +28,8 @@ pub(crate) struct Collected {
     pub group: &'static Group,
     /// Collected text, one `\n`-terminated line each, console prefixes stripped.
     pub text: String,
+    /// The header line, console prefixes stripped, `\n`-terminated.
+    pub header: String,
     /// Length of the text that belongs to this report (the rest follows the next header).
     pub report_end: usize,
     /// 1-based line of the header.
@@ -100,6 +102,9 @@ impl<'a> Scanner<'a> {
     fn starts_report(&self, line: &Line<'_>) -> Option<&'static Group> {
         let text = String::from_utf8_lossy(without_elapsed(line.bytes));
         let group = OOPSES.match_line(&text)?;
+        if is_host_line(line.bytes) && !group.spec.weak {
+            return None;
+        }
         (!self.replayed_after(line)).then_some(group)
     }
 
@@ -119,12 +124,14 @@ impl<'a> Scanner<'a> {
         let mut out = Collected {
             group,
             text: String::new(),
+            header: String::new(),
             report_end: 0,
             start_line,
             end_line: start_line,
             frames: Vec::new(),
         };
         let mut state = State::default();
+        push_line(&mut out.header, split_line(first.bytes).body);
         let mut line = first;
         let mut line_no = start_line;
         for scanned in 0..MAX_SCAN_LINES {
@@ -210,6 +217,14 @@ impl State {
         }
         !self.skip_rest
     }
+}
+
+/// In a ktest log (elapsed-seconds prefixes) the guest kernel's lines carry a printk
+/// timestamp; a line without one is host or test-script output, which does not start a
+/// kernel report.
+fn is_host_line(line: &[u8]) -> bool {
+    let split = split_line(line);
+    split.elapsed.is_some() && split.context == Context::None
 }
 
 /// Drops ktest's elapsed field and a trailing CR.

@@ -141,6 +141,11 @@ impl Format {
     pub fn no_stack_trace(&self) -> bool {
         self.spec.no_stack_trace
     }
+
+    /// The title is kept as rendered, without dynamic-part normalisation.
+    pub fn verbatim(&self) -> bool {
+        self.spec.verbatim
+    }
 }
 
 /// Titles a report: among the group's formats, the one whose title pattern matches

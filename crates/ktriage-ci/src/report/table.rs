@@ -48,6 +48,8 @@ pub(crate) struct FormatSpec {
     pub no_stack_trace: bool,
     /// The format itself means the report is corrupted.
     pub corrupted: bool,
+    /// The title's numbers are meaningful (test names): skip dynamic-part normalisation.
+    pub verbatim: bool,
 }
 
 /// A group of formats sharing a header keyword.
@@ -70,6 +72,7 @@ const F: FormatSpec = FormatSpec {
     stack: None,
     no_stack_trace: false,
     corrupted: false,
+    verbatim: false,
 };
 
 const S: StackSpec = StackSpec { parts: &[], parts2: &[], skip: &[], pick: Pick::First };
@@ -332,6 +335,7 @@ pub(crate) const GROUPS: &[GroupSpec] = &[
             title: r"^([a-zA-Z0-9_\-]+/[0-9]+)\s+- output mismatch",
             fmt: "output mismatch in {1}",
             no_stack_trace: true,
+            verbatim: true,
             ..F
         }],
         suppress: &[],
