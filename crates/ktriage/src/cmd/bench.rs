@@ -3,18 +3,21 @@
 use clap::Subcommand;
 use std::process::ExitCode;
 
-use super::bench_signatures;
+use super::{bench_index, bench_signatures};
 
 /// `ktriage bench` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Crash signatures over syzkaller-style report cases.
     Signatures(bench_signatures::Args),
+    /// The source index: indexing time, trees over history, query latency, size, memory.
+    Index(bench_index::Args),
 }
 
 /// Runs one `bench` subcommand.
 pub fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
         BenchCommand::Signatures(args) => bench_signatures::run(args),
+        BenchCommand::Index(args) => bench_index::run(args),
     }
 }

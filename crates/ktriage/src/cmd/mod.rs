@@ -1,6 +1,8 @@
 //! Subcommand definitions and dispatch.
 
 mod bench;
+mod bench_index;
+mod bench_util;
 mod bench_signatures;
 mod ci;
 mod ci_parse_log;
