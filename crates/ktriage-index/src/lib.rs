@@ -34,7 +34,7 @@ pub mod text;
 
 pub use build::IndexStats;
 pub use error::{Error, Result};
-pub use query::{CallSite, Definition, FileText, GrepHit, SearchHit, Snapshot};
+pub use query::{CallSite, Definition, FileText, GrepHit, MessageHit, SearchHit, Snapshot};
 pub use repo::{Rev, TreeFile};
 
 use facts::FileFacts;

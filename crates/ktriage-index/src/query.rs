@@ -61,6 +61,21 @@ pub struct SearchHit {
     pub symbol: Option<String>,
 }
 
+/// A logged message matching a search.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MessageHit {
+    /// The file.
+    pub path: String,
+    /// The line of the literal.
+    pub line: u32,
+    /// The literal, as written.
+    pub text: String,
+    /// The function that prints it.
+    pub function: Option<String>,
+    /// Relevance (BM25).
+    pub score: f32,
+}
+
 /// A regex match.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct GrepHit {
@@ -220,6 +235,57 @@ impl<'a> Snapshot<'a> {
         }
         out.truncate(limit);
         Ok(out)
+    }
+
+    /// Logged messages (string literals passed to logging and error helpers) ranked by how
+    /// well they match `text`, with the function that prints each.
+    pub fn search_messages(&self, text: &str, limit: usize) -> Result<Vec<MessageHit>> {
+        let blobs: HashSet<Oid> = self.paths_by_blob.keys().copied().collect();
+        let mut out = Vec::new();
+        for hit in self.index.text.search_kind(text, &blobs, limit, Some(DocKind::Message))? {
+            let facts = self.index.facts(hit.blob)?;
+            let function = facts
+                .messages
+                .iter()
+                .find(|message| message.line == hit.line && message.text == hit.title)
+                .and_then(|message| message.function.clone());
+            for path in self.paths_of(hit.blob) {
+                out.push(MessageHit {
+                    path: path.to_string(),
+                    line: hit.line,
+                    text: hit.title.clone(),
+                    function: function.clone(),
+                    score: hit.score,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The function definition of `path` (a tree path) whose span holds `line`.
+    pub fn function_at(&self, path: &str, line: u32) -> Result<Option<Definition>> {
+        let Some(file) = self.files.iter().find(|file| file.path == path) else { return Ok(None) };
+        let facts = self.index.facts(file.blob)?;
+        let symbol = facts
+            .symbols
+            .iter()
+            .filter(|s| matches!(s.kind, SymbolKind::Function | SymbolKind::FunctionMacro))
+            .filter(|s| s.line <= line && line <= s.end_line)
+            .min_by_key(|s| s.end_line - s.line);
+        Ok(symbol.map(|s| Definition {
+            name: s.name.clone(),
+            kind: s.kind,
+            path: path.to_string(),
+            line: s.line,
+            end_line: s.end_line,
+            signature: s.signature.clone(),
+            is_static: s.is_static,
+        }))
+    }
+
+    /// The index this snapshot reads.
+    pub fn index(&self) -> &Index {
+        self.index
     }
 
     /// Lines of the C sources matching the regular expression `pattern`, by path and line,

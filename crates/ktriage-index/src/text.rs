@@ -172,6 +172,17 @@ impl TextIndex {
 
     /// Ranked hits for `query` among documents of the given blobs.
     pub fn search(&self, query: &str, blobs: &HashSet<Oid>, limit: usize) -> Result<Vec<TextHit>> {
+        self.search_kind(query, blobs, limit, None)
+    }
+
+    /// Like [`TextIndex::search`], only documents of `kind` when given.
+    pub fn search_kind(
+        &self,
+        query: &str,
+        blobs: &HashSet<Oid>,
+        limit: usize,
+        kind: Option<DocKind>,
+    ) -> Result<Vec<TextHit>> {
         let fields = &self.fields;
         let query_terms = terms::unique_terms(query);
         if query_terms.is_empty() {
@@ -184,6 +195,14 @@ impl TextIndex {
                 clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(term_query), boost))));
             }
         }
+        let mut query: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
+        if let Some(kind) = kind {
+            let kind_term = Term::from_field_text(fields.kind, kind.as_str());
+            query = Box::new(BooleanQuery::new(vec![
+                (Occur::Must, query),
+                (Occur::Must, Box::new(TermQuery::new(kind_term, IndexRecordOption::Basic))),
+            ]));
+        }
         let keys: Arc<HashSet<u64>> = Arc::new(blobs.iter().map(|blob| blob_key(*blob)).collect());
         let collector = FilterCollector::new(
             "blob_key".to_string(),
@@ -191,7 +210,7 @@ impl TextIndex {
             TopDocs::with_limit(limit.max(1)),
         );
         let searcher = self.reader.searcher();
-        let top = searcher.search(&BooleanQuery::new(clauses), &collector).map_err(self.corrupt())?;
+        let top = searcher.search(&query, &collector).map_err(self.corrupt())?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let document: TantivyDocument = searcher.doc(address).map_err(self.corrupt())?;
