@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_index;
+mod bench_localize;
 mod bench_util;
 mod bench_signatures;
 mod ci;
@@ -10,6 +11,7 @@ mod ci_summary;
 mod common;
 mod example;
 mod index;
+mod localize_metrics;
 mod query;
 
 use clap::{Parser, Subcommand};

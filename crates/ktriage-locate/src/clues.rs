@@ -1,0 +1,221 @@
+//! Clues read from a failure's text: stack frames, `file:line` locations, functions named by
+//! compilers, message lines and identifiers. Pure text processing; no repository access.
+
+use ktriage_ci::report::{parse_log, Report};
+use regex::Regex;
+use std::sync::OnceLock;
+
+/// What kind of text a failure is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueryKind {
+    /// A kernel report with a stack.
+    Splat,
+    /// Compiler, linker or modpost diagnostics.
+    Build,
+    /// Anything else: an error message or log excerpt.
+    Errmsg,
+}
+
+/// A stack frame from the text, innermost first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameClue {
+    /// Function name without offset or compiler clone suffix.
+    pub function: String,
+    /// Source location when the frame was symbolized.
+    pub location: Option<(String, u32)>,
+    /// The unwinder marked it unreliable (`? func`).
+    pub unreliable: bool,
+}
+
+/// A `path:line` the text names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocationClue {
+    /// The path as written.
+    pub path: String,
+    /// The line.
+    pub line: u32,
+    /// The line names an error (not a warning or a note).
+    pub is_error: bool,
+}
+
+/// Everything read from a failure's text.
+#[derive(Debug, Clone)]
+pub struct Clues {
+    /// What kind of failure this is.
+    pub kind: QueryKind,
+    /// Kernel reports found by the CI parser, primary first.
+    pub reports: Vec<Report>,
+    /// Stack frames, innermost first, from the primary report or from frame-shaped lines.
+    pub frames: Vec<FrameClue>,
+    /// Locations, in order of appearance, deduplicated.
+    pub locations: Vec<LocationClue>,
+    /// Functions named by `In function 'f'` lines.
+    pub in_functions: Vec<String>,
+    /// Lines that may be logged messages, cleaned of console prefixes.
+    pub message_lines: Vec<String>,
+    /// Identifiers that look like kernel symbols, in order of appearance.
+    pub identifiers: Vec<String>,
+}
+
+fn frame_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"(?x)^\s*(?:\[<?[0-9a-fA-F]+>?\]\s*)?(?P<unrel>\?\s+)?(?P<func>[A-Za-z_][A-Za-z0-9_.]*)
+              (?:\+0x[0-9a-fA-F]+/0x[0-9a-fA-F]+|\s+\((?P<path>[\w./-]+\.[ch]):(?P<line>\d+)\))",
+        )
+        .expect("the frame pattern is valid")
+    })
+}
+
+fn location_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?P<path>[A-Za-z0-9_./-]*[A-Za-z0-9_-]\.[ch]):(?P<line>\d+)(?::\d+)?(?::\s*(?P<sev>[a-z ]+):)?")
+            .expect("the location pattern is valid")
+    })
+}
+
+fn in_function_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?:In function|in function|In member function)\s+[‘'`]([A-Za-z_][A-Za-z0-9_]*)[’'`]")
+            .expect("the in-function pattern is valid")
+    })
+}
+
+fn identifier_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"\b[A-Za-z_][A-Za-z0-9_]*\b").expect("the identifier pattern is valid"))
+}
+
+fn prefix_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"^(?:\d{5} )?(?:\[\s*\d+\.\d+\]\s*)?(?:\[\s*[TC]\d+\]\s*)?").expect("the prefix pattern is valid")
+    })
+}
+
+/// Strips a compiler clone suffix (`.isra.0`, `.constprop.0`, `.part.0`, `.cold`).
+pub fn base_function(name: &str) -> &str {
+    name.split('.').next().unwrap_or(name)
+}
+
+/// Reads the clues of a failure's text.
+pub fn read_clues(text: &str) -> Clues {
+    let reports = parse_log(text.as_bytes());
+    let mut frames: Vec<FrameClue> = Vec::new();
+    let mut locations: Vec<LocationClue> = Vec::new();
+    let mut in_functions: Vec<String> = Vec::new();
+    let mut message_lines = Vec::new();
+    let mut identifiers: Vec<String> = Vec::new();
+    let mut n_diagnostics = 0;
+    for raw_line in text.lines() {
+        let line = prefix_regex().replace(raw_line, "");
+        let line = line.trim_end();
+        if let Some(caps) = frame_regex().captures(line) {
+            let function = base_function(&caps["func"]).to_string();
+            let location = match (caps.name("path"), caps.name("line")) {
+                (Some(path), Some(number)) => number.as_str().parse().ok().map(|n| (path.as_str().to_string(), n)),
+                _ => None,
+            };
+            frames.push(FrameClue { function, location, unreliable: caps.name("unrel").is_some() });
+            continue;
+        }
+        for caps in location_regex().captures_iter(line) {
+            let Ok(number) = caps["line"].parse() else { continue };
+            let severity = caps.name("sev").map(|m| m.as_str().trim());
+            if severity.is_some() {
+                n_diagnostics += 1;
+            }
+            let path = caps["path"].to_string();
+            let is_error = matches!(severity, Some("error") | Some("fatal error"));
+            if let Some(existing) = locations.iter_mut().find(|l| l.path == path && l.line == number) {
+                existing.is_error |= is_error;
+            } else {
+                locations.push(LocationClue { path, line: number, is_error });
+            }
+        }
+        for caps in in_function_regex().captures_iter(line) {
+            if !in_functions.iter().any(|f| f == &caps[1]) {
+                in_functions.push(caps[1].to_string());
+            }
+        }
+        for word in identifier_regex().find_iter(line) {
+            let word = word.as_str();
+            if looks_like_symbol(word) && !identifiers.iter().any(|w| w == word) {
+                identifiers.push(word.to_string());
+            }
+        }
+        let trimmed = line.trim();
+        if trimmed.len() >= 12 && trimmed.contains(' ') {
+            message_lines.push(trimmed.to_string());
+        }
+    }
+    if let Some(primary) = reports.first() {
+        if primary.frames.len() >= frames.len() {
+            frames = primary
+                .frames
+                .iter()
+                .map(|f| FrameClue {
+                    function: base_function(&f.function).to_string(),
+                    location: f.path.clone().zip(f.line),
+                    unreliable: !f.reliable,
+                })
+                .collect();
+        }
+    }
+    let kind = if n_diagnostics > 0 {
+        QueryKind::Build
+    } else if !reports.is_empty() || frames.len() >= 2 {
+        QueryKind::Splat
+    } else {
+        QueryKind::Errmsg
+    };
+    Clues { kind, reports, frames, locations, in_functions, message_lines, identifiers }
+}
+
+/// Identifiers worth looking up: with an underscore or a digit, not all-caps noise words.
+fn looks_like_symbol(word: &str) -> bool {
+    word.len() >= 4
+        && word.contains('_')
+        && !word.starts_with("0x")
+        && word.bytes().any(|b| b.is_ascii_lowercase() || b.is_ascii_uppercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_diagnostics_give_locations_and_functions() {
+        let clues = read_clues(
+            "fs/bcachefs/str_hash.c: In function ‘bch2_hash_check’:\n\
+             fs/bcachefs/str_hash.c:164:2: error: expected expression\n\
+             fs/bcachefs/str_hash.c:165:30: error: use of undeclared identifier 'inode'\n",
+        );
+        assert_eq!(clues.kind, QueryKind::Build);
+        assert_eq!(clues.in_functions, ["bch2_hash_check"]);
+        assert_eq!(clues.locations[0], LocationClue { path: "fs/bcachefs/str_hash.c".into(), line: 164, is_error: true });
+    }
+
+    #[test]
+    fn frames_without_a_header_still_count() {
+        let clues = read_clues(
+            "00677  ? bch2_foo.isra.0+0x10/0x20 [bcachefs]\n00677  bch2_bar+0x1c/0x30\n00677  baz (fs/x.c:12)\n",
+        );
+        assert_eq!(clues.kind, QueryKind::Splat);
+        let names: Vec<&str> = clues.frames.iter().map(|f| f.function.as_str()).collect();
+        assert_eq!(names, ["bch2_foo", "bch2_bar", "baz"]);
+        assert!(clues.frames[0].unreliable);
+        assert_eq!(clues.frames[2].location, Some(("fs/x.c".into(), 12)));
+    }
+
+    #[test]
+    fn plain_messages_are_errmsg() {
+        let clues = read_clues("no journal entries found");
+        assert_eq!(clues.kind, QueryKind::Errmsg);
+        assert_eq!(clues.message_lines, ["no journal entries found"]);
+    }
+}

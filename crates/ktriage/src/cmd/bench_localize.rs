@@ -1,0 +1,130 @@
+//! `ktriage bench localize`: answers every case of a localization benchmark as of its parent
+//! commit, writes one prediction line per case and prints the scorer's metrics.
+
+use super::bench_util::{percentile, time_it};
+use super::localize_metrics::{aggregate, rank_case, CaseRanks};
+use crate::progress::Bar;
+use anyhow::Context;
+use ktriage_index::{Index, NoProgress, Progress};
+use ktriage_locate::{locate, Options};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Arguments of `bench localize`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The repository the cases come from.
+    #[arg(long, env = "KTRIAGE_BENCH_REPO")]
+    repo: PathBuf,
+    /// Cases, one JSON object per line (`fix_commit`, `parent`, `query`, ...).
+    #[arg(long)]
+    cases: PathBuf,
+    /// Where to write the predictions.
+    #[arg(long)]
+    out: PathBuf,
+    /// Index directory (default: `<git dir>/ktriage`).
+    #[arg(long = "index")]
+    index_dir: Option<PathBuf>,
+    /// How many items per ranked list.
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Runs `bench localize`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.cases).with_context(|| format!("reading {}", args.cases.display()))?;
+    let mut cases = Vec::new();
+    for (line_idx, line) in text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
+        let case: serde_json::Value = serde_json::from_str(line)
+            .with_context(|| format!("{}:{}: invalid JSON", args.cases.display(), line_idx + 1))?;
+        for key in ["fix_commit", "parent", "query"] {
+            anyhow::ensure!(case[key].is_string(), "{}:{}: `{key}` must be a string", args.cases.display(), line_idx + 1);
+        }
+        cases.push(case);
+    }
+    let index = Index::open_or_create(&args.repo, args.index_dir.as_deref())?;
+
+    // Indexing the parents' trees is measured separately from answering.
+    let bar = Bar::new(args.quiet);
+    let (indexed, index_time) = time_it(|| -> anyhow::Result<()> {
+        bar.start("indexing the cases' parent trees", cases.len() as u64);
+        for case in &cases {
+            let rev = index.resolve(case["parent"].as_str().unwrap_or_default())?;
+            index.snapshot(&rev, &NoProgress)?;
+            bar.advance(1);
+        }
+        bar.finish();
+        Ok(())
+    });
+    indexed?;
+
+    let options = Options::with_limit(args.limit);
+    let mut predictions = String::new();
+    let mut ranks: Vec<(String, CaseRanks)> = Vec::new();
+    let mut times = Vec::new();
+    bar.start("locating", cases.len() as u64);
+    for case in &cases {
+        let (dossier, took) = time_it(|| -> anyhow::Result<_> {
+            let rev = index.resolve(case["parent"].as_str().unwrap_or_default())?;
+            let snapshot = index.snapshot(&rev, &NoProgress)?;
+            Ok(locate(&snapshot, case["query"].as_str().unwrap_or_default(), &options)?)
+        });
+        let dossier = dossier?;
+        times.push(took);
+        let files: Vec<String> = dossier.files.iter().map(|f| f.path.clone()).collect();
+        let mut functions: Vec<String> = Vec::new();
+        for function in &dossier.functions {
+            if !functions.contains(&function.name) {
+                functions.push(function.name.clone());
+            }
+        }
+        let commits: Vec<String> = Vec::new();
+        let line = serde_json::json!({
+            "fix_commit": case["fix_commit"], "files": files, "functions": functions, "commits": commits,
+        });
+        predictions.push_str(&line.to_string());
+        predictions.push('\n');
+        let kind = case["query_kind"].as_str().unwrap_or("all").to_string();
+        ranks.push((kind, rank_case(case, &files, &functions, &commits)));
+        bar.advance(1);
+    }
+    bar.finish();
+    ktriage_index::write_atomic(&args.out, predictions.as_bytes())?;
+
+    times.sort();
+    let total: Duration = times.iter().sum();
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{} cases; indexing parents {:.1} s; locating {:.1} s in all, p50 {:.0} ms, p95 {:.0} ms",
+        cases.len(), index_time.as_secs_f64(), total.as_secs_f64(),
+        percentile(&times, 50).as_secs_f64() * 1e3, percentile(&times, 95).as_secs_f64() * 1e3)?;
+    let mut kinds: Vec<String> = ranks.iter().map(|(kind, _)| kind.clone()).collect();
+    kinds.sort();
+    kinds.dedup();
+    let mut columns = vec![("all".to_string(), aggregate(&ranks.iter().map(|(_, r)| r).collect::<Vec<_>>()))];
+    for kind in kinds {
+        let subset: Vec<&CaseRanks> = ranks.iter().filter(|(k, _)| *k == kind).map(|(_, r)| r).collect();
+        columns.push((format!("{kind} ({})", subset.len()), aggregate(&subset)));
+    }
+    write!(out, "| metric |")?;
+    for (name, _) in &columns {
+        write!(out, " {name} |")?;
+    }
+    writeln!(out, "\n|---|{}", "---|".repeat(columns.len()))?;
+    for metric in columns[0].1.keys() {
+        write!(out, "| {metric} |")?;
+        for (_, values) in &columns {
+            match values.get(metric).copied().flatten() {
+                Some(value) => write!(out, " {value:.3} |")?,
+                None => write!(out, " - |")?,
+            }
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "predictions: {}", args.out.display())?;
+    Ok(ExitCode::SUCCESS)
+}
