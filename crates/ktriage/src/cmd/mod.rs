@@ -11,6 +11,7 @@ mod ci_summary;
 mod common;
 mod example;
 mod index;
+mod locate;
 mod localize_metrics;
 mod query;
 
@@ -43,6 +44,8 @@ enum Command {
     Grep(query::GrepArgs),
     /// Print a file (or a line range of it) at a revision.
     Cat(query::CatArgs),
+    /// Rank the files, functions and commits behind a failure (no model needed).
+    Locate(locate::Args),
     /// Read CI results and console logs.
     #[command(subcommand)]
     Ci(ci::CiCommand),
@@ -62,6 +65,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search(args) => query::run_search(args),
         Command::Grep(args) => query::run_grep(args),
         Command::Cat(args) => query::run_cat(args),
+        Command::Locate(args) => locate::run(args),
         Command::Ci(command) => ci::run(command),
         Command::Bench(command) => bench::run(command),
     }

@@ -1,0 +1,92 @@
+//! `ktriage locate`: the evidence dossier for one failure, without a model.
+
+use super::common::{open_snapshot, AtArgs, RepoArgs};
+use crate::output::{print_json, Format};
+use anyhow::Context;
+use ktriage_locate::{locate, Dossier, Options};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `locate`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A console log (the primary report is used; see --report).
+    #[arg(long, conflicts_with = "query", required_unless_present = "query")]
+    log: Option<PathBuf>,
+    /// Which report of the log to use, 0 = the primary one.
+    #[arg(long, default_value_t = 0, requires = "log")]
+    report: usize,
+    /// A splat, compiler diagnostics or an error message, as text.
+    #[arg(long)]
+    query: Option<String>,
+    /// How many items per ranked list.
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    #[command(flatten)]
+    repo: RepoArgs,
+    #[command(flatten)]
+    at: AtArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+/// Runs `locate`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let text = match (&args.log, &args.query) {
+        (Some(path), _) => failure_text(path, args.report)?,
+        (None, Some(query)) => query.clone(),
+        (None, None) => anyhow::bail!("give --log FILE or --query TEXT"),
+    };
+    let index = args.repo.open()?;
+    let (_, snapshot) = open_snapshot(&index, &args.repo, &args.at)?;
+    let dossier = locate(&snapshot, &text, &Options::with_limit(args.limit))?;
+    match args.format {
+        Format::Json => print_json(&dossier)?,
+        Format::Text => print_text(&dossier)?,
+    }
+    Ok(if dossier.files.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// The text of report `n` of a log (the whole log when it has no report).
+fn failure_text(path: &std::path::Path, n: usize) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let reports = ktriage_ci::report::parse_log(&bytes);
+    if reports.is_empty() {
+        anyhow::ensure!(n == 0, "{}: no kernel report found, so there is no report {n}", path.display());
+        return Ok(text);
+    }
+    let report = reports
+        .get(n)
+        .with_context(|| format!("{}: has {} reports, no report {n}", path.display(), reports.len()))?;
+    let lines: Vec<&str> = text.lines().collect();
+    let start = report.start_line.saturating_sub(1).min(lines.len());
+    let end = report.end_line.clamp(start, lines.len());
+    Ok(lines[start..end].join("\n"))
+}
+
+fn print_text(dossier: &Dossier) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let title = dossier.report.title.as_deref().unwrap_or("(no kernel report)");
+    writeln!(out, "{title} [{:?}]", dossier.report.kind)?;
+    if !dossier.report.frames.is_empty() {
+        writeln!(out, "frames: {}", dossier.report.frames.join(" < "))?;
+    }
+    writeln!(out, "\nfiles:")?;
+    for file in &dossier.files {
+        writeln!(out, "  {:6.2}  {}  ({})", file.score, file.path, file.why.join("; "))?;
+    }
+    writeln!(out, "\nfunctions:")?;
+    for function in &dossier.functions {
+        writeln!(out, "  {:6.2}  {} {}:{}  ({})", function.score, function.name, function.path, function.line, function.why.join("; "))?;
+    }
+    for snippet in &dossier.snippets {
+        writeln!(out, "\n--- {}:{}-{}", snippet.path, snippet.start, snippet.end)?;
+        for (offset, line) in snippet.text.lines().enumerate() {
+            writeln!(out, "{:>5}  {line}", snippet.start as usize + offset)?;
+        }
+    }
+    Ok(())
+}
