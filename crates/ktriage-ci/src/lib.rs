@@ -15,3 +15,4 @@ pub mod classify;
 pub mod clean;
 pub mod report;
 pub mod results;
+pub mod sim;
