@@ -24,6 +24,7 @@
 mod build;
 pub mod error;
 pub mod facts;
+pub mod history;
 pub mod parse;
 pub mod paths;
 mod query;
@@ -33,6 +34,7 @@ pub mod terms;
 pub mod text;
 
 pub use build::IndexStats;
+pub use history::{History, HistoryStats};
 pub use error::{Error, Result};
 pub use query::{CallSite, Definition, FileText, GrepHit, MessageHit, SearchHit, Snapshot};
 pub use repo::{Rev, TreeFile};

@@ -5,7 +5,8 @@ use crate::error::{Error, Result};
 use crate::facts::SymbolKind;
 use crate::paths::{self, PathMatch};
 use crate::repo::{is_c_source, TreeFile};
-use crate::text::DocKind;
+use crate::history::{self, HistoryStore};
+use crate::text::{DocKind, TextHit};
 use crate::{terms, Index, Rev};
 use git2::Oid;
 use rayon::prelude::*;
@@ -46,9 +47,10 @@ pub struct CallSite {
 /// A ranked full-text hit.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SearchHit {
-    /// `symbol` or `message`.
+    /// `symbol`, `message` or `commit`.
     pub kind: &'static str,
-    /// The file.
+    /// The file (empty for commit hits).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub path: String,
     /// The best-matching line.
     pub line: u32,
@@ -59,6 +61,12 @@ pub struct SearchHit {
     /// The symbol the hit is in, for symbol hits.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub symbol: Option<String>,
+    /// The commit, for commit hits (its message matched; `line` is a line of the message).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// The commit's subject, for commit hits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
 }
 
 /// A logged message matching a search.
@@ -206,14 +214,22 @@ impl<'a> Snapshot<'a> {
         Ok(out)
     }
 
-    /// Ranked full-text search over identifiers (split into parts), code and messages.
+    /// Ranked full-text search over identifiers (split into parts), code and messages, and
+    /// over the messages of the indexed commits that are this revision or its ancestors.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
-        let blobs: HashSet<Oid> = self.paths_by_blob.keys().copied().collect();
+        let mut owners: HashSet<Oid> = self.paths_by_blob.keys().copied().collect();
+        if !HistoryStore::new(&self.index.store).is_empty()? {
+            owners.extend(history::ancestors(self.index.repo.git(), self.rev.commit)?);
+        }
         let query_terms: HashSet<String> = terms::unique_terms(query).into_iter().collect();
-        let hits = self.index.text.search(query, &blobs, limit)?;
+        let hits = self.index.text.search(query, &owners, limit)?;
         let mut contents: HashMap<Oid, Vec<u8>> = HashMap::new();
         let mut out = Vec::new();
         for hit in hits {
+            if hit.kind == DocKind::Commit {
+                out.push(self.commit_hit(&hit, &query_terms)?);
+                continue;
+            }
             if !contents.contains_key(&hit.blob) {
                 contents.insert(hit.blob, self.index.repo.read_blob(hit.blob)?);
             }
@@ -221,20 +237,36 @@ impl<'a> Snapshot<'a> {
             let (line, snippet) = best_line(&text, hit.line, hit.end_line, &query_terms);
             for path in self.paths_of(hit.blob) {
                 out.push(SearchHit {
-                    kind: match hit.kind {
-                        DocKind::Symbol => "symbol",
-                        DocKind::Message => "message",
-                    },
+                    kind: if hit.kind == DocKind::Symbol { "symbol" } else { "message" },
                     path: path.to_string(),
                     line,
                     snippet: snippet.clone(),
                     score: hit.score,
                     symbol: (hit.kind == DocKind::Symbol).then(|| hit.title.clone()),
+                    commit: None,
+                    subject: None,
                 });
             }
         }
         out.truncate(limit);
         Ok(out)
+    }
+
+    /// A commit hit: the message line holding the most query terms.
+    fn commit_hit(&self, hit: &TextHit, query_terms: &HashSet<String>) -> Result<SearchHit> {
+        let commit = self.index.repo.git().find_commit(hit.blob).map_err(Error::git(format!("reading commit {}", hit.blob)))?;
+        let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
+        let (line, snippet) = best_line(&message, 1, message.lines().count().max(1) as u32, query_terms);
+        Ok(SearchHit {
+            kind: "commit",
+            path: String::new(),
+            line,
+            snippet,
+            score: hit.score,
+            symbol: None,
+            commit: Some(hit.blob.to_string()),
+            subject: Some(hit.title.clone()),
+        })
     }
 
     /// Logged messages (string literals passed to logging and error helpers) ranked by how

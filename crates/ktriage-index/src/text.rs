@@ -1,6 +1,8 @@
 //! The full-text index (tantivy): one document per symbol (its name and its code) and per
-//! logged message, keyed by blob. Hits are filtered to the blobs of the queried commit's
-//! tree with a fast field, so a search never sees code that is not in that tree.
+//! logged message, keyed by blob, and one per commit (its subject and message), keyed by
+//! commit. Hits are filtered to the blobs of the queried commit's tree and to its
+//! ancestors with a fast field, so a search never sees code that is not in that tree nor
+//! a commit that came after it.
 
 use crate::error::{Error, Result};
 use crate::facts::FileFacts;
@@ -26,6 +28,8 @@ pub enum DocKind {
     Symbol,
     /// A message literal passed to a logging or error helper.
     Message,
+    /// A commit: its subject and message.
+    Commit,
 }
 
 impl DocKind {
@@ -33,6 +37,7 @@ impl DocKind {
         match self {
             DocKind::Symbol => "symbol",
             DocKind::Message => "message",
+            DocKind::Commit => "commit",
         }
     }
 
@@ -40,6 +45,7 @@ impl DocKind {
         match text {
             "symbol" => Some(DocKind::Symbol),
             "message" => Some(DocKind::Message),
+            "commit" => Some(DocKind::Commit),
             _ => None,
         }
     }
@@ -50,13 +56,13 @@ impl DocKind {
 pub struct TextHit {
     /// What matched.
     pub kind: DocKind,
-    /// The blob it is in.
+    /// The blob it is in; for commit documents, the commit.
     pub blob: Oid,
     /// The symbol or message's first line.
     pub line: u32,
     /// Its last line.
     pub end_line: u32,
-    /// The symbol's name, or the message text.
+    /// The symbol's name, the message text, or the commit's subject.
     pub title: String,
     /// BM25 score.
     pub score: f32,
@@ -81,7 +87,7 @@ pub struct TextIndex {
     dir: PathBuf,
 }
 
-/// The 64-bit filter key of a blob: its first 8 bytes.
+/// The 64-bit filter key of a blob or commit: its first 8 bytes.
 pub fn blob_key(blob: Oid) -> u64 {
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&blob.as_bytes()[..8]);
@@ -164,13 +170,38 @@ impl TextIndex {
         Ok(())
     }
 
+    /// Adds the document of one commit, replacing any left by an interrupted run. The
+    /// `blob_key` and `blob` fields hold the commit's key and id.
+    pub fn add_commit(&self, writer: &IndexWriter, commit: Oid, subject: &str, body: &str) -> Result<()> {
+        let fields = &self.fields;
+        let key = blob_key(commit);
+        writer.delete_term(Term::from_field_u64(fields.blob_key, key));
+        let mut name_terms = String::new();
+        terms::append_terms(subject, &mut name_terms);
+        let mut body_terms = name_terms.clone();
+        terms::append_terms(body, &mut body_terms);
+        writer
+            .add_document(doc!(
+                fields.kind => DocKind::Commit.as_str(),
+                fields.blob_key => key,
+                fields.blob => commit.as_bytes(),
+                fields.line => 1u64,
+                fields.end_line => 1u64,
+                fields.title => subject,
+                fields.name => name_terms.as_str(),
+                fields.body => body_terms.as_str(),
+            ))
+            .map_err(self.corrupt())?;
+        Ok(())
+    }
+
     /// Commits a writer's documents and makes them visible to searches.
     pub fn commit(&self, writer: &mut IndexWriter) -> Result<()> {
         writer.commit().map_err(self.corrupt())?;
         self.reader.reload().map_err(self.corrupt())
     }
 
-    /// Ranked hits for `query` among documents of the given blobs.
+    /// Ranked hits for `query` among documents of the given blobs and commits.
     pub fn search(&self, query: &str, blobs: &HashSet<Oid>, limit: usize) -> Result<Vec<TextHit>> {
         self.search_kind(query, blobs, limit, None)
     }

@@ -1,0 +1,429 @@
+//! History queries as of one revision: `log`, function `history`, `show`, `blame` and
+//! `fixes`. A [`History`] only ever returns commits that are the revision or its ancestors.
+
+use super::store::{HistoryStore, Key};
+use super::{ancestors, date, oid, Change, CommitRecord, FileChange, FunctionChange, ResolvedBy, Trailer};
+use crate::error::{Error, Result};
+use crate::{Index, Progress, Rev};
+use git2::{BlameOptions, DiffFindOptions, DiffFormat, DiffOptions, Oid, Sort};
+use std::collections::{BTreeSet, HashSet};
+use std::path::Path;
+
+/// A commit in a list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LogEntry {
+    /// Full commit id.
+    pub id: String,
+    /// Author date, ISO 8601 with the author's offset.
+    pub date: String,
+    /// `Name <email>` of the author.
+    pub author: String,
+    /// Subject line.
+    pub subject: String,
+    /// Changed paths (against the first parent).
+    pub paths: Vec<String>,
+    /// True for merges.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub merge: bool,
+}
+
+/// One commit that changed a function.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FunctionEvent {
+    /// Full commit id.
+    pub id: String,
+    /// Author date.
+    pub date: String,
+    /// `Name <email>` of the author.
+    pub author: String,
+    /// Subject line.
+    pub subject: String,
+    /// The function's file after the commit (before it, when removed).
+    pub path: String,
+    /// Its file before the commit, when that differs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_path: Option<String>,
+    /// `added`, `modified`, `removed` or `moved`.
+    pub change: Change,
+    /// Only whitespace inside the body changed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub whitespace_only: bool,
+}
+
+/// A changed file in `show`.
+pub type ShowFile = FileChange;
+
+/// A `Fixes:` trailer in output.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FixOut {
+    /// The trailer's value.
+    pub raw: String,
+    /// The named commit, when it resolved (and is visible at the revision).
+    pub commit: Option<String>,
+    /// Its subject.
+    pub subject: Option<String>,
+    /// `id` or `subject`.
+    pub resolved_by: Option<ResolvedBy>,
+}
+
+/// One commit in full.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ShowCommit {
+    /// Full commit id.
+    pub id: String,
+    /// Parent ids.
+    pub parents: Vec<String>,
+    /// `Name <email>` of the author.
+    pub author: String,
+    /// Author date.
+    pub date: String,
+    /// `Name <email>` of the committer.
+    pub committer: String,
+    /// Commit date.
+    pub commit_date: String,
+    /// True for merges (files and diff are against the first parent).
+    pub merge: bool,
+    /// Subject line.
+    pub subject: String,
+    /// Message after the subject.
+    pub body: String,
+    /// Parsed trailers.
+    pub trailers: Vec<Trailer>,
+    /// Changed files.
+    pub files: Vec<ShowFile>,
+    /// Changed functions.
+    pub functions: Vec<FunctionChange>,
+    /// `Fixes:` trailers resolved.
+    pub fixes: Vec<FixOut>,
+    /// The unified diff against the first parent, cut at the requested size.
+    pub diff: String,
+    /// True when `diff` was cut (it then ends with a marker line).
+    pub diff_truncated: bool,
+}
+
+/// One blamed line.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BlameLine {
+    /// Line number (1-based).
+    pub line: u32,
+    /// Full id of the commit that last changed it.
+    pub commit: String,
+    /// `Name <email>` of that commit's author.
+    pub author: String,
+    /// Its author date.
+    pub date: String,
+    /// The line's text.
+    pub text: String,
+}
+
+/// `fixes COMMIT`: who fixes it, and what it fixes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FixesOf {
+    /// The commit asked about.
+    pub commit: String,
+    /// Commits whose `Fixes:` names it, newest first.
+    pub fixed_by: Vec<LogEntry>,
+    /// Its own `Fixes:` trailers.
+    pub fixes: Vec<FixOut>,
+}
+
+/// The history as of one revision.
+pub struct History<'a> {
+    index: &'a Index,
+    rev: Rev,
+    ancestors: HashSet<Oid>,
+}
+
+impl Index {
+    /// The history as of `rev`, indexing the commits of its history not indexed yet first.
+    pub fn history(&self, rev: &Rev, progress: &dyn Progress) -> Result<History<'_>> {
+        if !HistoryStore::new(&self.store).contains(rev.commit)? {
+            self.index_history(std::slice::from_ref(rev), progress)?;
+        }
+        let ancestors = ancestors(self.repo.git(), rev.commit)?;
+        Ok(History { index: self, rev: rev.clone(), ancestors })
+    }
+}
+
+fn person(sig: &super::Signature) -> String {
+    format!("{} <{}>", sig.name, sig.email)
+}
+
+fn entry(record: &CommitRecord) -> LogEntry {
+    LogEntry {
+        id: record.oid().to_string(),
+        date: date::format(record.author.time, record.author.offset_minutes),
+        author: person(&record.author),
+        subject: record.subject.clone(),
+        paths: record.files.iter().map(|file| file.path.clone()).collect(),
+        merge: record.is_merge(),
+    }
+}
+
+impl History<'_> {
+    /// The revision this history answers for.
+    pub fn rev(&self) -> &Rev {
+        &self.rev
+    }
+
+    fn store(&self) -> HistoryStore<'_> {
+        HistoryStore::new(&self.index.store)
+    }
+
+    /// Records of the visible commits among `ids`, newest (by commit date) first.
+    fn visible_records(&self, ids: impl IntoIterator<Item = Oid>) -> Result<Vec<CommitRecord>> {
+        let store = self.store();
+        let ids: BTreeSet<Oid> = ids.into_iter().filter(|id| self.ancestors.contains(id)).collect();
+        let mut records = Vec::with_capacity(ids.len());
+        for id in ids {
+            records.push(store.commit(id)?.ok_or_else(|| not_indexed(id))?);
+        }
+        records.sort_by(|a, b| (b.committer.time, b.author.time).cmp(&(a.committer.time, a.author.time)));
+        Ok(records)
+    }
+
+    /// Every visible commit's record, newest first (for whole-history reports).
+    pub fn commits(&self) -> Result<Vec<CommitRecord>> {
+        self.visible_records(self.ancestors.iter().copied())
+    }
+
+    /// Resolves a commit argument and checks that it is visible at the revision.
+    pub fn resolve_commit(&self, commit: &str) -> Result<CommitRecord> {
+        let id = self.index.resolve(commit)?.commit;
+        if !self.ancestors.contains(&id) {
+            return Err(Error::BadQuery(format!("commit {commit} ({id}) is not in the history of {}", self.rev.name)));
+        }
+        self.store().commit(id)?.ok_or_else(|| not_indexed(id))
+    }
+
+    /// Commits newest first, optionally only those touching a path (a file, or a directory
+    /// when it ends in `/` or no file has that exact path) or changing a function.
+    pub fn log(&self, target: Option<&str>, since: Option<i64>, limit: usize) -> Result<Vec<LogEntry>> {
+        let store = self.store();
+        let records = match target {
+            Some(target) => {
+                let mut ids = if target.ends_with('/') { Vec::new() } else { store.lookup(Key::Path(target))? };
+                if ids.is_empty() {
+                    ids = store.lookup_path_prefix(&format!("{}/", target.trim_end_matches('/')))?;
+                }
+                if ids.is_empty() {
+                    ids = store.lookup(Key::Function(target))?;
+                }
+                self.visible_records(ids)?
+            }
+            None => self.recent_records(since, limit)?,
+        };
+        Ok(records
+            .iter()
+            .filter(|record| since.is_none_or(|since| record.committer.time >= since))
+            .take(limit)
+            .map(entry)
+            .collect())
+    }
+
+    /// The newest visible commits by commit date, at most `limit`, back to `since`.
+    fn recent_records(&self, since: Option<i64>, limit: usize) -> Result<Vec<CommitRecord>> {
+        let repo = self.index.repo.git();
+        let context = || format!("walking the history of {}", self.rev.name);
+        let mut walk = repo.revwalk().map_err(Error::git(context()))?;
+        walk.set_sorting(Sort::TIME).map_err(Error::git(context()))?;
+        walk.push(self.rev.commit).map_err(Error::git(context()))?;
+        let store = self.store();
+        let mut records = Vec::new();
+        for id in walk {
+            let record = store.commit(id.map_err(Error::git(context()))?)?;
+            let record = record.ok_or_else(|| not_indexed(self.rev.commit))?;
+            if since.is_some_and(|since| record.committer.time < since) {
+                continue;
+            }
+            records.push(record);
+            if records.len() >= limit {
+                break;
+            }
+        }
+        Ok(records)
+    }
+
+    /// Every commit that changed the body of function `name`, newest first, across file
+    /// renames and moves between files. With `path`, only the function living at `path`
+    /// at the revision is followed: its earlier files are found through the renames and
+    /// moves that brought it there.
+    pub fn function_history(&self, name: &str, path: Option<&str>) -> Result<Vec<FunctionEvent>> {
+        let records = self.visible_records(self.store().lookup(Key::Function(name))?)?;
+        let mut lineage: Option<HashSet<String>> = match path {
+            Some(path) => Some(self.rename_closure([path.to_string()].into())?),
+            None => None,
+        };
+        let mut events = Vec::new();
+        for record in &records {
+            for change in record.functions.iter().filter(|change| change.name == name) {
+                if let Some(paths) = &mut lineage {
+                    if !paths.contains(&change.path) {
+                        continue;
+                    }
+                    if let Some(old_path) = change.old_path.as_ref().filter(|old| !paths.contains(*old)) {
+                        *paths = self.rename_closure(paths.iter().cloned().chain([old_path.clone()]).collect())?;
+                    }
+                }
+                events.push(FunctionEvent {
+                    id: record.oid().to_string(),
+                    date: date::format(record.author.time, record.author.offset_minutes),
+                    author: person(&record.author),
+                    subject: record.subject.clone(),
+                    path: change.path.clone(),
+                    old_path: change.old_path.clone(),
+                    change: change.change,
+                    whitespace_only: change.whitespace_only,
+                });
+            }
+        }
+        Ok(events)
+    }
+
+    /// `paths` and every path a visible commit renamed to one of them, transitively.
+    fn rename_closure(&self, mut paths: HashSet<String>) -> Result<HashSet<String>> {
+        let mut queue: Vec<String> = paths.iter().cloned().collect();
+        while let Some(path) = queue.pop() {
+            for record in self.visible_records(self.store().lookup(Key::RenamedTo(&path))?)? {
+                for old in record.files.iter().filter(|file| file.path == path).filter_map(|file| file.old_path.clone()) {
+                    if paths.insert(old.clone()) {
+                        queue.push(old);
+                    }
+                }
+            }
+        }
+        Ok(paths)
+    }
+
+    /// One commit with its diff against the first parent, cut after `max_diff_bytes`.
+    pub fn show(&self, commit: &str, max_diff_bytes: usize) -> Result<ShowCommit> {
+        let record = self.resolve_commit(commit)?;
+        let (diff, diff_truncated) = self.diff_text(record.oid(), max_diff_bytes)?;
+        Ok(ShowCommit {
+            id: record.oid().to_string(),
+            parents: record.parents.iter().map(|parent| oid(parent).to_string()).collect(),
+            author: person(&record.author),
+            date: date::format(record.author.time, record.author.offset_minutes),
+            committer: person(&record.committer),
+            commit_date: date::format(record.committer.time, record.committer.offset_minutes),
+            merge: record.is_merge(),
+            fixes: self.fixes_out(&record)?,
+            subject: record.subject,
+            body: record.body,
+            trailers: record.trailers,
+            files: record.files,
+            functions: record.functions,
+            diff,
+            diff_truncated,
+        })
+    }
+
+    fn diff_text(&self, id: Oid, max_bytes: usize) -> Result<(String, bool)> {
+        let repo = self.index.repo.git();
+        let context = || format!("diffing commit {id}");
+        let commit = repo.find_commit(id).map_err(Error::git(context()))?;
+        let tree = commit.tree().map_err(Error::git(context()))?;
+        let parent_tree = match commit.parents().next() {
+            Some(parent) => Some(parent.tree().map_err(Error::git(context()))?),
+            None => None,
+        };
+        let mut diff = repo
+            .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut DiffOptions::new()))
+            .map_err(Error::git(context()))?;
+        diff.find_similar(Some(DiffFindOptions::new().renames(true))).map_err(Error::git(context()))?;
+        let mut text = Vec::new();
+        let mut truncated = false;
+        let printed = diff.print(DiffFormat::Patch, |_, _, line| {
+            if matches!(line.origin(), '+' | '-' | ' ') {
+                text.push(line.origin() as u8);
+            }
+            text.extend_from_slice(line.content());
+            truncated = text.len() > max_bytes;
+            !truncated
+        });
+        if !truncated {
+            printed.map_err(Error::git(context()))?;
+        }
+        let mut text = String::from_utf8_lossy(&text).into_owned();
+        if truncated {
+            let mut cut = max_bytes.min(text.len());
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+            text.push_str(&format!("\n[... diff cut at {max_bytes} bytes; see `git show {id}` ...]\n"));
+        }
+        Ok((text, truncated))
+    }
+
+    /// Who last changed each line `start..=end` of `path` (clamped to the file).
+    pub fn blame(&self, path: &str, start: u32, end: u32) -> Result<Vec<BlameLine>> {
+        let repo = self.index.repo.git();
+        let context = || format!("blaming {path} at {}", self.rev.name);
+        let tree = repo.find_commit(self.rev.commit).and_then(|commit| commit.tree()).map_err(Error::git(context()))?;
+        let entry = tree.get_path(Path::new(path)).map_err(|_| Error::NoSuchPath {
+            path: path.to_string(),
+            rev: self.rev.name.clone(),
+            hint: String::new(),
+        })?;
+        let content = self.index.repo.read_blob(entry.id())?;
+        let text = String::from_utf8_lossy(&content);
+        let lines: Vec<&str> = text.lines().collect();
+        let end = end.min(lines.len() as u32);
+        if start == 0 || start > end {
+            return Ok(Vec::new());
+        }
+        let mut options = BlameOptions::new();
+        options.newest_commit(self.rev.commit).min_line(start as usize).max_line(end as usize);
+        let blame = repo.blame_file(Path::new(path), Some(&mut options)).map_err(Error::git(context()))?;
+        let mut out = Vec::new();
+        for line in start..=end {
+            let hunk = blame
+                .get_line(line as usize)
+                .ok_or_else(|| Error::BadQuery(format!("git has no blame for {path}:{line} at {}", self.rev.name)))?;
+            let signature = hunk.final_signature();
+            out.push(BlameLine {
+                line,
+                commit: hunk.final_commit_id().to_string(),
+                author: format!(
+                    "{} <{}>",
+                    String::from_utf8_lossy(signature.name_bytes()),
+                    String::from_utf8_lossy(signature.email_bytes())
+                ),
+                date: date::format(signature.when().seconds(), signature.when().offset_minutes()),
+                text: lines[(line - 1) as usize].to_string(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The commits whose `Fixes:` names `commit`, and what `commit` itself fixes.
+    pub fn fixes(&self, commit: &str) -> Result<FixesOf> {
+        let record = self.resolve_commit(commit)?;
+        let fixed_by = self.visible_records(self.store().fixed_by(record.oid())?)?.iter().map(entry).collect();
+        Ok(FixesOf { commit: record.oid().to_string(), fixed_by, fixes: self.fixes_out(&record)? })
+    }
+
+    fn fixes_out(&self, record: &CommitRecord) -> Result<Vec<FixOut>> {
+        let store = self.store();
+        let mut out = Vec::new();
+        for fix in &record.fixes {
+            let target = fix.commit.as_ref().map(oid).filter(|target| self.ancestors.contains(target));
+            let subject = match target {
+                Some(target) => store.commit(target)?.map(|target| target.subject),
+                None => None,
+            };
+            out.push(FixOut {
+                raw: fix.raw.clone(),
+                commit: target.map(|target| target.to_string()),
+                subject,
+                resolved_by: fix.resolved_by.filter(|_| target.is_some()),
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn not_indexed(id: Oid) -> Error {
+    Error::BadQuery(format!("commit {id} is not in the history index; run `ktriage index` for a ref that contains it"))
+}
