@@ -14,6 +14,10 @@ pub struct Args {
     /// Delete the index and build it anew.
     #[arg(long)]
     rebuild: bool,
+    /// Index only the trees, not the history (commits, changed functions, `Fixes:`)
+    /// reachable from the revisions.
+    #[arg(long)]
+    no_history: bool,
     #[command(flatten)]
     repo: RepoArgs,
     /// Output format.
@@ -47,8 +51,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         all_stats.push(stats);
     }
+    let mut history = None;
+    if !args.no_history {
+        let revs = revs.iter().map(|rev| index.resolve(rev)).collect::<Result<Vec<_>, _>>()?;
+        let started = std::time::Instant::now();
+        let stats = index.index_history(&revs, &progress)?;
+        if args.format == Format::Text {
+            println!(
+                "history: {} new commits ({} merges), {} blobs scanned in {:.2}s, {} of {} Fixes: resolved",
+                stats.commits,
+                stats.merges,
+                stats.scanned_blobs,
+                started.elapsed().as_secs_f64(),
+                stats.fixes_resolved,
+                stats.fixes
+            );
+        }
+        history = Some(stats);
+    }
     if args.format == Format::Json {
-        print_json(&serde_json::json!({ "index": index.dir(), "revs": all_stats }))?;
+        print_json(&serde_json::json!({ "index": index.dir(), "revs": all_stats, "history": history }))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -10,6 +10,7 @@ mod ci_parse_log;
 mod ci_summary;
 mod common;
 mod example;
+mod history;
 mod index;
 mod locate;
 mod localize_metrics;
@@ -44,6 +45,16 @@ enum Command {
     Grep(query::GrepArgs),
     /// Print a file (or a line range of it) at a revision.
     Cat(query::CatArgs),
+    /// Commits newest first, optionally only those touching a path or a function.
+    Log(history::LogArgs),
+    /// Every commit that changed a function's body, across file renames and moves.
+    History(history::HistoryArgs),
+    /// One commit: message, trailers, files, functions and diff.
+    Show(history::ShowArgs),
+    /// The commit that last changed each line of a range.
+    Blame(history::BlameArgs),
+    /// The commits whose `Fixes:` names a commit, and what that commit fixes.
+    Fixes(history::FixesArgs),
     /// Rank the files, functions and commits behind a failure (no model needed).
     Locate(locate::Args),
     /// Read CI results and console logs.
@@ -65,6 +76,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search(args) => query::run_search(args),
         Command::Grep(args) => query::run_grep(args),
         Command::Cat(args) => query::run_cat(args),
+        Command::Log(args) => history::run_log(args),
+        Command::History(args) => history::run_history(args),
+        Command::Show(args) => history::run_show(args),
+        Command::Blame(args) => history::run_blame(args),
+        Command::Fixes(args) => history::run_fixes(args),
         Command::Locate(args) => locate::run(args),
         Command::Ci(command) => ci::run(command),
         Command::Bench(command) => bench::run(command),
