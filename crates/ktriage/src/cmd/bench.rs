@@ -3,7 +3,7 @@
 use clap::Subcommand;
 use std::process::ExitCode;
 
-use super::{bench_index, bench_localize, bench_signatures};
+use super::{bench_history, bench_index, bench_localize, bench_signatures};
 
 /// `ktriage bench` subcommands.
 #[derive(Debug, Subcommand)]
@@ -12,6 +12,8 @@ pub enum BenchCommand {
     Signatures(bench_signatures::Args),
     /// The source index: indexing time, trees over history, query latency, size, memory.
     Index(bench_index::Args),
+    /// The history index: indexing time, function history, blame and `Fixes:` resolution.
+    History(bench_history::Args),
     /// Fault localization: files, functions and commits behind real fixes.
     Localize(bench_localize::Args),
 }
@@ -21,6 +23,7 @@ pub fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
         BenchCommand::Signatures(args) => bench_signatures::run(args),
         BenchCommand::Index(args) => bench_index::run(args),
+        BenchCommand::History(args) => bench_history::run(args),
         BenchCommand::Localize(args) => bench_localize::run(args),
     }
 }

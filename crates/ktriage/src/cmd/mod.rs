@@ -1,6 +1,7 @@
 //! Subcommand definitions and dispatch.
 
 mod bench;
+mod bench_history;
 mod bench_index;
 mod bench_localize;
 mod bench_util;
