@@ -176,6 +176,43 @@ pub fn read_clues(text: &str) -> Clues {
     Clues { kind, reports, frames, locations, in_functions, message_lines, identifiers }
 }
 
+/// Literal runs of message lines between dynamic parts (numbers, ids, punctuation), of at
+/// least two words and 12 characters, longest first, at most `limit`.
+pub fn message_fragments(lines: &[String], limit: usize) -> Vec<String> {
+    static SPLIT: OnceLock<Regex> = OnceLock::new();
+    let split = SPLIT.get_or_init(|| {
+        Regex::new(r#"0x[0-9a-fA-F]+|[0-9a-fA-F]*[0-9][0-9a-fA-F]*|[\[\](){}<>:;,="'`|]|\s-\s"#)
+            .expect("the fragment split pattern is valid")
+    });
+    let mut fragments: Vec<String> = Vec::new();
+    for line in lines {
+        for piece in split.split(line) {
+            let words: Vec<&str> = piece.split_whitespace().collect();
+            let fragment = words.join(" ");
+            if words.len() >= 2 && fragment.len() >= 12 && !fragments.contains(&fragment) {
+                fragments.push(fragment);
+            }
+        }
+    }
+    fragments.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    fragments.truncate(limit);
+    fragments
+}
+
+/// Words for a full-text query: identifiers first, then alphabetic words of message lines.
+pub fn search_words(clues: &Clues, limit: usize) -> Vec<String> {
+    let mut words: Vec<String> = clues.identifiers.clone();
+    for line in &clues.message_lines {
+        for word in line.split(|c: char| !c.is_ascii_alphabetic() && c != '_') {
+            if word.len() >= 3 && !words.iter().any(|w| w == word) {
+                words.push(word.to_string());
+            }
+        }
+    }
+    words.truncate(limit);
+    words
+}
+
 /// Identifiers worth looking up: with an underscore or a digit, not all-caps noise words.
 fn looks_like_symbol(word: &str) -> bool {
     word.len() >= 4

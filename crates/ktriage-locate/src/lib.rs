@@ -24,42 +24,40 @@ use std::collections::HashSet;
 /// Signal weights.
 #[derive(Debug, Clone)]
 pub struct Weights {
-    /// A `file:line` an error names (warnings and notes count `location_non_error` of it).
+    /// A `file:line` the failure names (warnings and notes count less, later ones decay).
     pub location: f64,
-    /// Share of `location` for warnings and notes.
-    pub location_non_error: f64,
-    /// Decay per later location.
-    pub location_decay: f64,
     /// A function a compiler names (`In function 'f'`).
     pub in_function: f64,
-    /// The innermost stack frame defined in the tree.
+    /// A stack frame defined in the tree (the innermost one; deeper ones decay).
     pub frame: f64,
-    /// Decay per deeper frame.
-    pub frame_decay: f64,
-    /// Share for frames the unwinder marked unreliable.
-    pub frame_unreliable: f64,
     /// The report's guilty file.
     pub guilty_file: f64,
     /// A logged message matching a line of the text (times match quality squared).
     pub message: f64,
     /// An identifier of the text defined in the tree.
     pub identifier: f64,
+    /// A literal fragment of a message line found in a string literal (split among the
+    /// files that hold it).
+    pub fragment: f64,
+    /// Full-text relevance of a symbol to the failure's words (scaled by the best hit's score).
+    pub search: f64,
+    /// Factor for code outside the subsystem (core kernel directories and userspace shims).
+    pub generic_path: f64,
 }
 
 impl Weights {
     /// The weights measured best on the development cases.
     pub fn measured() -> Weights {
         Weights {
-            location: 10.0,
-            location_non_error: 0.6,
-            location_decay: 0.7,
+            location: 16.0,
             in_function: 6.0,
-            frame: 8.0,
-            frame_decay: 0.6,
-            frame_unreliable: 0.3,
+            frame: 10.0,
             guilty_file: 4.0,
-            message: 7.0,
-            identifier: 1.0,
+            message: 0.7,
+            identifier: 20.0,
+            fragment: 9.6,
+            search: 1.6,
+            generic_path: 0.1,
         }
     }
 }
@@ -145,46 +143,148 @@ impl Options {
 
 /// Ranks what is behind the failure described by `text`, as of the snapshot's revision.
 pub fn locate(snapshot: &Snapshot, text: &str, options: &Options) -> Result<Dossier> {
+    let evidence = gather(snapshot, text)?;
+    let (files, functions) = evidence.rank(&options.weights, options.limit);
+    let snippets = snippets(snapshot, &evidence.anchors, &functions, options.limit.min(8))?;
+    Ok(Dossier { report: evidence.report, files, functions, snippets })
+}
+
+/// The signals that credit files and functions; each has a weight in [`Weights`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// A `file:line` the failure names.
+    Location,
+    /// A function a compiler names.
+    InFunction,
+    /// A stack frame defined in the tree.
+    Frame,
+    /// The report's guilty file.
+    GuiltyFile,
+    /// A logged message matching a line of the failure.
+    Message,
+    /// An identifier of the failure defined in the tree.
+    Identifier,
+    /// A literal fragment of a message line found in a string literal.
+    Fragment,
+    /// Full-text relevance to the failure's words.
+    Search,
+}
+
+impl Weights {
+    /// The weight of one signal.
+    pub fn of(&self, signal: Signal) -> f64 {
+        match signal {
+            Signal::Location => self.location,
+            Signal::InFunction => self.in_function,
+            Signal::Frame => self.frame,
+            Signal::GuiltyFile => self.guilty_file,
+            Signal::Message => self.message,
+            Signal::Identifier => self.identifier,
+            Signal::Fragment => self.fragment,
+            Signal::Search => self.search,
+        }
+    }
+}
+
+/// One signal's credit to a file (and maybe one of its functions), before weighting.
+#[derive(Debug, Clone)]
+struct Contribution {
+    signal: Signal,
+    raw: f64,
+    generic: bool,
+    path: String,
+    function: Option<(String, u32)>,
+    why: String,
+}
+
+/// Everything the signals found for one failure; ranking it with weights is cheap, so
+/// weights can be measured over many cases without gathering again.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    /// What was read from the failure.
+    pub report: ReportSummary,
+    contributions: Vec<Contribution>,
+    anchors: Vec<(String, u32)>,
+}
+
+impl Evidence {
+    /// Ranked files and functions under `weights`, at most `limit` of each.
+    pub fn rank(&self, weights: &Weights, limit: usize) -> (Vec<RankedFile>, Vec<RankedFunction>) {
+        let mut files = Ranking::new();
+        let mut functions = Ranking::new();
+        for c in &self.contributions {
+            let factor = if c.generic { weights.generic_path } else { 1.0 };
+            let score = weights.of(c.signal) * c.raw * factor;
+            files.add(c.path.clone(), score, c.why.as_str());
+            if let Some((name, line)) = &c.function {
+                functions.add((name.clone(), c.path.clone(), *line), score, c.why.as_str());
+            }
+        }
+        let files = files.ranked(limit).into_iter().map(|(path, score, why)| RankedFile { path, score, why }).collect();
+        let functions = functions
+            .ranked(limit)
+            .into_iter()
+            .map(|((name, path, line), score, why)| RankedFunction { name, path, line, score, why })
+            .collect();
+        (files, functions)
+    }
+}
+
+/// Reads the failure and runs every signal against the snapshot.
+pub fn gather(snapshot: &Snapshot, text: &str) -> Result<Evidence> {
     let clues = read_clues(text);
-    let mut scorer = Scorer { snapshot, weights: &options.weights, files: Ranking::new(), functions: Ranking::new(), anchors: Vec::new() };
+    let decay = Decay::measured();
+    let mut scorer = Scorer { snapshot, decay: &decay, contributions: Vec::new(), anchors: Vec::new() };
     scorer.locations(&clues)?;
     scorer.in_functions(&clues)?;
     scorer.frames(&clues)?;
     scorer.messages(&clues)?;
     scorer.identifiers(&clues)?;
-    let functions: Vec<RankedFunction> = scorer
-        .functions
-        .ranked(options.limit)
-        .into_iter()
-        .map(|((name, path, line), score, why)| RankedFunction { name, path, line, score, why })
-        .collect();
-    let files = scorer
-        .files
-        .ranked(options.limit)
-        .into_iter()
-        .map(|(path, score, why)| RankedFile { path, score, why })
-        .collect();
-    let snippets = scorer.snippets(&functions, options.limit.min(8))?;
+    scorer.fragments(&clues)?;
+    scorer.search(&clues)?;
     let report = ReportSummary {
         kind: clues.kind,
         title: clues.reports.first().map(|report| report.title.clone()),
         frames: clues.frames.iter().map(|frame| frame.function.clone()).collect(),
     };
-    Ok(Dossier { report, files, functions, snippets })
+    Ok(Evidence { report, contributions: scorer.contributions, anchors: scorer.anchors })
 }
 
-type FunctionKey = (String, String, u32);
+/// How signals fade within one failure: later locations, deeper frames.
+struct Decay {
+    location_non_error: f64,
+    location: f64,
+    frame: f64,
+    frame_unreliable: f64,
+}
+
+impl Decay {
+    fn measured() -> Decay {
+        Decay { location_non_error: 0.6, location: 0.7, frame: 0.6, frame_unreliable: 0.3 }
+    }
+}
 
 struct Scorer<'s, 'a> {
     snapshot: &'s Snapshot<'a>,
-    weights: &'s Weights,
-    files: Ranking<String>,
-    functions: Ranking<FunctionKey>,
+    decay: &'s Decay,
+    contributions: Vec<Contribution>,
     /// Lines the failure points at, for snippets.
     anchors: Vec<(String, u32)>,
 }
 
 impl Scorer<'_, '_> {
+    /// Adds `weight` to a file and, when given, to one of its functions (`name`, first line).
+    fn credit(&mut self, path: &str, function: Option<(&str, u32)>, signal: Signal, raw: f64, why: &str) {
+        self.contributions.push(Contribution {
+            signal,
+            raw,
+            generic: is_generic_path(path),
+            path: path.to_string(),
+            function: function.map(|(name, line)| (name.to_string(), line)),
+            why: why.to_string(),
+        });
+    }
+
     fn resolve(&self, path: &str) -> Option<String> {
         let tree = self.snapshot.files().iter().map(|file| file.path.as_str());
         match paths::resolve(tree, path, &self.snapshot.index().config().path_prefixes) {
@@ -193,37 +293,31 @@ impl Scorer<'_, '_> {
         }
     }
 
-    fn add_location(&mut self, path: &str, line: u32, weight: f64, why: &str) -> Result<()> {
+    fn add_location(&mut self, path: &str, line: u32, signal: Signal, raw: f64, why: &str) -> Result<()> {
         let Some(tree_path) = self.resolve(path) else { return Ok(()) };
-        self.files.add(tree_path.clone(), weight, format!("{why} {path}:{line}"));
-        if let Some(function) = self.snapshot.function_at(&tree_path, line)? {
-            self.functions.add(
-                (function.name.clone(), tree_path.clone(), function.line),
-                weight,
-                format!("{why} {path}:{line} is in it"),
-            );
-        }
+        let function = self.snapshot.function_at(&tree_path, line)?;
+        let function = function.as_ref().map(|f| (f.name.as_str(), f.line));
+        self.credit(&tree_path, function, signal, raw, &format!("{why} {path}:{line}"));
         self.anchors.push((tree_path, line));
         Ok(())
     }
 
     fn locations(&mut self, clues: &Clues) -> Result<()> {
-        let w = self.weights;
         for (rank, location) in clues.locations.iter().enumerate() {
-            let severity = if location.is_error { 1.0 } else { w.location_non_error };
-            let weight = w.location * severity * w.location_decay.powi(rank as i32);
+            let severity = if location.is_error { 1.0 } else { self.decay.location_non_error };
+            let raw = severity * self.decay.location.powi(rank as i32);
             let why = if clues.kind == QueryKind::Build { "diagnostic at" } else { "report names" };
-            self.add_location(&location.path, location.line, weight, why)?;
+            self.add_location(&location.path, location.line, Signal::Location, raw, why)?;
         }
         if let Some(guilty) = clues.reports.first().and_then(|report| report.guilty_file.as_deref()) {
             if let Some(path) = self.resolve(guilty) {
-                self.files.add(path, w.guilty_file, "the report's guilty file");
+                self.credit(&path, None, Signal::GuiltyFile, 1.0, "the report's guilty file");
             }
         }
         Ok(())
     }
 
-    fn add_definitions(&mut self, name: &str, weight: f64, why: &str) -> Result<bool> {
+    fn add_definitions(&mut self, name: &str, signal: Signal, raw: f64, why: &str) -> Result<bool> {
         let definitions: Vec<_> = self
             .snapshot
             .def(name)?
@@ -233,35 +327,34 @@ impl Scorer<'_, '_> {
         if definitions.is_empty() {
             return Ok(false);
         }
-        let share = weight / definitions.len() as f64;
+        let share = raw / definitions.len() as f64;
         for definition in definitions {
-            self.files.add(definition.path.clone(), share, format!("{why} {name}"));
-            self.functions.add((definition.name, definition.path, definition.line), share, why.to_string());
+            let function = Some((definition.name.as_str(), definition.line));
+            self.credit(&definition.path, function, signal, share, &format!("{why} {name}"));
         }
         Ok(true)
     }
 
     fn in_functions(&mut self, clues: &Clues) -> Result<()> {
         for name in &clues.in_functions {
-            self.add_definitions(name, self.weights.in_function, "compiler names")?;
+            self.add_definitions(name, Signal::InFunction, 1.0, "compiler names")?;
         }
         Ok(())
     }
 
     fn frames(&mut self, clues: &Clues) -> Result<()> {
-        let w = self.weights;
         let mut rank = 0;
         let mut seen = HashSet::new();
         for frame in &clues.frames {
             if !seen.insert(frame.function.as_str()) {
                 continue;
             }
-            let reliability = if frame.unreliable { w.frame_unreliable } else { 1.0 };
-            let weight = w.frame * w.frame_decay.powi(rank) * reliability;
+            let reliability = if frame.unreliable { self.decay.frame_unreliable } else { 1.0 };
+            let raw = self.decay.frame.powi(rank) * reliability;
             let why = format!("stack frame #{rank}");
-            if self.add_definitions(&frame.function, weight, &why)? {
+            if self.add_definitions(&frame.function, Signal::Frame, raw, &why)? {
                 if let Some((path, line)) = &frame.location {
-                    self.add_location(path, *line, weight * 0.5, &why)?;
+                    self.add_location(path, *line, Signal::Location, raw * 0.5, &why)?;
                 }
                 rank += 1;
             }
@@ -270,7 +363,6 @@ impl Scorer<'_, '_> {
     }
 
     fn messages(&mut self, clues: &Clues) -> Result<()> {
-        let w = self.weights;
         for line in clues.message_lines.iter().take(40) {
             let line_terms: HashSet<String> = terms::unique_terms(line).into_iter().collect();
             if line_terms.len() < 2 {
@@ -286,16 +378,14 @@ impl Scorer<'_, '_> {
                 if quality < 0.6 {
                     continue;
                 }
-                let weight = w.message * quality * quality;
+                let raw = quality * quality;
                 let why = format!("prints \"{}\"", shorten(&hit.text, 60));
-                self.files.add(hit.path.clone(), weight, why.clone());
-                if let Some(function) = hit.function.as_deref() {
-                    if let Some(definition) = self.snapshot.function_at(&hit.path, hit.line)? {
-                        if definition.name == function {
-                            self.functions.add((definition.name, hit.path.clone(), definition.line), weight, why);
-                        }
-                    }
-                }
+                let definition = self.snapshot.function_at(&hit.path, hit.line)?;
+                let function = definition
+                    .as_ref()
+                    .filter(|d| hit.function.as_deref() == Some(d.name.as_str()))
+                    .map(|d| (d.name.as_str(), d.line));
+                self.credit(&hit.path, function, Signal::Message, raw, &why);
                 self.anchors.push((hit.path, hit.line));
             }
         }
@@ -305,25 +395,86 @@ impl Scorer<'_, '_> {
     fn identifiers(&mut self, clues: &Clues) -> Result<()> {
         let frames: HashSet<&str> = clues.frames.iter().map(|frame| frame.function.as_str()).collect();
         for name in clues.identifiers.iter().filter(|name| !frames.contains(name.as_str())).take(40) {
-            self.add_definitions(name, self.weights.identifier, "the failure mentions")?;
+            self.add_definitions(name, Signal::Identifier, 1.0, "the failure mentions")?;
         }
         Ok(())
     }
 
-    fn snippets(&self, functions: &[RankedFunction], limit: usize) -> Result<Vec<Snippet>> {
-        let mut snippets = Vec::new();
-        let mut seen = HashSet::new();
-        let anchors = self.anchors.iter().map(|(path, line)| (path.clone(), line.saturating_sub(5).max(1), line + 5));
-        let bodies = functions.iter().map(|f| (f.path.clone(), f.line, f.line + 40));
-        for (path, start, end) in anchors.chain(bodies) {
-            if snippets.len() >= limit || !seen.insert((path.clone(), start)) {
+    /// Literal fragments of message lines found inside string literals of the tree.
+    fn fragments(&mut self, clues: &Clues) -> Result<()> {
+        let fragments = clues::message_fragments(&clues.message_lines, 16);
+        if fragments.is_empty() {
+            return Ok(());
+        }
+        let pattern = fragments.iter().map(|f| regex::escape(f)).collect::<Vec<_>>().join("|");
+        let hits = self.snapshot.grep(&pattern, 2000)?;
+        for fragment in &fragments {
+            let holders: Vec<_> =
+                hits.iter().filter(|hit| hit.text.contains('"') && hit.text.contains(fragment.as_str())).collect();
+            if holders.is_empty() {
                 continue;
             }
-            let text = self.snapshot.read(&path, Some(start), Some(end))?;
-            snippets.push(Snippet { path: text.path, start: text.start, end: text.end, text: text.lines.join("\n") });
+            let n_words = fragment.split_whitespace().count() as f64;
+            let raw = (n_words / 6.0).min(1.0) / holders.len() as f64;
+            let why = format!("has \"{}\"", shorten(fragment, 60));
+            for hit in holders {
+                let definition = self.snapshot.function_at(&hit.path, hit.line)?;
+                let function = definition.as_ref().map(|d| (d.name.as_str(), d.line));
+                self.credit(&hit.path, function, Signal::Fragment, raw, &why);
+                self.anchors.push((hit.path.clone(), hit.line));
+            }
         }
-        Ok(snippets)
+        Ok(())
     }
+
+    /// Full-text relevance of the tree's symbols to the failure's words.
+    fn search(&mut self, clues: &Clues) -> Result<()> {
+        let query = clues::search_words(clues, 64).join(" ");
+        let hits = match self.snapshot.search(&query, 20) {
+            Ok(hits) => hits,
+            Err(ktriage_index::Error::BadQuery(_)) => return Ok(()),
+            Err(err) => return Err(err),
+        };
+        let best = hits.first().map_or(1.0, |hit| f64::from(hit.score)).max(1e-6);
+        for hit in hits {
+            let raw = f64::from(hit.score) / best;
+            let definition = match hit.symbol.as_deref() {
+                Some(symbol) => self.snapshot.function_at(&hit.path, hit.line)?.filter(|d| d.name == symbol),
+                None => None,
+            };
+            let function = definition.as_ref().map(|d| (d.name.as_str(), d.line));
+            self.credit(&hit.path, function, Signal::Search, raw, "matches the failure's words");
+        }
+        Ok(())
+    }
+
+}
+
+fn snippets(snapshot: &Snapshot, anchors: &[(String, u32)], functions: &[RankedFunction], limit: usize) -> Result<Vec<Snippet>> {
+    let mut snippets = Vec::new();
+    let mut seen = HashSet::new();
+    let anchors = anchors.iter().map(|(path, line)| (path.clone(), line.saturating_sub(5).max(1), line + 5));
+    let bodies = functions.iter().map(|f| (f.path.clone(), f.line, f.line + 40));
+    for (path, start, end) in anchors.chain(bodies) {
+        if snippets.len() >= limit || !seen.insert((path.clone(), start)) {
+            continue;
+        }
+        let text = snapshot.read(&path, Some(start), Some(end))?;
+        snippets.push(Snippet { path: text.path, start: text.start, end: text.end, text: text.lines.join("\n") });
+    }
+    Ok(snippets)
+}
+
+/// Top-level directories of kernel code outside any one subsystem, and of the userspace
+/// shims some subsystem trees carry (`linux/`); reports often point there first.
+const GENERIC_DIRS: &[&str] = &[
+    "arch", "block", "crypto", "drivers", "include", "init", "kernel", "lib", "linux", "mm", "net", "security",
+    "sound", "tools", "virt",
+];
+
+/// True for paths in [`GENERIC_DIRS`].
+fn is_generic_path(path: &str) -> bool {
+    path.split('/').next().is_some_and(|top| GENERIC_DIRS.contains(&top))
 }
 
 /// Share of a message literal's words found in a log line (format specifiers skipped).

@@ -6,7 +6,7 @@ use super::localize_metrics::{aggregate, rank_case, CaseRanks};
 use crate::progress::Bar;
 use anyhow::Context;
 use ktriage_index::{Index, NoProgress, Progress};
-use ktriage_locate::{locate, Options};
+use ktriage_locate::{gather, Evidence, Weights};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +33,10 @@ pub struct Args {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// Also search for the signal weights that score best on these cases (coordinate ascent
+    /// over the file and function metrics) and print them.
+    #[arg(long)]
+    tune: bool,
 }
 
 /// Runs `bench localize`.
@@ -63,37 +67,27 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     });
     indexed?;
 
-    let options = Options::with_limit(args.limit);
-    let mut predictions = String::new();
-    let mut ranks: Vec<(String, CaseRanks)> = Vec::new();
+    let mut evidence: Vec<Evidence> = Vec::new();
     let mut times = Vec::new();
     bar.start("locating", cases.len() as u64);
     for case in &cases {
-        let (dossier, took) = time_it(|| -> anyhow::Result<_> {
+        let (found, took) = time_it(|| -> anyhow::Result<_> {
             let rev = index.resolve(case["parent"].as_str().unwrap_or_default())?;
             let snapshot = index.snapshot(&rev, &NoProgress)?;
-            Ok(locate(&snapshot, case["query"].as_str().unwrap_or_default(), &options)?)
+            let found = gather(&snapshot, case["query"].as_str().unwrap_or_default())?;
+            found.rank(&Weights::measured(), args.limit);
+            Ok(found)
         });
-        let dossier = dossier?;
+        evidence.push(found?);
         times.push(took);
-        let files: Vec<String> = dossier.files.iter().map(|f| f.path.clone()).collect();
-        let mut functions: Vec<String> = Vec::new();
-        for function in &dossier.functions {
-            if !functions.contains(&function.name) {
-                functions.push(function.name.clone());
-            }
-        }
-        let commits: Vec<String> = Vec::new();
-        let line = serde_json::json!({
-            "fix_commit": case["fix_commit"], "files": files, "functions": functions, "commits": commits,
-        });
-        predictions.push_str(&line.to_string());
-        predictions.push('\n');
-        let kind = case["query_kind"].as_str().unwrap_or("all").to_string();
-        ranks.push((kind, rank_case(case, &files, &functions, &commits)));
         bar.advance(1);
     }
     bar.finish();
+    if args.tune {
+        let tuned = tune(&cases, &evidence, args.limit);
+        println!("tuned weights: {tuned:?}");
+    }
+    let (predictions, ranks) = predict(&cases, &evidence, &Weights::measured(), args.limit);
     ktriage_index::write_atomic(&args.out, predictions.as_bytes())?;
 
     times.sort();
@@ -127,4 +121,74 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     writeln!(out, "predictions: {}", args.out.display())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prediction lines and per-case ranks of every case under `weights`.
+fn predict(
+    cases: &[serde_json::Value],
+    evidence: &[Evidence],
+    weights: &Weights,
+    limit: usize,
+) -> (String, Vec<(String, CaseRanks)>) {
+    let mut predictions = String::new();
+    let mut ranks = Vec::new();
+    for (case, found) in cases.iter().zip(evidence) {
+        let (files, functions) = found.rank(weights, limit);
+        let files: Vec<String> = files.into_iter().map(|f| f.path).collect();
+        let mut names: Vec<String> = Vec::new();
+        for function in functions {
+            if !names.contains(&function.name) {
+                names.push(function.name);
+            }
+        }
+        let commits: Vec<String> = Vec::new();
+        let line = serde_json::json!({
+            "fix_commit": case["fix_commit"], "files": files, "functions": names, "commits": commits,
+        });
+        predictions.push_str(&line.to_string());
+        predictions.push('\n');
+        let kind = case["query_kind"].as_str().unwrap_or("all").to_string();
+        ranks.push((kind, rank_case(case, &files, &names, &commits)));
+    }
+    (predictions, ranks)
+}
+
+/// Coordinate ascent over the signal weights, each tried at a few multiples of its value.
+fn tune(cases: &[serde_json::Value], evidence: &[Evidence], limit: usize) -> Weights {
+    type Knob = fn(&mut Weights) -> &mut f64;
+    let knobs: [Knob; 9] = [
+        |w| &mut w.location,
+        |w| &mut w.in_function,
+        |w| &mut w.frame,
+        |w| &mut w.guilty_file,
+        |w| &mut w.message,
+        |w| &mut w.identifier,
+        |w| &mut w.fragment,
+        |w| &mut w.search,
+        |w| &mut w.generic_path,
+    ];
+    let objective = |weights: &Weights| -> f64 {
+        let (_, ranks) = predict(cases, evidence, weights, limit);
+        let metrics = aggregate(&ranks.iter().map(|(_, r)| r).collect::<Vec<_>>());
+        let get = |key: &str| metrics.get(key).copied().flatten().unwrap_or(0.0);
+        get("file_mrr") + get("func_mrr") + 0.5 * (get("file_hit@1") + get("file_hit@5") + get("func_hit@5"))
+    };
+    let mut best = Weights::measured();
+    let mut best_score = objective(&best);
+    for _round in 0..3 {
+        for knob in knobs {
+            for factor in [0.0, 0.25, 0.5, 0.8, 1.25, 2.0, 4.0] {
+                let mut candidate = best.clone();
+                let value = knob(&mut candidate);
+                *value = if *value == 0.0 { factor } else { *value * factor };
+                let score = objective(&candidate);
+                if score > best_score + 1e-9 {
+                    best_score = score;
+                    best = candidate;
+                }
+            }
+        }
+    }
+    println!("tuning objective: {:.4} (measured weights: {:.4})", best_score, objective(&Weights::measured()));
+    best
 }
