@@ -14,17 +14,20 @@
 //! Every other test is scored under four hypotheses by the marginal likelihood of its
 //! sequence, times a prior, and the posterior picks the class ([`PRIORS`]):
 //!
-//! - **persistent**: every run fails with probability β. β is not fixed: intermittent bugs
-//!   exist, so the likelihood is averaged over a prior on β that favours solid failures
-//!   ([`BETA_PRIOR`]).
-//! - **regression at k**: runs before the change point `k` are *good*, from `k` on *bad*
-//!   (fail with probability β as above). `k` is uniform over the positions that leave at
+//! - **persistent**: every run fails with probability β, averaged over a prior on β
+//!   ([`PERSISTENT_BETA_PRIOR`]) of solid failures: a failure that comes and goes with no
+//!   change point is what a flake is.
+//! - **regression at k**: runs before the change point `k` are *good*, from `k` on *bad*:
+//!   they fail with probability β, averaged over a prior ([`BETA_PRIOR`]) that favours solid
+//!   failures but allows intermittent regressions. `k` is uniform over the positions that leave at
 //!   least one run on each side. The bug's signature `S` is the most common one after `k`.
 //!   In the good part a pass costs nothing much (1 − ε), a failure with signature `S` is
 //!   nearly impossible ([`EPS_SAME`]: the bug did not exist yet), a failure without a
 //!   signature is unlikely ([`EPS_UNKNOWN`]), and a failure with a *different* signature is
-//!   another bug and is ignored. Failures of `S` in *other* tests before `k` are evidence
-//!   that the bug is older than `k` ([`EPS_CROSS`] each, at most [`CROSS_MAX`] counted).
+//!   another bug and is ignored. Failures of `S` in *other* tests on or before the last run
+//!   before `k` are evidence that the bug is older ([`EPS_CROSS`] each, at most
+//!   [`CROSS_MAX`] counted); failures between that run and `k` (where this test was hidden
+//!   by infrastructure failures) are not.
 //! - **fixed at k**: the mirror image (bad, then good; `S` from the bad part; failures of `S`
 //!   in other tests after the fix count against it).
 //! - **flaky**: every run fails independently with an unknown rate `r`, averaged over a
@@ -44,9 +47,10 @@
 //!
 //! # Groups and noise
 //!
-//! Failing tests are grouped by signature key (the report parser's `dedup_key`, stable
-//! across offsets), so one bug hitting many tests is one group, and two bugs in one function
-//! with different titles or keys stay apart. When different keys share a title, the shown
+//! Failing tests are grouped by signature key (the title plus the source location printed in
+//! the report, see [`crate::results::default_signer`]; never offsets), so one bug hitting
+//! many tests is one group, and two bugs in one function with different titles or
+//! locations stay apart. When different keys share a title, the shown
 //! signature gets a short key hash so that names stay distinct.
 //!
 //! The noise band is the range of per-commit failure counts (infrastructure failures left
@@ -97,8 +101,11 @@ pub const PRIORS: [(Class, f64); 4] = [
     (Class::Persistent, 0.25),
     (Class::Flaky, 0.45),
 ];
-/// Prior on a bug's per-run failure probability β: `(β, weight)`.
-pub const BETA_PRIOR: [(f64, f64); 4] = [(0.6, 0.1), (0.75, 0.2), (0.9, 0.3), (0.98, 0.4)];
+/// Prior on a bug's per-run failure probability β after a change point: `(β, weight)`.
+pub const BETA_PRIOR: &[(f64, f64)] = &[(0.6, 0.05), (0.75, 0.15), (0.9, 0.3), (0.98, 0.5)];
+/// Prior on β for persistent failures: a failure that comes and goes without a change point
+/// is a flake, so persistent failures are solid.
+pub const PERSISTENT_BETA_PRIOR: &[(f64, f64)] = &[(0.9, 0.4), (0.98, 0.6)];
 /// Probability of a failure with the bug's own signature where the bug is absent.
 pub const EPS_SAME: f64 = 0.003;
 /// Probability of a failure without a signature where the bug is absent.
@@ -355,9 +362,9 @@ fn log_sum_exp(xs: impl IntoIterator<Item = f64>) -> f64 {
     max + xs.iter().map(|x| (x - max).exp()).sum::<f64>().ln()
 }
 
-/// Log marginal likelihood of runs failing with a β drawn from [`BETA_PRIOR`].
-fn ln_bad(fails: usize, passes: usize) -> f64 {
-    log_sum_exp(BETA_PRIOR.iter().map(|&(b, w)| {
+/// Log marginal likelihood of runs failing with a β drawn from `prior`.
+fn ln_bad(prior: &[(f64, f64)], fails: usize, passes: usize) -> f64 {
+    log_sum_exp(prior.iter().map(|&(b, w)| {
         w.ln() + fails as f64 * b.ln() + passes as f64 * (1.0 - b).ln()
     }))
 }
@@ -407,7 +414,12 @@ struct ChangePoint {
 }
 
 /// Scores regression (`rising`) or fixed change points over `seq`.
-fn change_point(seq: &[Visible], rising: bool, cross: impl Fn(usize, usize) -> usize) -> Option<ChangePoint> {
+fn change_point(
+    seq: &[Visible],
+    n: usize,
+    rising: bool,
+    cross: impl Fn(usize, std::ops::Range<usize>) -> usize,
+) -> Option<ChangePoint> {
     let m = seq.len();
     if m < 2 {
         return None;
@@ -420,9 +432,12 @@ fn change_point(seq: &[Visible], rising: bool, cross: impl Fn(usize, usize) -> u
         let (bad, good) = if rising { (after, before) } else { (before, after) };
         let key = mode_key(bad);
         let (f, p) = counts(bad);
-        let mut ll = ln_k + ln_bad(f, p) + ln_good(good, key);
+        let mut ll = ln_k + ln_bad(BETA_PRIOR, f, p) + ln_good(good, key);
         if let Some(key) = key {
-            ll += cross(key, seq[k].age).min(CROSS_MAX) as f64 * EPS_CROSS.ln();
+            // The change happened somewhere after the last run before `k`: other tests'
+            // failures on or before it contradict a regression, on or after `k` a fix.
+            let absent = if rising { 0..seq[k - 1].age + 1 } else { seq[k].age..n };
+            ll += cross(key, absent).min(CROSS_MAX) as f64 * EPS_CROSS.ln();
         }
         terms.push(ll);
         if best.is_none_or(|(b, _, _)| ll > b) {
@@ -478,15 +493,15 @@ fn classify_test(
         return out;
     }
     let m = seq.len();
-    let rising = change_point(&seq, true, |key, age| occ.others(key, t, 0..age));
-    let falling = change_point(&seq, false, |key, age| occ.others(key, t, age..n));
+    let rising = change_point(&seq, n, true, |key, ages| occ.others(key, t, ages));
+    let falling = change_point(&seq, n, false, |key, ages| occ.others(key, t, ages));
     let (f, p) = counts(&seq);
     let mut scores: Vec<(Class, f64)> = Vec::with_capacity(4);
     for (class, prior) in PRIORS {
         let ll = match class {
             Class::Regression => rising.as_ref().map(|c| c.ln_marginal),
             Class::Fixed => falling.as_ref().map(|c| c.ln_marginal),
-            Class::Persistent => Some(ln_bad(f, p)),
+            Class::Persistent => Some(ln_bad(PERSISTENT_BETA_PRIOR, f, p)),
             _ => Some(ln_flaky(f, p)),
         };
         if let Some(ll) = ll {

@@ -126,6 +126,21 @@ impl Kind {
     }
 }
 
+/// Kinds that give the same title for one function (`Bug` and `Panic`).
+fn kind_family(kind: Kind) -> Kind {
+    if kind == Kind::Panic {
+        Kind::Bug
+    } else {
+        kind
+    }
+}
+
+impl Bug {
+    fn kind_family(&self) -> Kind {
+        kind_family(self.kind)
+    }
+}
+
 /// One simulated bug.
 #[derive(Debug, Clone, Serialize)]
 pub struct Bug {
@@ -394,9 +409,25 @@ impl Gen<'_> {
         Some(self.free.swap_remove(i))
     }
 
-    /// A new bug of `kind` in the site `site` (random when `None`).
+    /// A random site where no bug of one of `kinds` exists yet (while there is one).
+    fn free_site(&mut self, kinds: &[Kind]) -> usize {
+        let mut s = self.rng.below(SITES.len());
+        for _ in 0..64 {
+            let func = SITES[s].0;
+            let taken = self.bugs.iter().any(|b| {
+                b.stack[0] == func && kinds.iter().any(|&k| kind_family(k) == b.kind_family())
+            });
+            if !taken {
+                break;
+            }
+            s = self.rng.below(SITES.len());
+        }
+        s
+    }
+
+    /// A new bug of `kind` in the site `site` (a free one when `None`).
     fn new_bug(&mut self, kind: Kind, site: Option<usize>, test: usize) -> usize {
-        let s = site.unwrap_or_else(|| self.rng.below(SITES.len()));
+        let s = site.unwrap_or_else(|| self.free_site(&[kind]));
         let (func, file, callers, _) = SITES[s];
         let kasan = (
             self.rng.pick(&["use-after-free", "slab-out-of-bounds"]).to_string(),
@@ -443,17 +474,15 @@ impl Gen<'_> {
         self.truth.insert(t, p);
     }
 
-    /// Ages where a regression starting at `first_bad` fails; `intermittent` skips some.
+    /// Ages where a regression starting at `first_bad` fails; `intermittent` skips some
+    /// later commits (never two in a row, never the newest).
     fn regression_fails(&mut self, first_bad: usize, intermittent: bool) -> Vec<usize> {
-        let mut fails: Vec<usize> = (first_bad..self.n).collect();
-        if intermittent && fails.len() >= 4 {
-            fails = std::iter::once(first_bad)
-                .chain((first_bad + 1..self.n).filter(|_| self.rng.chance(0.7)))
-                .collect();
-            if fails.len() < 3 {
-                fails = vec![first_bad, self.n - 2, self.n - 1];
+        let mut fails = vec![first_bad];
+        for age in first_bad + 1..self.n {
+            let prev_passed = fails.last() != Some(&(age - 1));
+            if !intermittent || age == self.n - 1 || prev_passed || self.rng.chance(0.75) {
+                fails.push(age);
             }
-            fails.dedup();
         }
         fails
     }
@@ -584,16 +613,23 @@ impl Gen<'_> {
             self.assign(b, Planned { class: Class::Regression, bug: Some(bug), change: Some(first_bad), hard: Some("infra on first_bad") }, &fails);
             self.plans[first_bad][b] = Plan::Infra(InfraKind::OutOfDisk);
         }
-        // Two bugs in one function: a flaky WARNING and a KASAN regression.
-        if let (Some(a), Some(b)) = (self.take_free(|_| true), self.take_free(|_| true)) {
-            let site = self.rng.below(SITES.len());
-            let warn = self.new_bug(Kind::Warn, Some(site), a);
-            let kasan = self.new_bug(Kind::Kasan, Some(site), b);
+        // Two bugs in one function: a flaky WARNING and a KASAN regression; two assertions
+        // (same title, different lines), one flaky and one a regression.
+        for (ka, kb, case) in [
+            (Kind::Warn, Kind::Kasan, "two bugs in one function"),
+            (Kind::Bug, Kind::Bug, "two assertions in one function"),
+        ] {
+            let (Some(a), Some(b)) = (self.take_free(|_| true), self.take_free(|_| true)) else {
+                break;
+            };
+            let site = self.free_site(&[ka, kb]);
+            let first = self.new_bug(ka, Some(site), a);
+            let second = self.new_bug(kb, Some(site), b);
             let fails = self.flaky_fails(0.3, 2);
-            self.assign(a, Planned { class: Class::Flaky, bug: Some(warn), change: None, hard: Some("two bugs in one function") }, &fails);
+            self.assign(a, Planned { class: Class::Flaky, bug: Some(first), change: None, hard: Some(case) }, &fails);
             let first_bad = self.rng.range(3, n - 2);
             let fails = self.regression_fails(first_bad, false);
-            self.assign(b, Planned { class: Class::Regression, bug: Some(kasan), change: Some(first_bad), hard: Some("two bugs in one function") }, &fails);
+            self.assign(b, Planned { class: Class::Regression, bug: Some(second), change: Some(first_bad), hard: Some(case) }, &fails);
         }
     }
 
@@ -1064,8 +1100,8 @@ pub struct Score {
     pub pairs_fp: usize,
     /// Pairs of the same bug with different (or missing) predicted keys.
     pub pairs_fn: usize,
-    /// Misclassified tests: `(name, truth, predicted)`.
-    pub errors: Vec<(String, Class, Class)>,
+    /// Misclassified tests and wrong `first_bad`s, one line each, naming the hard case.
+    pub errors: Vec<String>,
 }
 
 impl Score {
@@ -1118,12 +1154,23 @@ pub fn score(truth: &Truth, c: &Classification) -> Score {
         if let Some(e) = s.classes.get_mut(pc.name()) {
             e.predicted += 1;
         }
+        let hard = t.hard.unwrap_or("-");
         if pc != t.class {
-            s.errors.push((name.clone(), t.class, pc));
+            s.errors.push(format!("{name}: truth {} predicted {} ({hard})", t.class.name(), pc.name()));
         }
         if t.class == Class::Regression {
             s.first_bad_total += 1;
-            s.first_bad_correct += usize::from(p.and_then(|p| p.first_bad.as_ref()) == t.first_bad.as_ref());
+            let got = p.and_then(|p| p.first_bad.as_ref());
+            if got == t.first_bad.as_ref() {
+                s.first_bad_correct += 1;
+            } else {
+                let age = |c: Option<&String>| c.and_then(|c| truth.commits.iter().position(|x| x == c));
+                s.errors.push(format!(
+                    "{name}: first_bad at age {:?}, predicted {:?} ({hard})",
+                    age(t.first_bad.as_ref()),
+                    age(got)
+                ));
+            }
         }
         if let Some(bug) = t.bug {
             sig_tests.push((bug, p.and_then(|p| p.signature_key.as_deref())));

@@ -30,7 +30,7 @@ fn report(label: &str, s: &Score) {
     eprintln!("  first_bad {}/{}", s.first_bad_correct, s.first_bad_total);
     eprintln!("  pairs precision {:.3} recall {:.3}", s.pair_precision(), s.pair_recall());
     for e in &s.errors {
-        eprintln!("  error: {} truth {:?} predicted {:?}", e.0, e.1, e.2);
+        eprintln!("  error: {e}");
     }
 }
 
