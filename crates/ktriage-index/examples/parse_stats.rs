@@ -31,6 +31,12 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// This thread's CPU time in seconds (Linux `schedstat`), to measure under load.
+fn cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    Some(stat.split_whitespace().next()?.parse::<f64>().ok()? / 1e9)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
@@ -58,9 +64,25 @@ fn stats(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         paths.into_iter().map(|p| std::fs::read(&p).map(|b| (p, b))).collect::<Result<_, _>>()?;
     let bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
 
+    let mut parser = tree_sitter::Parser::new();
+    parser.set_language(&tree_sitter_c::LANGUAGE.into())?;
     let t = Instant::now();
+    let raw_cpu = cpu_secs();
+    let mut slowest: Vec<(f64, &Path)> = Vec::new();
+    for (p, b) in &files {
+        let one = Instant::now();
+        drop(parser.parse(b, None));
+        slowest.push((one.elapsed().as_secs_f64() * 1e6 / b.len().max(1) as f64, p));
+    }
+    let raw_secs = t.elapsed().as_secs_f64();
+    let raw_cpu = raw_cpu.zip(cpu_secs()).map(|(a, b)| b - a);
+    slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+
+    let t = Instant::now();
+    let cpu = cpu_secs();
     let all: Vec<_> = files.iter().map(|(_, b)| parse_c(b)).collect();
     let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu.zip(cpu_secs()).map(|(a, b)| b - a);
 
     let (mut functions, mut lost, mut errors, mut after, mut braces, mut uncovered) = (0, 0, 0, 0, 0, 0);
     let (mut symbols, mut calls, mut messages) = (0, 0, 0);
@@ -101,7 +123,15 @@ fn stats(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let pct = |n: u32| 100.0 * f64::from(n) / f64::from(functions.max(1));
     println!("files                    {}", files.len());
     println!("bytes                    {bytes}");
-    println!("parse time               {secs:.3} s ({:.2} MB/s, single thread)", bytes as f64 / 1e6 / secs);
+    let mbs = |s: f64| bytes as f64 / 1e6 / s;
+    println!("parse time               {secs:.3} s wall ({:.2} MB/s, single thread)", mbs(secs));
+    if let Some(cpu) = cpu {
+        println!("parse cpu time           {cpu:.3} s ({:.2} MB/s)", mbs(cpu));
+    }
+    println!("raw tree-sitter parse    {raw_secs:.3} s wall ({:.2} MB/s)", mbs(raw_secs));
+    if let Some(cpu) = raw_cpu {
+        println!("raw tree-sitter cpu      {cpu:.3} s ({:.2} MB/s)", mbs(cpu));
+    }
     println!("symbols / calls / msgs   {symbols} / {calls} / {messages}");
     println!("functions found          {functions}");
     println!("lost by raw tree-sitter  {lost} ({:.2}%)", pct(lost));
@@ -110,6 +140,11 @@ fn stats(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     println!("col-0 braces uncovered   {uncovered} of {braces}");
     for (l, u, p) in worst.iter().take(10) {
         println!("  lost {l:3} uncovered {u:3}  {}", p.display());
+    }
+    println!("slowest raw tree-sitter parses (us/byte):");
+    println!("  median {:.3}", slowest.get(slowest.len() / 2).map_or(0.0, |s| s.0));
+    for (us, p) in slowest.iter().take(5) {
+        println!("  {us:8.3}  {}", p.display());
     }
     Ok(())
 }

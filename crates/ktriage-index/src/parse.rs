@@ -3,25 +3,34 @@
 //! [`parse_c`] turns one file's bytes into [`FileFacts`] in four steps:
 //!
 //! 1. A lexical scan ([`scan`]) finds every `name(args) {` body at brace depth 0
-//!    with its matching `}`, every `#define` (with continuations), and file-scope
+//!    with its matching `}` (following the first branch of `#if`/`#else` for
+//!    brace counting), every `#define` (with continuations), and file-scope
 //!    `MACRO(args);` statements such as `DEFINE_MUTEX(lock);`.
-//! 2. Known attribute macros (`__must_check`, `__printf(2, 3)`, `__acquires(x)`,
-//!    ... see [`kernel`]) are blanked to spaces of the same length, newlines kept,
-//!    and tree-sitter parses the result. Symbols come from the top level of the
-//!    tree (descending into `#if` blocks and ERROR nodes, never into bodies):
-//!    functions, prototypes, structs/unions/enums, enumerators, typedefs and
-//!    file-scope variables. All text is sliced from the original bytes.
+//! 2. Tree-sitter parses a prepared copy of the same length, so lines and byte
+//!    offsets are unchanged: attribute macros (`__must_check`, `__printf(2, 3)`,
+//!    `__acquires(x)`, ... see [`kernel`]), `#define`/`#undef` lines and lone
+//!    x-macro expansion lines (`BCH_OPTS()`) become spaces; a loop macro starting
+//!    a statement (`for_each_x(a, b) {`, `scoped_guard(m) {`) becomes `while`
+//!    padded with spaces; and the inside of scanned bodies whose `}` is at column
+//!    0 is blanked, since facts from bodies come from the lexical scan. Symbols
+//!    come from the top level of the tree (through `#if` blocks and ERROR nodes,
+//!    never into bodies): functions, prototypes, structs/unions/enums,
+//!    enumerators, typedefs and file-scope variables. Text is always sliced from
+//!    the original bytes.
 //! 3. Recovery: a scanned function that tree-sitter did not produce (same name,
 //!    overlapping lines) counts in [`ParseStats::functions_lost`] and is added
-//!    from the scan. Tree-sitter functions starting inside a scanned body are
-//!    dropped (C has no nested functions; they are error-recovery artefacts), and
-//!    a tree-sitter function containing errors takes its span from the scan.
+//!    from the scan. Tree-sitter symbols starting inside a scanned body are
+//!    dropped (error-recovery artefacts; C has no nested functions), and a
+//!    tree-sitter function containing errors takes its span from the scan.
 //! 4. Calls and messages are listed lexically from each function body and each
 //!    `#define` replacement list (attributed to the macro), so they survive
-//!    ERROR nodes inside bodies.
+//!    anything tree-sitter makes of a body.
 //!
-//! `functions_lost / (functions)` is the share of functions raw tree-sitter
-//! loses; after recovery no scanned function is missing from the symbols.
+//! Rates: `functions_lost / functions` is the share of (scanner-visible)
+//! functions tree-sitter's extraction misses; after recovery every scanned
+//! function is among the symbols, so the loss after recovery is 0 by
+//! construction ([`lexical_functions`] lets tools check that). `error_nodes`
+//! counts ERROR and MISSING nodes in the tree of the prepared text.
 
 mod kernel;
 mod scan;
@@ -58,7 +67,8 @@ fn ts_parse(src: &[u8]) -> Option<Tree> {
 /// Parses one C file's bytes (any encoding; invalid UTF-8 is tolerated) into facts.
 pub fn parse_c(source: &[u8]) -> FileFacts {
     let file = scan::scan_file(source);
-    let blanked = blank_attributes(source);
+    let mut blanked = blank_attributes(source);
+    blank_bodies(source, &mut blanked, &file.functions);
     let mut ex = Extractor::new(source, &file.macro_statements);
     let mut error_nodes = 0;
     if let Some(tree) = ts_parse(&blanked) {
@@ -168,6 +178,19 @@ fn x_macro_line(lx: &mut Lexer<'_>) -> Option<usize> {
         Some(close.end)
     } else {
         None
+    }
+}
+
+/// Blanks the inside of scanned function bodies whose `}` is at column 0 (kernel
+/// style, so the scan's brace matching is trustworthy): facts from bodies come
+/// from the lexical scan, and tree-sitter then only parses declarations.
+fn blank_bodies(src: &[u8], text: &mut Cow<'_, [u8]>, functions: &[scan::ScannedFn]) {
+    for f in functions {
+        if f.body_end >= f.body_start + 3 && src.get(f.body_end - 2) == Some(&b'\n') {
+            if let Some(body) = text.to_mut().get_mut(f.body_start + 1..f.body_end - 1) {
+                body.iter_mut().filter(|b| **b != b'\n').for_each(|b| *b = b' ');
+            }
+        }
     }
 }
 
@@ -282,13 +305,15 @@ struct Extractor<'a> {
     symbols: Vec<(usize, Symbol)>,
     functions: Vec<TsFunction>,
     regions: Vec<Region>,
-    /// `(line, name)` of file-scope macro statements: not prototypes or variables.
-    macro_stmts: HashSet<(u32, &'a [u8])>,
+    /// Sorted byte ranges of file-scope macro statements: declarations starting
+    /// there are tree-sitter's reading of `DEFINE_MUTEX(x);`, not symbols.
+    macro_stmts: Vec<(usize, usize)>,
 }
 
 impl<'a> Extractor<'a> {
     fn new(src: &'a [u8], stmts: &[scan::MacroStatement]) -> Self {
-        let macro_stmts = stmts.iter().map(|m| (m.line, slice(src, m.name.0, m.name.1))).collect();
+        let mut macro_stmts: Vec<(usize, usize)> = stmts.iter().map(|m| (m.start, m.end)).collect();
+        macro_stmts.sort_unstable();
         Extractor { src, symbols: Vec::new(), functions: Vec::new(), regions: Vec::new(), macro_stmts }
     }
 
@@ -374,15 +399,14 @@ impl<'a> Extractor<'a> {
         if let Some(t) = node.child_by_field_name("type") {
             self.type_specifier(t);
         }
+        if within(&self.macro_stmts, node.start_byte()) {
+            return;
+        }
         let is_static = self.is_static(node);
-        let line = start_line(node);
         let mut cursor = node.walk();
         for decl in node.children_by_field_name("declarator", &mut cursor) {
             let Some(d) = unwrap_declarator(decl) else { continue };
             let name = self.text(d.name);
-            if self.macro_stmts.contains(&(line, name)) {
-                continue;
-            }
             let (kind, sig_end) = if d.is_function {
                 (SymbolKind::Prototype, decl.end_byte())
             } else {
@@ -474,12 +498,10 @@ impl<'a> Extractor<'a> {
         let mut bodies: Vec<(usize, usize)> = scanned.iter().map(|f| (f.body_start, f.body_end)).collect();
         bodies.sort_unstable();
         for f in &mut self.functions {
-            let i = bodies.partition_point(|b| b.0 < f.start);
-            if i > 0 && bodies.get(i - 1).is_some_and(|b| f.start < b.1) {
+            if within(&bodies, f.start) {
                 f.keep = false;
             }
         }
-        if std::env::var_os("KT_DEBUG").is_some() { for f in &self.functions { if let Some((_, s)) = self.symbols.get(f.symbol) { eprintln!("TS {} {}-{} keep={} err={}", s.name, s.line, s.end_line, f.keep, f.has_error); } } }
         let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, f) in self.functions.iter().enumerate() {
             if let Some((_, s)) = self.symbols.get(f.symbol).filter(|_| f.keep) {
@@ -501,7 +523,6 @@ impl<'a> Extractor<'a> {
                 Some(i) => updates.push((i, f)),
                 None => {
                     lost += 1;
-                    if std::env::var_os("KT_DEBUG").is_some() { eprintln!("LOST {} {}-{}", name, f.line, f.end_line); }
                     recovered.push((f.start, scanned_symbol(self.src, f), f));
                 }
             }
@@ -520,14 +541,15 @@ impl<'a> Extractor<'a> {
                 self.regions.push(Region { start, end, line, owner: s.name.clone(), directives: true });
             }
         }
+        // Drop artefacts: functions judged above, and declarations starting
+        // inside a scanned body (locals leaking out of ERROR nodes).
         let dropped: HashSet<usize> = self.functions.iter().filter(|f| !f.keep).map(|f| f.symbol).collect();
-        if !dropped.is_empty() {
-            let mut i = 0;
-            self.symbols.retain(|_| {
-                i += 1;
-                !dropped.contains(&(i - 1))
-            });
-        }
+        let mut i = 0;
+        self.symbols.retain(|(offset, s)| {
+            i += 1;
+            let inside = s.kind != SymbolKind::Function && within(&bodies, *offset);
+            !dropped.contains(&(i - 1)) && !inside
+        });
         for (start, symbol, f) in recovered {
             self.regions.push(Region {
                 start: f.body_start,
@@ -604,6 +626,13 @@ impl<'a> Extractor<'a> {
         }
         facts
     }
+}
+
+/// True if `offset` lies at or after the start of one of the sorted,
+/// non-overlapping `ranges` and before its end.
+fn within(ranges: &[(usize, usize)], offset: usize) -> bool {
+    let i = ranges.partition_point(|r| r.0 <= offset);
+    i > 0 && ranges.get(i - 1).is_some_and(|r| offset < r.1)
 }
 
 /// A declarator unwrapped to its name.

@@ -284,6 +284,8 @@ pub(crate) struct MacroStatement {
     pub arg_idents: [Option<(usize, usize)>; MAX_ARGS],
     /// First byte (including `static`).
     pub start: usize,
+    /// One past the `;`.
+    pub end: usize,
     /// First line.
     pub line: u32,
     /// Line of the `;`.
@@ -384,6 +386,7 @@ pub(crate) fn scan_file(src: &[u8]) -> FileScan {
                 if let Some(mut st) = decl.stmt.take() {
                     if decl.stmt_closed && decl.prev.is_some_and(|p| p.is(b')')) {
                         st.end_line = tok.line;
+                        st.end = tok.end;
                         out.macro_statements.push(st);
                     }
                 }
@@ -491,6 +494,7 @@ fn decl_token(src: &[u8], d: &mut Decl, tok: &Token) {
                             name: (p.start, p.end),
                             arg_idents: [None; MAX_ARGS],
                             start: d.start.map_or(p.start, |s| s.0),
+                            end: p.end,
                             line: d.start.map_or(p.line, |s| s.1),
                             end_line: p.line,
                             is_static: d.is_static,
@@ -668,9 +672,23 @@ pub(crate) fn fold(src: &[u8], start: usize, end: usize, max: usize) -> String {
     let mut out: Vec<u8> = Vec::with_capacity(text.len().min(max));
     let mut i = 0;
     let mut space = false;
+    let mut line_start = true;
     while i < text.len() && out.len() < max {
         let b = text.get(i).copied().unwrap_or(b' ');
         let next = text.get(i + 1).copied().unwrap_or(0);
+        if b == b'#' && line_start {
+            // A directive inside a signature (`#ifdef` in a parameter list): drop it.
+            let mut lx = Lexer::new(text, i, text.len(), 1, true);
+            lx.next();
+            i = lx.pos();
+            space = true;
+            continue;
+        }
+        if b == b'\n' {
+            line_start = true;
+        } else if !b.is_ascii_whitespace() {
+            line_start = false;
+        }
         if b == b'/' && next == b'*' {
             i = memchr::memmem::find(slice(text, i + 2, text.len()), b"*/").map_or(text.len(), |p| i + 4 + p);
             space = true;

@@ -1,0 +1,389 @@
+//! Tests for `parse_c` on kernel-style C: symbols with exact lines, calls,
+//! messages, recovery, and robustness on junk input.
+
+use ktriage_index::facts::{FileFacts, Symbol, SymbolKind};
+use ktriage_index::parse::{lexical_functions, parse_c};
+
+const FIXTURE: &str = include_str!("data/c/kernel_idioms.c");
+
+/// 1-based line of the first line containing `needle`.
+fn line_of(src: &str, needle: &str) -> u32 {
+    let idx = src.find(needle).unwrap_or_else(|| panic!("{needle:?} not in fixture"));
+    src[..idx].matches('\n').count() as u32 + 1
+}
+
+fn symbol<'a>(facts: &'a FileFacts, name: &str, kind: SymbolKind) -> &'a Symbol {
+    facts
+        .symbols
+        .iter()
+        .find(|s| s.name == name && s.kind == kind)
+        .unwrap_or_else(|| panic!("no {kind:?} {name}; have {:#?}", facts.symbols))
+}
+
+fn fixture() -> FileFacts {
+    parse_c(FIXTURE.as_bytes())
+}
+
+fn calls_from<'a>(facts: &'a FileFacts, caller: &str) -> Vec<(&'a str, u32)> {
+    facts.calls.iter().filter(|c| c.caller == caller).map(|c| (c.callee.as_str(), c.line)).collect()
+}
+
+#[test]
+fn functions_with_attributes() {
+    let f = fixture();
+    let s = symbol(&f, "bch2_inline_helper", SymbolKind::Function);
+    assert_eq!(s.line, line_of(FIXTURE, "static __always_inline int bch2_inline_helper"));
+    assert_eq!(s.end_line, line_of(FIXTURE, "return bch_min(a, 3);") + 1);
+    assert!(s.is_static);
+    assert_eq!(s.signature, "static __always_inline int bch2_inline_helper(int a)");
+
+    let s = symbol(&f, "bch2_cold_fn", SymbolKind::Function);
+    assert_eq!(s.signature, "static int __cold bch2_cold_fn(struct bch_fs *c) __acquires(c->lock)");
+    assert_eq!(s.line, line_of(FIXTURE, "static int __cold bch2_cold_fn"));
+    assert_eq!(s.end_line, line_of(FIXTURE, "return c->ops->read(NULL, 0);") + 1);
+
+    let s = symbol(&f, "bch2_loops", SymbolKind::Function);
+    assert!(!s.is_static);
+    assert_eq!(s.line, line_of(FIXTURE, "noinline void bch2_loops"));
+    assert_eq!(s.end_line, line_of(FIXTURE, "BUILD_BUG_ON(sizeof(*c) > 4096);") + 1);
+
+    let s = symbol(&f, "bch2_trans_things", SymbolKind::Function);
+    assert_eq!(s.end_line, line_of(FIXTURE, "return ret ?: ({") + 1);
+}
+
+#[test]
+fn definer_macros_and_ifdef_headers() {
+    let f = fixture();
+    let s = symbol(&f, "sys_bch_ioctl", SymbolKind::Function);
+    assert_eq!(s.line, line_of(FIXTURE, "SYSCALL_DEFINE2(bch_ioctl"));
+    assert_eq!(s.end_line, s.line + 3);
+    let s = symbol(&f, "bch2_write_done", SymbolKind::Function);
+    assert_eq!(s.line, line_of(FIXTURE, "CLOSURE_CALLBACK(bch2_write_done)"));
+    let s = symbol(&f, "bch2_dup_header", SymbolKind::Function);
+    assert_eq!(s.line, line_of(FIXTURE, "static void bch2_dup_header"));
+    assert_eq!(s.end_line, line_of(FIXTURE, "WARN_ONCE(a,") + 1);
+    assert!(s.is_static);
+    assert_eq!(s.signature, "static void bch2_dup_header(int a , int b )");
+    // Each function exactly once, and the last one was lost by raw tree-sitter.
+    let fns: Vec<&str> = f.symbols.iter().filter(|s| s.kind == SymbolKind::Function).map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        fns,
+        [
+            "bch2_inline_helper",
+            "bch2_cold_fn",
+            "bch2_loops",
+            "bch2_trans_things",
+            "sys_bch_ioctl",
+            "bch2_write_done",
+            "bch2_dup_header"
+        ]
+    );
+    assert_eq!(f.stats.functions, 7);
+    assert!(f.stats.functions_lost >= 1, "{:?}", f.stats);
+}
+
+#[test]
+fn types_enums_typedefs() {
+    let f = fixture();
+    let e = symbol(&f, "bch_errcode", SymbolKind::Enum);
+    assert_eq!(e.line, line_of(FIXTURE, "enum bch_errcode {"));
+    assert_eq!(e.end_line, line_of(FIXTURE, "BCH_ERR_END") + 1);
+    assert_eq!(symbol(&f, "BCH_ERR_START", SymbolKind::Enumerator).line, line_of(FIXTURE, "BCH_ERR_START = 2048"));
+    assert_eq!(symbol(&f, "BCH_ERR_START", SymbolKind::Enumerator).signature, "BCH_ERR_START = 2048");
+    assert_eq!(symbol(&f, "BCH_ERR_END", SymbolKind::Enumerator).line, line_of(FIXTURE, "BCH_ERR_END"));
+
+    let s = symbol(&f, "bch_ops", SymbolKind::Struct);
+    assert_eq!((s.line, s.end_line), (line_of(FIXTURE, "struct bch_ops {"), line_of(FIXTURE, "} __packed;")));
+    assert_eq!(s.signature, "struct bch_ops");
+    assert_eq!(symbol(&f, "inner_thing", SymbolKind::Struct).line, line_of(FIXTURE, "struct inner_thing {"));
+    assert!(!f.symbols.iter().any(|s| s.name == "__packed"), "attribute taken for a declarator");
+    let u = symbol(&f, "bch_val", SymbolKind::Union);
+    assert_eq!(u.end_line, u.line + 3);
+
+    let t = symbol(&f, "bch_cb_fn", SymbolKind::Typedef);
+    assert_eq!(t.line, line_of(FIXTURE, "typedef int (*bch_cb_fn)"));
+    assert_eq!(t.signature, "typedef int (*bch_cb_fn)(struct bch_ops *)");
+    let t = symbol(&f, "bch_anon_t", SymbolKind::Typedef);
+    assert_eq!((t.line, t.end_line), (line_of(FIXTURE, "typedef struct {"), line_of(FIXTURE, "} bch_anon_t;")));
+    assert_eq!(t.signature, "typedef struct { ... } bch_anon_t");
+}
+
+#[test]
+fn variables_and_prototypes() {
+    let f = fixture();
+    let v = symbol(&f, "bch_default_ops", SymbolKind::Variable);
+    assert_eq!((v.line, v.end_line), (line_of(FIXTURE, "static const struct bch_ops bch_default_ops"), line_of(FIXTURE, ".inner\t= { .a = 1 },") + 1));
+    assert!(v.is_static);
+    assert_eq!(v.signature, "static const struct bch_ops bch_default_ops");
+    let v = symbol(&f, "bch_counter", SymbolKind::Variable);
+    assert!(!v.is_static);
+    assert_eq!(v.line, line_of(FIXTURE, "unsigned long bch_counter"));
+
+    let v = symbol(&f, "bch_lock", SymbolKind::Variable);
+    assert_eq!(v.line, line_of(FIXTURE, "static DEFINE_MUTEX(bch_lock);"));
+    assert_eq!(v.signature, "static DEFINE_MUTEX(bch_lock)");
+    assert!(v.is_static);
+    let v = symbol(&f, "bch_pcpu", SymbolKind::Variable);
+    assert_eq!(v.line, line_of(FIXTURE, "static DEFINE_PER_CPU("));
+    for junk in ["DEFINE_MUTEX", "DEFINE_PER_CPU", "EXPORT_SYMBOL"] {
+        assert!(!f.symbols.iter().any(|s| s.name == junk), "{junk} taken for a symbol");
+    }
+
+    let p = symbol(&f, "bch2_proto", SymbolKind::Prototype);
+    assert_eq!(p.line, line_of(FIXTURE, "int __must_check bch2_proto"));
+    assert_eq!(p.signature, "int __must_check bch2_proto(struct bch_ops *ops, int flags)");
+    let p = symbol(&f, "bch2_log", SymbolKind::Prototype);
+    assert_eq!(p.line, line_of(FIXTURE, "__printf(2, 3) void bch2_log"));
+    let names: Vec<&str> = f.symbols.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names.iter().filter(|n| **n == "bch_lock").count(), 1, "{names:?}");
+}
+
+#[test]
+fn macros() {
+    let f = fixture();
+    let m = symbol(&f, "BCH_ERR_MAX", SymbolKind::Macro);
+    assert_eq!((m.line, m.end_line), (line_of(FIXTURE, "#define BCH_ERR_MAX"), line_of(FIXTURE, "#define BCH_ERR_MAX")));
+    assert_eq!(m.signature, "BCH_ERR_MAX 128");
+    let m = symbol(&f, "bch_min", SymbolKind::FunctionMacro);
+    assert_eq!((m.line, m.end_line), (line_of(FIXTURE, "#define bch_min"), line_of(FIXTURE, "_a < _b ?") + 1));
+    assert_eq!(m.signature, "bch_min(a, b)");
+    let m = symbol(&f, "BCH_ERRS", SymbolKind::FunctionMacro);
+    assert_eq!(m.end_line, line_of(FIXTURE, "x(EIO,"));
+    let x = symbol(&f, "x", SymbolKind::FunctionMacro);
+    assert_eq!(x.line, line_of(FIXTURE, "#define x(err, name)"));
+    // Calls inside macro bodies belong to the macro; typeof is not a call.
+    assert_eq!(calls_from(&f, "bch_min"), [("bch2_pick", line_of(FIXTURE, "bch2_pick(_b)"))]);
+    assert_eq!(calls_from(&f, "BCH_ERRS"), [("x", line_of(FIXTURE, "x(ENOMEM")), ("x", line_of(FIXTURE, "x(EIO"))]);
+}
+
+#[test]
+fn calls() {
+    let f = fixture();
+    assert_eq!(calls_from(&f, "bch2_inline_helper"), [("bch_min", line_of(FIXTURE, "return bch_min(a, 3)"))]);
+    let cold = calls_from(&f, "bch2_cold_fn");
+    assert_eq!(cold.iter().map(|c| c.0).collect::<Vec<_>>(), ["bch_err", "pr_err", "read"]);
+    assert_eq!(cold[2].1, line_of(FIXTURE, "c->ops->read(NULL, 0)"));
+
+    let loops: Vec<&str> = calls_from(&f, "bch2_loops").iter().map(|c| c.0).collect();
+    assert_eq!(
+        loops,
+        [
+            "for_each_member_device",
+            "bch2_dev_put",
+            "list_for_each_entry",
+            "bch2_dev_get",
+            "__bkey_for_each_ptr",
+            "bch2_ptr_visit",
+            "bch_info",
+            "BUILD_BUG_ON"
+        ]
+    );
+    let things: Vec<&str> = calls_from(&f, "bch2_trans_things").iter().map(|c| c.0).collect();
+    for callee in [
+        "guard",
+        "scoped_guard",
+        "bch2_rcu_thing",
+        "CLASS",
+        "lockrestart_do",
+        "bch2_do_thing",
+        "for_each_btree_key",
+        "bch2_check_key",
+        "darray_for_each",
+        "bch2_visit",
+        "bch2_trans_run",
+        "bch2_inner",
+        "fsck_err_on",
+        "bch2_last",
+    ] {
+        assert!(things.contains(&callee), "{callee} missing from {things:?}");
+    }
+    assert!(!things.iter().any(|c| ["sizeof", "typeof", "if", "return"].contains(c)));
+    assert_eq!(calls_from(&f, "sys_bch_ioctl"), [("bch2_ioctl", line_of(FIXTURE, "return bch2_ioctl"))]);
+    assert!(calls_from(&f, "bch2_write_done").contains(&("bch2_write_done_inner", line_of(FIXTURE, "bch2_write_done_inner(op)"))));
+    // No calls attributed outside functions and macros.
+    assert!(!f.calls.iter().any(|c| c.callee == "EXPORT_SYMBOL" || c.callee == "DEFINE_MUTEX"));
+}
+
+#[test]
+fn messages() {
+    let f = fixture();
+    let got: Vec<(&str, &str, Option<&str>, u32)> =
+        f.messages.iter().map(|m| (m.helper.as_str(), m.text.as_str(), m.function.as_deref(), m.line)).collect();
+    assert_eq!(
+        got,
+        [
+            ("bch_err", "cold path failed: %s (%i)", Some("bch2_cold_fn"), line_of(FIXTURE, "bch_err(c, \"cold")),
+            ("pr_err", "plain %llu\\n", Some("bch2_cold_fn"), line_of(FIXTURE, "pr_err(\"plain")),
+            ("bch_info", "debug %u", Some("bch2_loops"), line_of(FIXTURE, "bch_info(c, \"debug")),
+            ("fsck_err_on", "fsck %s", Some("bch2_trans_things"), line_of(FIXTURE, "fsck_err_on(ret")),
+            ("WARN_ONCE", "dup header %d", Some("bch2_dup_header"), line_of(FIXTURE, "WARN_ONCE(a,")),
+        ]
+    );
+}
+
+#[test]
+fn message_forms() {
+    let src = br#"
+void f(struct device *dev)
+{
+	dev_err_ratelimited(dev, "rate " KERN_CONT "limited\n");
+	printk(KERN_ERR "old style %d\n", 1);
+	bch2_fs_inconsistent(c, "bad %s", "x");
+	bch_err_msg(c, ret, "reading superblock");
+	prt_printf(out, "%s:", name);
+	panic("fatal\t\"quoted\"");
+	pr_info("%s\n", fmt_it("not this"));
+	snprintf(buf, 10, "not a helper");
+	bch2_trans_inconsistent_on(cond, trans, "trans %u",
+				   1);
+}
+"#;
+    let f = parse_c(src);
+    let got: Vec<(&str, &str)> = f.messages.iter().map(|m| (m.helper.as_str(), m.text.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            ("dev_err_ratelimited", "rate limited\\n"),
+            ("printk", "old style %d\\n"),
+            ("bch2_fs_inconsistent", "bad %s"),
+            ("bch_err_msg", "reading superblock"),
+            ("prt_printf", "%s:"),
+            ("panic", "fatal\\t\\\"quoted\\\""),
+            ("pr_info", "%s\\n"),
+            ("bch2_trans_inconsistent_on", "trans %u"),
+        ]
+    );
+    assert_eq!(f.messages.last().map(|m| m.line), Some(12));
+}
+
+#[test]
+fn recovery_matches_scanner() {
+    let f = fixture();
+    for l in lexical_functions(FIXTURE.as_bytes()) {
+        assert!(
+            f.symbols.iter().any(|s| s.kind == SymbolKind::Function && s.name == l.name && s.line == l.line),
+            "scanner function {} missing",
+            l.name
+        );
+    }
+}
+
+#[test]
+fn ifdef_brace_imbalance_and_if0() {
+    let src = b"static int a(void)
+{
+#if defined(X)
+	if (x) {
+#else
+	if (y) {
+#endif
+		foo();
+	}
+	return 0;
+}
+
+#if 0
+this is prose that isn't C { at all
+#endif
+
+static int b(void)
+{
+	return bar();
+}
+";
+    let f = parse_c(src);
+    let fns: Vec<(&str, u32, u32)> = f
+        .symbols
+        .iter()
+        .filter(|s| s.kind == SymbolKind::Function)
+        .map(|s| (s.name.as_str(), s.line, s.end_line))
+        .collect();
+    assert_eq!(fns, [("a", 1, 11), ("b", 17, 20)]);
+    let calls: Vec<(&str, &str)> = f.calls.iter().map(|c| (c.caller.as_str(), c.callee.as_str())).collect();
+    assert_eq!(calls, [("a", "foo"), ("b", "bar")]);
+}
+
+#[test]
+fn header_static_inline_and_crlf() {
+    let src = b"#ifndef _H\r\n#define _H\r\nstatic inline bool h_ok(const struct x *p)\r\n{\r\n\treturn p && p->ok;\r\n}\r\n#endif\r\n";
+    let f = parse_c(src);
+    let s = symbol(&f, "h_ok", SymbolKind::Function);
+    assert_eq!((s.line, s.end_line, s.is_static), (3, 6, true));
+    assert_eq!(s.signature, "static inline bool h_ok(const struct x *p)");
+    assert_eq!(symbol(&f, "_H", SymbolKind::Macro).line, 2);
+}
+
+#[test]
+fn empty_and_junk_inputs_do_not_panic() {
+    assert_eq!(parse_c(b""), FileFacts::default());
+    let f = parse_c(b"\xff\xfe \x80\x81\nint f(void) { pr_err(\"\xff bad utf8\"); }");
+    assert_eq!(f.messages.first().map(|m| m.text.as_str()), Some("\u{fffd} bad utf8"));
+    for junk in [
+        &b"{{{{{{{{"[..],
+        b"}}}}}}}})))",
+        b"\"unterminated",
+        b"'",
+        b"#define",
+        b"#define X(",
+        b"#define F(a) \\",
+        b"/* unterminated comment",
+        b"int f(",
+        b"f() {",
+        b"\0\0\0\0",
+        b"SYSCALL_DEFINE1() {}",
+        b"static DEFINE_MUTEX(",
+        b"pr_err(\"x\"",
+        b"for_each",
+        b"__printf(",
+    ] {
+        let _ = parse_c(junk);
+    }
+}
+
+#[test]
+fn pseudo_random_bytes_do_not_panic() {
+    // xorshift: deterministic pseudo-random inputs, biased toward C punctuation.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let alphabet = b"{}()[];,\"'\\/*#\n\t abcxyz_019=<>-!?:.";
+    for round in 0..300 {
+        let len = (round * 37) % 2000;
+        let mut buf = Vec::with_capacity(len);
+        for _ in 0..len {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let b = if state % 4 == 0 { (state >> 8) as u8 } else { alphabet[(state >> 8) as usize % alphabet.len()] };
+            buf.push(b);
+        }
+        let f = parse_c(&buf);
+        for s in &f.symbols {
+            assert!(s.line >= 1 && s.line <= s.end_line, "{s:?}");
+        }
+    }
+}
+
+#[test]
+fn large_file() {
+    let mut src = String::with_capacity(5 << 20);
+    let mut n = 0;
+    while src.len() < 5 << 20 {
+        src.push_str(&format!(
+            "static int __must_check fn_{n}(struct bch_fs *c)\n{{\n\tfor_each_member_device(c, ca)\n\t\tbch_err(c, \"fn {n} %u\", ca->idx);\n\treturn helper_{n}(c);\n}}\n\n"
+        ));
+        n += 1;
+    }
+    let f = parse_c(src.as_bytes());
+    assert_eq!(f.stats.functions, n);
+    assert_eq!(f.messages.len() as u32, n);
+    let last = f.symbols.last().expect("symbols");
+    assert_eq!((last.line, last.end_line), (7 * (n - 1) + 1, 7 * (n - 1) + 6));
+}
+
+#[test]
+fn threads_share_nothing() {
+    let handles: Vec<_> = (0..4).map(|_| std::thread::spawn(|| parse_c(FIXTURE.as_bytes()))).collect();
+    let expected = fixture();
+    for h in handles {
+        assert_eq!(h.join().expect("thread"), expected);
+    }
+}
