@@ -11,13 +11,13 @@ use git2::Oid;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tantivy::collector::{FilterCollector, TopDocs};
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::collector::{Count, FilterCollector, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
 };
 use tantivy::tokenizer::{LowerCaser, TextAnalyzer, WhitespaceTokenizer};
-use tantivy::{doc, Index, IndexReader, IndexWriter, TantivyDocument, Term};
+use tantivy::{doc, DocAddress, DocId, Index, IndexReader, IndexWriter, Score, SegmentReader, TantivyDocument, Term};
 
 const TOKENIZER: &str = "ktriage_terms";
 
@@ -219,29 +219,69 @@ impl TextIndex {
         if query_terms.is_empty() {
             return Err(Error::BadQuery(format!("search query `{query}` has no identifier or word to look for")));
         }
+        let keys: Arc<HashSet<u64>> = Arc::new(blobs.iter().map(|blob| blob_key(*blob)).collect());
+        let visible = {
+            let keys = keys.clone();
+            move |key: u64| keys.contains(&key)
+        };
+        let kind_clause = |query: Box<dyn Query>| -> Box<dyn Query> {
+            match kind {
+                None => query,
+                Some(kind) => {
+                    let kind_term = Term::from_field_text(fields.kind, kind.as_str());
+                    Box::new(BooleanQuery::new(vec![
+                        (Occur::Must, query),
+                        (Occur::Must, Box::new(TermQuery::new(kind_term, IndexRecordOption::Basic))),
+                    ]))
+                }
+            }
+        };
+        let searcher = self.reader.searcher();
+        let count = |query: &dyn Query| -> Result<usize> {
+            let collector = FilterCollector::new("blob_key".to_string(), visible.clone(), Count);
+            searcher.search(query, &collector).map_err(self.corrupt())
+        };
+        // Scores use only the visible documents' statistics: each matched term adds its
+        // inverse document frequency among the visible documents (three times in a name),
+        // so nothing outside the queried revision can change a ranking.
+        let n_docs = count(kind_clause(Box::new(AllQuery)).as_ref())? as f32;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for term in &query_terms {
+            let in_field = |field| -> Box<dyn Query> {
+                Box::new(TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::Basic))
+            };
+            let either: Box<dyn Query> =
+                Box::new(BooleanQuery::new(vec![(Occur::Should, in_field(fields.name)), (Occur::Should, in_field(fields.body))]));
+            let doc_freq = count(kind_clause(either).as_ref())? as f32;
+            if doc_freq == 0.0 {
+                continue;
+            }
+            let idf = (1.0 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5)).ln();
             for (field, boost) in [(fields.name, 3.0), (fields.body, 1.0)] {
-                let term_query = TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::WithFreqs);
-                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(term_query), boost))));
+                clauses.push((Occur::Should, Box::new(ConstScoreQuery::new(in_field(field), boost * idf))));
             }
         }
-        let mut query: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
-        if let Some(kind) = kind {
-            let kind_term = Term::from_field_text(fields.kind, kind.as_str());
-            query = Box::new(BooleanQuery::new(vec![
-                (Occur::Must, query),
-                (Occur::Must, Box::new(TermQuery::new(kind_term, IndexRecordOption::Basic))),
-            ]));
+        if clauses.is_empty() {
+            return Ok(Vec::new());
         }
-        let keys: Arc<HashSet<u64>> = Arc::new(blobs.iter().map(|blob| blob_key(*blob)).collect());
-        let collector = FilterCollector::new(
-            "blob_key".to_string(),
-            move |key: u64| keys.contains(&key),
-            TopDocs::with_limit(limit.max(1)),
-        );
-        let searcher = self.reader.searcher();
-        let top = searcher.search(&query, &collector).map_err(self.corrupt())?;
+        let query = kind_clause(Box::new(BooleanQuery::new(clauses)));
+        // Ties are broken by content (blob and line), never by the order documents were added.
+        let top_docs = TopDocs::with_limit(limit.max(1)).tweak_score(move |segment: &SegmentReader| {
+            let blob_keys = segment.fast_fields().u64("blob_key").ok();
+            let lines = segment.fast_fields().u64("line").ok();
+            move |doc: DocId, score: Score| {
+                let blob = blob_keys.as_ref().and_then(|column| column.first(doc)).unwrap_or(0);
+                let line = lines.as_ref().and_then(|column| column.first(doc)).unwrap_or(0);
+                (score, std::cmp::Reverse((blob, line)))
+            }
+        });
+        let collector = FilterCollector::new("blob_key".to_string(), visible, top_docs);
+        let top: Vec<(Score, DocAddress)> = searcher
+            .search(query.as_ref(), &collector)
+            .map_err(self.corrupt())?
+            .into_iter()
+            .map(|((score, _), address)| (score, address))
+            .collect();
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let document: TantivyDocument = searcher.doc(address).map_err(self.corrupt())?;
@@ -276,7 +316,7 @@ fn schema() -> (Schema, Fields) {
         kind: builder.add_text_field("kind", STRING | STORED),
         blob_key: builder.add_u64_field("blob_key", INDEXED | FAST),
         blob: builder.add_bytes_field("blob", STORED),
-        line: builder.add_u64_field("line", STORED),
+        line: builder.add_u64_field("line", STORED | FAST),
         end_line: builder.add_u64_field("end_line", STORED),
         title: builder.add_text_field("title", STORED),
         name: builder.add_text_field("name", indexed_terms.clone()),

@@ -13,10 +13,12 @@
 #![deny(missing_docs)]
 
 pub mod clues;
+pub mod commits;
 mod rank;
 
 use clues::{read_clues, Clues, QueryKind};
 use ktriage_index::paths::{self, PathMatch};
+use ktriage_index::history::History;
 use ktriage_index::{terms, Result, Snapshot};
 use rank::Ranking;
 use std::collections::HashSet;
@@ -82,6 +84,8 @@ pub struct RankedFunction {
     pub path: String,
     /// Its first line.
     pub line: u32,
+    /// Its last line.
+    pub end_line: u32,
     /// Accumulated score.
     pub score: f64,
     /// The signals that ranked it.
@@ -121,6 +125,8 @@ pub struct Dossier {
     pub files: Vec<RankedFile>,
     /// Functions, best first.
     pub functions: Vec<RankedFunction>,
+    /// Commits, best first (empty when the history is not consulted).
+    pub commits: Vec<commits::RankedCommit>,
     /// Code to read first.
     pub snippets: Vec<Snippet>,
 }
@@ -130,6 +136,8 @@ pub struct Dossier {
 pub struct Options {
     /// Signal weights.
     pub weights: Weights,
+    /// Commit signal weights.
+    pub commit_weights: commits::CommitWeights,
     /// How many files, functions and snippets to return at most.
     pub limit: usize,
 }
@@ -137,16 +145,21 @@ pub struct Options {
 impl Options {
     /// The measured weights and `limit` items per list.
     pub fn with_limit(limit: usize) -> Options {
-        Options { weights: Weights::measured(), limit }
+        Options { weights: Weights::measured(), commit_weights: commits::CommitWeights::measured(), limit }
     }
 }
 
-/// Ranks what is behind the failure described by `text`, as of the snapshot's revision.
-pub fn locate(snapshot: &Snapshot, text: &str, options: &Options) -> Result<Dossier> {
+/// Ranks what is behind the failure described by `text`, as of the snapshot's revision;
+/// commits are ranked when the revision's `history` is given.
+pub fn locate(snapshot: &Snapshot, history: Option<&History>, text: &str, options: &Options) -> Result<Dossier> {
     let evidence = gather(snapshot, text)?;
     let (files, functions) = evidence.rank(&options.weights, options.limit);
+    let commits = match history {
+        Some(history) => commits::rank_commits(history, &evidence, &functions, &options.commit_weights, options.limit)?,
+        None => Vec::new(),
+    };
     let snippets = snippets(snapshot, &evidence.anchors, &functions, options.limit.min(8))?;
-    Ok(Dossier { report: evidence.report, files, functions, snippets })
+    Ok(Dossier { report: evidence.report, files, functions, commits, snippets })
 }
 
 /// The signals that credit files and functions; each has a weight in [`Weights`].
@@ -193,7 +206,7 @@ struct Contribution {
     raw: f64,
     generic: bool,
     path: String,
-    function: Option<(String, u32)>,
+    function: Option<(String, u32, u32)>,
     why: String,
 }
 
@@ -204,7 +217,10 @@ pub struct Evidence {
     /// What was read from the failure.
     pub report: ReportSummary,
     contributions: Vec<Contribution>,
-    anchors: Vec<(String, u32)>,
+    /// Lines the failure points at (`path`, `line`).
+    pub(crate) anchors: Vec<(String, u32)>,
+    /// Commits whose messages match the failure's words, with relevance in 0..=1.
+    pub(crate) commit_hits: Vec<(String, f64)>,
 }
 
 impl Evidence {
@@ -216,15 +232,15 @@ impl Evidence {
             let factor = if c.generic { weights.generic_path } else { 1.0 };
             let score = weights.of(c.signal) * c.raw * factor;
             files.add(c.path.clone(), score, c.why.as_str());
-            if let Some((name, line)) = &c.function {
-                functions.add((name.clone(), c.path.clone(), *line), score, c.why.as_str());
+            if let Some((name, line, end_line)) = &c.function {
+                functions.add((name.clone(), c.path.clone(), *line, *end_line), score, c.why.as_str());
             }
         }
         let files = files.ranked(limit).into_iter().map(|(path, score, why)| RankedFile { path, score, why }).collect();
         let functions = functions
             .ranked(limit)
             .into_iter()
-            .map(|((name, path, line), score, why)| RankedFunction { name, path, line, score, why })
+            .map(|((name, path, line, end_line), score, why)| RankedFunction { name, path, line, end_line, score, why })
             .collect();
         (files, functions)
     }
@@ -234,7 +250,8 @@ impl Evidence {
 pub fn gather(snapshot: &Snapshot, text: &str) -> Result<Evidence> {
     let clues = read_clues(text);
     let decay = Decay::measured();
-    let mut scorer = Scorer { snapshot, decay: &decay, contributions: Vec::new(), anchors: Vec::new() };
+    let mut scorer =
+        Scorer { snapshot, decay: &decay, contributions: Vec::new(), anchors: Vec::new(), commit_hits: Vec::new() };
     scorer.locations(&clues)?;
     scorer.in_functions(&clues)?;
     scorer.frames(&clues)?;
@@ -247,7 +264,7 @@ pub fn gather(snapshot: &Snapshot, text: &str) -> Result<Evidence> {
         title: clues.reports.first().map(|report| report.title.clone()),
         frames: clues.frames.iter().map(|frame| frame.function.clone()).collect(),
     };
-    Ok(Evidence { report, contributions: scorer.contributions, anchors: scorer.anchors })
+    Ok(Evidence { report, contributions: scorer.contributions, anchors: scorer.anchors, commit_hits: scorer.commit_hits })
 }
 
 /// How signals fade within one failure: later locations, deeper frames.
@@ -270,17 +287,18 @@ struct Scorer<'s, 'a> {
     contributions: Vec<Contribution>,
     /// Lines the failure points at, for snippets.
     anchors: Vec<(String, u32)>,
+    commit_hits: Vec<(String, f64)>,
 }
 
 impl Scorer<'_, '_> {
     /// Adds `weight` to a file and, when given, to one of its functions (`name`, first line).
-    fn credit(&mut self, path: &str, function: Option<(&str, u32)>, signal: Signal, raw: f64, why: &str) {
+    fn credit(&mut self, path: &str, function: Option<(&str, u32, u32)>, signal: Signal, raw: f64, why: &str) {
         self.contributions.push(Contribution {
             signal,
             raw,
             generic: is_generic_path(path),
             path: path.to_string(),
-            function: function.map(|(name, line)| (name.to_string(), line)),
+            function: function.map(|(name, line, end_line)| (name.to_string(), line, end_line)),
             why: why.to_string(),
         });
     }
@@ -296,7 +314,7 @@ impl Scorer<'_, '_> {
     fn add_location(&mut self, path: &str, line: u32, signal: Signal, raw: f64, why: &str) -> Result<()> {
         let Some(tree_path) = self.resolve(path) else { return Ok(()) };
         let function = self.snapshot.function_at(&tree_path, line)?;
-        let function = function.as_ref().map(|f| (f.name.as_str(), f.line));
+        let function = function.as_ref().map(|f| (f.name.as_str(), f.line, f.end_line));
         self.credit(&tree_path, function, signal, raw, &format!("{why} {path}:{line}"));
         self.anchors.push((tree_path, line));
         Ok(())
@@ -329,7 +347,7 @@ impl Scorer<'_, '_> {
         }
         let share = raw / definitions.len() as f64;
         for definition in definitions {
-            let function = Some((definition.name.as_str(), definition.line));
+            let function = Some((definition.name.as_str(), definition.line, definition.end_line));
             self.credit(&definition.path, function, signal, share, &format!("{why} {name}"));
         }
         Ok(true)
@@ -384,7 +402,7 @@ impl Scorer<'_, '_> {
                 let function = definition
                     .as_ref()
                     .filter(|d| hit.function.as_deref() == Some(d.name.as_str()))
-                    .map(|d| (d.name.as_str(), d.line));
+                    .map(|d| (d.name.as_str(), d.line, d.end_line));
                 self.credit(&hit.path, function, Signal::Message, raw, &why);
                 self.anchors.push((hit.path, hit.line));
             }
@@ -419,7 +437,7 @@ impl Scorer<'_, '_> {
             let why = format!("has \"{}\"", shorten(fragment, 60));
             for hit in holders {
                 let definition = self.snapshot.function_at(&hit.path, hit.line)?;
-                let function = definition.as_ref().map(|d| (d.name.as_str(), d.line));
+                let function = definition.as_ref().map(|d| (d.name.as_str(), d.line, d.end_line));
                 self.credit(&hit.path, function, Signal::Fragment, raw, &why);
                 self.anchors.push((hit.path.clone(), hit.line));
             }
@@ -438,11 +456,15 @@ impl Scorer<'_, '_> {
         let best = hits.first().map_or(1.0, |hit| f64::from(hit.score)).max(1e-6);
         for hit in hits {
             let raw = f64::from(hit.score) / best;
+            if let Some(commit) = &hit.commit {
+                self.commit_hits.push((commit.clone(), raw));
+                continue;
+            }
             let definition = match hit.symbol.as_deref() {
                 Some(symbol) => self.snapshot.function_at(&hit.path, hit.line)?.filter(|d| d.name == symbol),
                 None => None,
             };
-            let function = definition.as_ref().map(|d| (d.name.as_str(), d.line));
+            let function = definition.as_ref().map(|d| (d.name.as_str(), d.line, d.end_line));
             self.credit(&hit.path, function, Signal::Search, raw, "matches the failure's words");
         }
         Ok(())

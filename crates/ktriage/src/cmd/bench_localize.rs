@@ -6,6 +6,7 @@ use super::localize_metrics::{aggregate, rank_case, CaseRanks};
 use crate::progress::Bar;
 use anyhow::Context;
 use ktriage_index::{Index, NoProgress, Progress};
+use ktriage_locate::commits::{rank_commits, CommitWeights};
 use ktriage_locate::{gather, Evidence, Weights};
 use std::io::Write;
 use std::path::PathBuf;
@@ -56,10 +57,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // Indexing the parents' trees is measured separately from answering.
     let bar = Bar::new(args.quiet);
     let (indexed, index_time) = time_it(|| -> anyhow::Result<()> {
-        bar.start("indexing the cases' parent trees", cases.len() as u64);
+        bar.start("indexing the cases' parent trees and history", cases.len() as u64);
         for case in &cases {
             let rev = index.resolve(case["parent"].as_str().unwrap_or_default())?;
             index.snapshot(&rev, &NoProgress)?;
+            index.history(&rev, &NoProgress)?;
             bar.advance(1);
         }
         bar.finish();
@@ -68,6 +70,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     indexed?;
 
     let mut evidence: Vec<Evidence> = Vec::new();
+    let mut commit_lists: Vec<Vec<String>> = Vec::new();
     let mut times = Vec::new();
     bar.start("locating", cases.len() as u64);
     for case in &cases {
@@ -75,19 +78,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let rev = index.resolve(case["parent"].as_str().unwrap_or_default())?;
             let snapshot = index.snapshot(&rev, &NoProgress)?;
             let found = gather(&snapshot, case["query"].as_str().unwrap_or_default())?;
-            found.rank(&Weights::measured(), args.limit);
-            Ok(found)
+            let (_, functions) = found.rank(&Weights::measured(), args.limit);
+            let history = index.history(&rev, &NoProgress)?;
+            let commits = rank_commits(&history, &found, &functions, &CommitWeights::measured(), args.limit)?;
+            Ok((found, commits.into_iter().map(|c| c.id).collect()))
         });
-        evidence.push(found?);
+        let (found, commits) = found?;
+        evidence.push(found);
+        commit_lists.push(commits);
         times.push(took);
         bar.advance(1);
     }
     bar.finish();
     if args.tune {
-        let tuned = tune(&cases, &evidence, args.limit);
+        let tuned = tune(&cases, &evidence, &commit_lists, args.limit);
         println!("tuned weights: {tuned:?}");
     }
-    let (predictions, ranks) = predict(&cases, &evidence, &Weights::measured(), args.limit);
+    let (predictions, ranks) = predict(&cases, &evidence, &commit_lists, &Weights::measured(), args.limit);
     ktriage_index::write_atomic(&args.out, predictions.as_bytes())?;
 
     times.sort();
@@ -127,12 +134,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 fn predict(
     cases: &[serde_json::Value],
     evidence: &[Evidence],
+    commit_lists: &[Vec<String>],
     weights: &Weights,
     limit: usize,
 ) -> (String, Vec<(String, CaseRanks)>) {
     let mut predictions = String::new();
     let mut ranks = Vec::new();
-    for (case, found) in cases.iter().zip(evidence) {
+    for ((case, found), commits) in cases.iter().zip(evidence).zip(commit_lists) {
         let (files, functions) = found.rank(weights, limit);
         let files: Vec<String> = files.into_iter().map(|f| f.path).collect();
         let mut names: Vec<String> = Vec::new();
@@ -141,20 +149,19 @@ fn predict(
                 names.push(function.name);
             }
         }
-        let commits: Vec<String> = Vec::new();
         let line = serde_json::json!({
             "fix_commit": case["fix_commit"], "files": files, "functions": names, "commits": commits,
         });
         predictions.push_str(&line.to_string());
         predictions.push('\n');
         let kind = case["query_kind"].as_str().unwrap_or("all").to_string();
-        ranks.push((kind, rank_case(case, &files, &names, &commits)));
+        ranks.push((kind, rank_case(case, &files, &names, commits)));
     }
     (predictions, ranks)
 }
 
 /// Coordinate ascent over the signal weights, each tried at a few multiples of its value.
-fn tune(cases: &[serde_json::Value], evidence: &[Evidence], limit: usize) -> Weights {
+fn tune(cases: &[serde_json::Value], evidence: &[Evidence], commit_lists: &[Vec<String>], limit: usize) -> Weights {
     type Knob = fn(&mut Weights) -> &mut f64;
     let knobs: [Knob; 9] = [
         |w| &mut w.location,
@@ -168,7 +175,7 @@ fn tune(cases: &[serde_json::Value], evidence: &[Evidence], limit: usize) -> Wei
         |w| &mut w.generic_path,
     ];
     let objective = |weights: &Weights| -> f64 {
-        let (_, ranks) = predict(cases, evidence, weights, limit);
+        let (_, ranks) = predict(cases, evidence, commit_lists, weights, limit);
         let metrics = aggregate(&ranks.iter().map(|(_, r)| r).collect::<Vec<_>>());
         let get = |key: &str| metrics.get(key).copied().flatten().unwrap_or(0.0);
         get("file_mrr") + get("func_mrr") + 0.5 * (get("file_hit@1") + get("file_hit@5") + get("func_hit@5"))

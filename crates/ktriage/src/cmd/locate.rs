@@ -23,6 +23,9 @@ pub struct Args {
     /// How many items per ranked list.
     #[arg(long, default_value_t = 10)]
     limit: usize,
+    /// Do not consult the history (no commit ranking; no history indexing on first use).
+    #[arg(long)]
+    no_history: bool,
     #[command(flatten)]
     repo: RepoArgs,
     #[command(flatten)]
@@ -40,8 +43,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (None, None) => anyhow::bail!("give --log FILE or --query TEXT"),
     };
     let index = args.repo.open()?;
-    let (_, snapshot) = open_snapshot(&index, &args.repo, &args.at)?;
-    let dossier = locate(&snapshot, &text, &Options::with_limit(args.limit))?;
+    let (rev, snapshot) = open_snapshot(&index, &args.repo, &args.at)?;
+    let history = if args.no_history { None } else { Some(index.history(&rev, &args.repo.progress())?) };
+    let dossier = locate(&snapshot, history.as_ref(), &text, &Options::with_limit(args.limit))?;
     match args.format {
         Format::Json => print_json(&dossier)?,
         Format::Text => print_text(&dossier)?,
@@ -81,6 +85,12 @@ fn print_text(dossier: &Dossier) -> anyhow::Result<()> {
     writeln!(out, "\nfunctions:")?;
     for function in &dossier.functions {
         writeln!(out, "  {:6.2}  {} {}:{}  ({})", function.score, function.name, function.path, function.line, function.why.join("; "))?;
+    }
+    if !dossier.commits.is_empty() {
+        writeln!(out, "\ncommits:")?;
+        for commit in &dossier.commits {
+            writeln!(out, "  {:6.2}  {} {}  ({})", commit.score, &commit.id[..12.min(commit.id.len())], commit.subject, commit.why.join("; "))?;
+        }
     }
     for snippet in &dossier.snippets {
         writeln!(out, "\n--- {}:{}-{}", snippet.path, snippet.start, snippet.end)?;

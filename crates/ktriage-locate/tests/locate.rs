@@ -1,0 +1,87 @@
+//! The evidence engine on the bundled example: the bug's splat leads to the function, the file
+//! and the commit that introduced it, and nothing after the revision is seen.
+
+use ktriage_example::{build_repo, bundled_history, BuiltRepo};
+use ktriage_index::{Index, NoProgress};
+use ktriage_locate::{locate, Dossier, Options};
+
+const SPLAT: &str = "\
+00042 [   41.123456] Kernel panic - not syncing: minifs: discarded bucket 36 that is no longer need_discard, dirty 2016
+00042 [   41.123500] CPU: 1 PID: 112 Comm: kworker/1:2 Not tainted 6.8.0-minifs #1
+00042 [   41.123510] Call Trace:
+00042 [   41.123520]  <TASK>
+00042 [   41.123530]  dump_stack_lvl+0x4c/0x70
+00042 [   41.123540]  panic+0x31a/0x370
+00042 [   41.123550]  minifs_discard_one_bucket+0x9e/0xb0 [minifs]
+00042 [   41.123560]  minifs_discard_worker+0x55/0x90 [minifs]
+00042 [   41.123570]  process_one_work+0x1e5/0x3b0
+00042 [   41.123580]  </TASK>
+";
+
+fn example() -> (tempfile::TempDir, BuiltRepo) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let built = build_repo(&bundled_history(), &dir.path().join("repo")).expect("example builds");
+    (dir, built)
+}
+
+fn locate_at(index: &Index, rev: &str, text: &str) -> Dossier {
+    let rev = index.resolve(rev).expect("rev");
+    let snapshot = index.snapshot(&rev, &NoProgress).expect("snapshot");
+    let history = index.history(&rev, &NoProgress).expect("history");
+    locate(&snapshot, Some(&history), text, &Options::with_limit(10)).expect("locate")
+}
+
+#[test]
+fn the_splat_points_at_the_function_file_and_culprit() {
+    let (_dir, built) = example();
+    let index = Index::open_or_create(&built.path, None).expect("index");
+    let bug = built.id("05-discard-panic").expect("step").to_string();
+    let dossier = locate_at(&index, &built.id("08-merge-util").expect("step").to_string(), SPLAT);
+    assert_eq!(dossier.files[0].path, "fs/minifs/discard.c", "{:#?}", dossier.files);
+    assert_eq!(dossier.functions[0].name, "minifs_discard_one_bucket");
+    assert!(!dossier.functions[0].why.is_empty());
+    let position = dossier.commits.iter().position(|c| c.id == bug);
+    assert!(position.is_some_and(|p| p < 3), "the bug commit ranks in the top 3: {:#?}", dossier.commits);
+    assert!(dossier.snippets.iter().any(|s| s.path == "fs/minifs/discard.c" && s.text.contains("panic(")));
+}
+
+#[test]
+fn nothing_after_the_revision_influences_the_answer() {
+    let (_dir, built) = example();
+    let index = Index::open_or_create(&built.path, None).expect("index");
+    // Index everything first, so the fix (whose message quotes the splat) is in the index.
+    let head = index.resolve("HEAD").expect("HEAD");
+    index.history(&head, &NoProgress).expect("history at HEAD");
+    let fix = built.id("09-fix-discard").expect("step").to_string();
+    let parent = built.id("08-merge-util").expect("step").to_string();
+    let before = locate_at(&index, &parent, SPLAT);
+    assert!(before.commits.iter().all(|c| c.id != fix), "the fix is invisible at its parent");
+    let later: Vec<String> =
+        ["09-fix-discard", "10-fix-inode-leak"].iter().map(|s| built.id(s).expect("step").to_string()).collect();
+    assert!(before.commits.iter().all(|c| !later.contains(&c.id)));
+    // The same question asked of a fresh index that never saw the fix gives the same answer.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fresh = Index::open_or_create(&built.path, Some(dir.path())).expect("fresh index");
+    let isolated = locate_at(&fresh, &parent, SPLAT);
+    let ids = |d: &Dossier| d.commits.iter().map(|c| (c.id.clone(), format!("{:.6}", c.score))).collect::<Vec<_>>();
+    let paths = |d: &Dossier| d.files.iter().map(|f| (f.path.clone(), format!("{:.6}", f.score))).collect::<Vec<_>>();
+    assert_eq!(ids(&before), ids(&isolated));
+    assert_eq!(paths(&before), paths(&isolated));
+    // At the fix itself, its message is visible and matches the splat.
+    let at_fix = locate_at(&index, &fix, SPLAT);
+    assert!(at_fix.commits.iter().any(|c| c.id == fix));
+}
+
+#[test]
+fn compiler_diagnostics_and_messages_localize() {
+    let (_dir, built) = example();
+    let index = Index::open_or_create(&built.path, None).expect("index");
+    let build = "fs/minifs/inode.c:33:3: error: implicit declaration of function 'kfree'\n";
+    let dossier = locate_at(&index, "HEAD", build);
+    assert_eq!(dossier.report.kind, ktriage_locate::clues::QueryKind::Build);
+    assert_eq!(dossier.files[0].path, "fs/minifs/inode.c");
+    assert_eq!(dossier.functions[0].name, "minifs_inode_create");
+    let message = "minifs (vdb): bucket 12 needs discard but has 8 dirty sectors";
+    let dossier = locate_at(&index, "HEAD", message);
+    assert_eq!(dossier.functions[0].name, "minifs_check_buckets", "{:#?}", dossier.functions);
+}
