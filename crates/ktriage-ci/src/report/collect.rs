@@ -6,6 +6,9 @@
 //! per report are bounded whatever the input.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 use crate::clean::{split_line, strip_ansi, Context};
 use crate::report::Frame;
@@ -14,13 +17,45 @@ use super::frames::parse_frame;
 use super::oops::{Group, INFO_WITH_STACK, OOPSES};
 
 /// At most this many lines are scanned for one report.
-const MAX_SCAN_LINES: usize = 8000;
+const MAX_SCAN_LINES: usize = 3000;
 /// At most this many lines are kept in one report's text.
 const MAX_TEXT_LINES: usize = 2000;
-/// Lines scanned past the next report's header (for the stack-trace sanity checks).
-const TAIL_LINES: usize = 300;
+/// Lines scanned past the next report's header or the report's end marker (for the
+/// stack-trace sanity checks).
+const TAIL_LINES: usize = 50;
 /// At most this many frames are kept per report.
 const MAX_FRAMES: usize = 256;
+
+/// Literal searches done on every line of a report window, built once.
+struct Needles {
+    replay: Finder<'static>,
+    kmsan: Finder<'static>,
+    info_with_stack: Vec<Finder<'static>>,
+    taint: Finder<'static>,
+    nmi: Finder<'static>,
+    panic: Finder<'static>,
+    circular: Finder<'static>,
+    eoi: Finder<'static>,
+    questionable: Finder<'static>,
+    offset: Finder<'static>,
+    end_trace: Finder<'static>,
+    test_marker: Finder<'static>,
+}
+
+static NEEDLES: LazyLock<Needles> = LazyLock::new(|| Needles {
+    replay: Finder::new(b"** replaying previous printk message **"),
+    kmsan: Finder::new(b"BUG: KMSAN:"),
+    info_with_stack: INFO_WITH_STACK.iter().map(|m| Finder::new(m.as_bytes())).collect(),
+    taint: Finder::new(b"Disabling lock debugging due to kernel taint"),
+    nmi: Finder::new(b"Sending NMI from CPU"),
+    panic: Finder::new(b"Kernel panic - not syncing"),
+    circular: Finder::new(b"WARNING: possible circular locking dependency detected"),
+    eoi: Finder::new(b"<EOI>"),
+    questionable: Finder::new(b" ? "),
+    offset: Finder::new(b"+0x"),
+    end_trace: Finder::new(b"---[ end "),
+    test_marker: Finder::new(b"========= "),
+});
 
 /// A report's lines, ready to be titled.
 pub(crate) struct Collected {
@@ -113,14 +148,14 @@ impl<'a> Scanner<'a> {
             return false;
         }
         let next = self.line_from(line.next);
-        memchr::memmem::find(next.bytes, b"** replaying previous printk message **").is_some()
+        NEEDLES.replay.find(next.bytes).is_some()
     }
 
     /// Collects the report whose header is `first`.
     fn collect(&mut self, first: Line<'a>, group: &'static Group) -> Collected {
         let start_line = self.line_number(first.start);
         let context = split_line(first.bytes).context;
-        let min_lines = if memchr::memmem::find(first.bytes, b"BUG: KMSAN:").is_some() { 16 } else { 22 };
+        let min_lines = if NEEDLES.kmsan.find(first.bytes).is_some() { 16 } else { 22 };
         let mut out = Collected {
             group,
             text: String::new(),
@@ -132,14 +167,20 @@ impl<'a> Scanner<'a> {
         };
         let mut state = State::default();
         push_line(&mut out.header, split_line(first.bytes).body);
+        let mut next_header = Some(first.start);
         let mut line = first;
         let mut line_no = start_line;
         for scanned in 0..MAX_SCAN_LINES {
             let is_first = scanned == 0;
             let split = split_line(line.bytes);
             let (stripped, questionable) = strip_questionable(split.context, split.body);
-            if !is_first && state.second.is_none() && self.ends_report(&line) {
+            if !is_first && state.second.is_none() && self.ends_report(&line, &mut next_header) {
                 state.second = Some((line.start, scanned));
+            }
+            if state.end.is_none()
+                && (NEEDLES.end_trace.find(line.bytes).is_some() || NEEDLES.test_marker.find(line.bytes).is_some())
+            {
+                state.end = Some(scanned);
             }
             let same_context = split.context == context
                 || (state.cpu_traceback && split.context.is_cpu());
@@ -160,7 +201,7 @@ impl<'a> Scanner<'a> {
                     out.frames.push(frame);
                 }
             }
-            let past_next = state.second.is_some_and(|(_, at)| scanned >= at + TAIL_LINES);
+            let past_next = state.second.map(|(_, at)| at).or(state.end).is_some_and(|at| scanned >= at + TAIL_LINES);
             if line.next >= self.log.len() || line.next == line.start || state.kept >= MAX_TEXT_LINES || past_next {
                 break;
             }
@@ -173,15 +214,18 @@ impl<'a> Scanner<'a> {
 
     /// `line` starts another report that ends the current one (or is a non-crash message
     /// with a stack, which cuts it as well).
-    fn ends_report(&self, line: &Line<'_>) -> bool {
+    fn ends_report(&self, line: &Line<'_>, next_header: &mut Option<usize>) -> bool {
         let bytes = without_elapsed(line.bytes);
-        if OOPSES.headers.is_match(bytes) {
+        if next_header.is_some_and(|at| at < line.start) {
+            *next_header = OOPSES.headers.find_at(self.log, line.start).map(|m| m.start());
+        }
+        if next_header.is_some_and(|at| at < line.next) {
             let text = String::from_utf8_lossy(bytes);
             if OOPSES.match_line(&text).is_some() && !self.replayed_after(line) {
                 return OOPSES.ends_report(&text);
             }
         }
-        INFO_WITH_STACK.iter().any(|m| memchr::memmem::find(bytes, m.as_bytes()).is_some())
+        NEEDLES.info_with_stack.iter().any(|f| f.find(bytes).is_some())
     }
 }
 
@@ -190,6 +234,8 @@ impl<'a> Scanner<'a> {
 struct State {
     /// Byte offset and scan index of the next report's header.
     second: Option<(usize, usize)>,
+    /// Scan index of an end-of-report marker (`---[ end trace`, a ktest test marker).
+    end: Option<usize>,
     /// Lines seen in the report's context.
     text_lines: usize,
     /// Lines kept in the text.
@@ -203,15 +249,14 @@ struct State {
 impl State {
     /// Whether to keep a line of the report's context.
     fn keep(&mut self, line: &[u8], min_lines: usize) -> bool {
-        let has = |needle: &[u8]| memchr::memmem::find(line, needle).is_some();
-        if has(b"Disabling lock debugging due to kernel taint") {
+        let n = &*NEEDLES;
+        if n.taint.find(line).is_some() {
             return false;
         }
-        if has(b"Sending NMI from CPU") {
+        if n.nmi.find(line).is_some() {
             self.cpu_traceback = true;
-        } else if (has(b"Kernel panic - not syncing")
-            || has(b"WARNING: possible circular locking dependency detected"))
-            && self.text_lines > min_lines
+        } else if self.text_lines > min_lines
+            && (n.panic.find(line).is_some() || n.circular.find(line).is_some())
         {
             self.skip_rest = true;
         }
@@ -239,10 +284,10 @@ fn without_elapsed(line: &[u8]) -> &[u8] {
 /// With a printk context, `? func` frames (x86) and `(unreliable)` frames (powerpc) are
 /// unreliable; returns the line without the marker and whether it was unreliable.
 fn strip_questionable<'b>(context: Context<'_>, body: &'b [u8]) -> (&'b [u8], bool) {
-    if context == Context::None || memchr::memmem::find(body, b"<EOI>").is_some() {
+    if context == Context::None || NEEDLES.eoi.find(body).is_some() {
         return (body, false);
     }
-    if let Some(pos) = memchr::memmem::find(body, b" ? ") {
+    if let Some(pos) = NEEDLES.questionable.find(body) {
         return (&body[pos + 2..], true);
     }
     match body.strip_suffix(b" (unreliable)") {
@@ -258,7 +303,7 @@ fn push_line(text: &mut String, line: &[u8]) {
 }
 
 fn frame_of(line: &[u8], questionable: bool) -> Option<Frame> {
-    memchr::memmem::find(line, b"+0x")?;
+    NEEDLES.offset.find(line)?;
     let text: Cow<'_, str> = String::from_utf8_lossy(line);
     let mut frame = parse_frame(&text)?;
     frame.reliable &= !questionable;

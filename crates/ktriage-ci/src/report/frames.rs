@@ -27,11 +27,9 @@ pub(crate) const STACK_START: &[&str] = &[
 pub(crate) const RISCV_STACK_START: &str =
     "status: [0-9a-f]{16} badaddr: [0-9a-f]{16} cause: [0-9a-f]{16}";
 
-/// Frame lines; the captures are function names (arm prints two per line).
-const FRAME_LINES: &[&str] = &[
-    "^ *(?:{{PC}} ){0,2}{{FUNC}}",
-    r"^ *{{PC}} \(([a-zA-Z0-9_.]+)\) from {{PC}} \({{FUNC}}",
-];
+/// Literals one of which every [`STACK_START`] line contains (a cheap pre-check).
+const STACK_START_LITERALS: &[&str] =
+    &["race", "Allocated", "Freed", "acktrace", "Uninit was stored", "badaddr: "];
 
 /// Fault-injection stacks are often intermixed with reports: seeing one corrupts it.
 const CORRUPTED_LINES: &[&str] = &[r"^( \[<?(?:0x)?[0-9a-f]+>?\])? should_fail(slab)?(\.[a-z0-9.]+)?\+0x"];
@@ -146,29 +144,32 @@ const HANG_SKIP: &[&str] = &[
 
 /// Compiled stack rules.
 pub(crate) struct StackRules {
-    /// Any stack-start line.
+    /// Each stack-start pattern.
     pub start: Vec<Regex>,
-    /// Frame-line patterns.
-    pub frame_lines: Vec<Regex>,
+    /// Any stack-start pattern.
+    start_any: Regex,
+    /// Pre-check for `start_any`.
+    start_literals: Regex,
     /// Fault-injection frames.
     pub corrupted: Regex,
     stall: Regex,
-    /// A symbolized frame: name, offset, size, module, `path:line`.
-    full_frame: Regex,
 }
 
 /// The compiled rules.
 pub(crate) static RULES: LazyLock<StackRules> = LazyLock::new(|| StackRules {
     start: STACK_START.iter().map(|p| compile(p)).collect(),
-    frame_lines: FRAME_LINES.iter().map(|p| compile(p)).collect(),
+    start_any: compile(&any_of(STACK_START)),
+    start_literals: compile(&STACK_START_LITERALS.iter().map(|l| regex::escape(l)).collect::<Vec<_>>().join("|")),
     corrupted: compile(&CORRUPTED_LINES.join("|")),
     stall: compile(&any_of(STALL_ANCHORS)),
-    full_frame: compile(concat!(
-        r"^\s*(?:\[<?(?:0x)?[0-9a-f]+>?\]\s*)?(\? )?\(?(?:[0-9]+:)?([a-zA-Z0-9_.$<>:]+)",
-        r"\+(0x[0-9a-f]+/0x[0-9a-f]+)(?: ?\[([a-zA-Z0-9_.]+)(?: [^\]]*)?\])?\)?",
-        r"(?:\s+([a-zA-Z0-9_\-./]+\.[a-zA-Z]+):([0-9]+)(?::[0-9]+)?)?",
-    )),
 });
+
+impl StackRules {
+    /// The line starts a stack trace.
+    pub fn is_stack_start(&self, line: &str) -> bool {
+        self.start_literals.is_match(line) && self.start_any.is_match(line)
+    }
+}
 
 /// Joins patterns into one alternation.
 pub(crate) fn any_of(patterns: &[&str]) -> String {
@@ -221,17 +222,125 @@ fn pick_hang(frames: &[&str]) -> Option<(usize, String)> {
         .map(|i| (i, frames[i].to_owned()))
 }
 
-/// Parses one report line as a full stack frame, if it is one.
+/// A cursor over one line for the hand-written frame parsers below.
+struct Cursor<'a> {
+    s: &'a str,
+}
+
+impl<'a> Cursor<'a> {
+    fn skip_while(&mut self, f: impl Fn(u8) -> bool) -> &'a str {
+        let n = self.s.bytes().take_while(|&b| f(b)).count();
+        let (head, rest) = self.s.split_at(n);
+        self.s = rest;
+        head
+    }
+
+    fn eat(&mut self, prefix: &str) -> bool {
+        match self.s.strip_prefix(prefix) {
+            Some(rest) => {
+                self.s = rest;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `[<ffffffff81000000>]` (brackets' `<>` and `0x` optional).
+    fn pc(&mut self) -> bool {
+        let save = self.s;
+        let ok = self.eat("[") && {
+            self.eat("<");
+            self.eat("0x");
+            !self.skip_while(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)).is_empty()
+        } && {
+            self.eat(">");
+            self.eat("]")
+        };
+        if !ok {
+            self.s = save;
+        }
+        ok
+    }
+
+    fn name(&mut self, extra: &[u8]) -> &'a str {
+        self.skip_while(|b| b.is_ascii_alphanumeric() || b == b'_' || extra.contains(&b))
+    }
+
+    fn hex(&mut self) -> &'a str {
+        self.skip_while(|b| b.is_ascii_hexdigit())
+    }
+}
+
+/// Function names shown by a stack-trace line: `  [<pc>] [<pc>] name+0x..` (or
+/// `name.isra..`), or arm's `[<pc>] (callee) from [<pc>] (caller+0x..)`.
+pub(crate) fn frame_line_names(line: &str) -> Option<Vec<&str>> {
+    let mut c = Cursor { s: line };
+    c.skip_while(|b| b == b' ');
+    let after_spaces = c.s;
+    let mut pcs = 0;
+    while pcs < 2 && c.pc() {
+        if !c.eat(" ") {
+            break;
+        }
+        pcs += 1;
+    }
+    let name = c.name(b"");
+    if !name.is_empty() && (c.s.starts_with('.') || c.s.starts_with('+')) {
+        return Some(vec![name]);
+    }
+    let mut c = Cursor { s: after_spaces };
+    if !(c.pc() && c.eat(" (")) {
+        return None;
+    }
+    let callee = c.name(b".");
+    if callee.is_empty() || !(c.eat(") from ") && c.pc() && c.eat(" (")) {
+        return None;
+    }
+    let caller = c.name(b"");
+    (!caller.is_empty() && (c.s.starts_with('.') || c.s.starts_with('+'))).then(|| vec![callee, caller])
+}
+
+/// Parses one report line as a full stack frame, if it is one:
+/// `[<pc>] ? name+0xOFF/0xSIZE [module] path/file.c:LINE`.
 pub(crate) fn parse_frame(line: &str) -> Option<Frame> {
-    let caps = RULES.full_frame.captures(line)?;
-    let function = caps.get(2)?.as_str().to_owned();
+    let mut c = Cursor { s: line.trim_start() };
+    if c.pc() {
+        c.s = c.s.trim_start();
+    }
+    let questionable = c.eat("? ");
+    c.eat("(");
+    let function = c.name(b".$<>:");
+    if function.is_empty() || !c.eat("+0x") {
+        return None;
+    }
+    let offset_start = c.s;
+    if c.hex().is_empty() || !c.eat("/0x") || c.hex().is_empty() {
+        return None;
+    }
+    let offset = format!("+0x{}", &offset_start[..offset_start.len() - c.s.len()]);
+    c.eat(" ");
+    let module = if c.eat("[") {
+        let module = c.name(b".");
+        c.skip_while(|b| b != b']');
+        c.eat("]");
+        (!module.is_empty()).then(|| module.to_owned())
+    } else {
+        None
+    };
+    c.eat(")");
+    c.s = c.s.trim_start();
+    let path = c.name(b"-./");
+    let (path, line_no) = match (path.contains('.') && c.eat(":"), c.skip_while(|b| b.is_ascii_digit())) {
+        (true, digits) if !digits.is_empty() => (Some(path.to_owned()), digits.parse().ok()),
+        _ => (None, None),
+    };
     Some(Frame {
-        function,
-        offset: caps.get(3).map(|m| format!("+{}", m.as_str())),
-        module: caps.get(4).map(|m| m.as_str().to_owned()),
-        path: caps.get(5).map(|m| m.as_str().to_owned()),
-        line: caps.get(6).and_then(|m| m.as_str().parse().ok()),
-        reliable: caps.get(1).is_none(),
+        function: function.to_owned(),
+        offset: Some(offset),
+        module,
+        path,
+        line: line_no,
+        reliable: !questionable,
     })
 }
 
@@ -263,6 +372,15 @@ mod tests {
         let frames: Vec<String> =
             ["schedule", "synchronize_rcu_expedited", "x"].iter().map(|s| s.to_string()).collect();
         assert_eq!(pick(Pick::Hang, &frames), Some((1, "synchronize_rcu".to_owned())));
+    }
+
+    #[test]
+    fn frame_line_names_like_the_kernel_prints_them() {
+        assert_eq!(frame_line_names("  foo+0x1/0x2"), Some(vec!["foo"]));
+        assert_eq!(frame_line_names(" [<ffffffff8100>] [<ffffffff8200>] bar.isra.0+0x1/0x2"), Some(vec!["bar"]));
+        assert_eq!(frame_line_names("[<c0100>] (callee) from [<c0200>] (caller+0x4/0x8)"), Some(vec!["callee", "caller"]));
+        assert_eq!(frame_line_names("Call Trace:"), None);
+        assert_eq!(frame_line_names("RIP: 0010:foo+0x1/0x2"), None);
     }
 
     #[test]

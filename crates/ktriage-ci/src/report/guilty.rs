@@ -30,6 +30,8 @@ const GENERIC_LINES: &str = r"(hardirqs|softirqs)\s+last\s+(enabled|disabled)|,\
 const STALL_ENTRIES: &[&str] = &["apic_timer_interrupt+0x", "el1h_64_irq+0x", "Exception stack"];
 
 struct Rules {
+    /// Cheap pre-check: a `.c:`/`.h:` location.
+    source: Regex,
     file: Regex,
     generic_file: Regex,
     generic_line: Regex,
@@ -37,6 +39,7 @@ struct Rules {
 }
 
 static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
+    source: compile(r"\.[ch]:"),
     file: compile(r"([a-zA-Z0-9_\-\./]*[a-zA-Z0-9_\-]+\.(c|h)):[0-9]+"),
     generic_file: compile(&any_of(GENERIC_FILES)),
     generic_line: compile(GENERIC_LINES),
@@ -62,8 +65,7 @@ fn first_guilty(report: &str) -> Option<String> {
     let mut lines = report.split('\n');
     let mut guilty: Option<String> = None;
     for line in lines.by_ref() {
-        let Some(file) = rules.file.captures(line).and_then(|c| c.get(1)) else { continue };
-        let file = file.as_str();
+        let Some(file) = source_file(line) else { continue };
         if guilty.is_none() {
             guilty = Some(file.to_owned());
         }
@@ -75,11 +77,11 @@ fn first_guilty(report: &str) -> Option<String> {
     let mut guilty = guilty?;
     let mut dir = parent(&guilty).to_owned();
     for line in lines {
-        let Some(file) = rules.file.captures(line).and_then(|c| c.get(1)) else { continue };
-        if is_generic(file.as_str(), line) {
+        let Some(file) = source_file(line) else { continue };
+        if is_generic(file, line) {
             continue;
         }
-        let clean = clean_path(file.as_str());
+        let clean = clean_path(file);
         if let Some(suffix) = clean.strip_prefix(dir.as_str()) {
             if rules.deeper.is_match(suffix) {
                 dir = parent(&clean).to_owned();
@@ -88,6 +90,14 @@ fn first_guilty(report: &str) -> Option<String> {
         }
     }
     Some(guilty)
+}
+
+/// The first `path.c:LINE` of a line.
+fn source_file(line: &str) -> Option<&str> {
+    if !RULES.source.is_match(line) {
+        return None;
+    }
+    RULES.file.captures(line).and_then(|c| c.get(1)).map(|m| m.as_str())
 }
 
 fn is_generic(file: &str, line: &str) -> bool {

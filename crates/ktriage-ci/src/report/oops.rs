@@ -29,6 +29,8 @@ struct Stack {
 pub(crate) struct Format {
     spec: &'static FormatSpec,
     title: Regex,
+    /// The title pattern can match across lines.
+    multiline: bool,
     report: Option<Regex>,
     stack: Option<Stack>,
 }
@@ -90,6 +92,7 @@ fn compile_format(spec: &'static FormatSpec) -> Format {
     Format {
         spec,
         title: compile(spec.title),
+        multiline: ["\\n", "\\s", "[[:space:]]", "{{TASK}}"].iter().any(|m| spec.title.contains(m)),
         report: spec.report.map(compile),
         stack: spec.stack.as_ref().map(compile_stack),
     }
@@ -154,8 +157,13 @@ pub(crate) fn describe<'t>(oopses: &Oopses, group: &'t Group, text: &str) -> Des
     let mut start = text.len();
     let mut found: Option<(String, bool, &Format)> = None;
     let mut matched_title = false;
+    // A title match on the header line beats any later one, so when one exists the
+    // single-line title patterns need not look past that line.
+    let header = &text[..text.find('\n').map_or(text.len(), |p| p + 1)];
+    let header_matches = group.formats.iter().any(|f| f.title.is_match(header));
     for format in &group.formats {
-        let Some(m) = format.title.find(text) else { continue };
+        let hay = if header_matches && !format.multiline { header } else { text };
+        let Some(m) = format.title.find(hay) else { continue };
         if m.start() > start || (m.start() == start && found.is_some()) {
             continue;
         }
@@ -164,8 +172,11 @@ pub(crate) fn describe<'t>(oopses: &Oopses, group: &'t Group, text: &str) -> Des
             start = m.start();
         }
         matched_title = true;
-        let source = format.report.as_ref().unwrap_or(&format.title);
-        let Some(caps) = source.captures(text) else { continue };
+        let caps = match &format.report {
+            Some(report) => report.captures(text),
+            None => format.title.captures(hay),
+        };
+        let Some(caps) = caps else { continue };
         let mut args: Vec<String> =
             caps.iter().skip(1).map(|c| c.map_or_else(String::new, |m| m.as_str().to_owned())).collect();
         let mut corrupted = false;
@@ -232,18 +243,18 @@ fn run_parts(oopses: &Oopses, stack: &Stack, parts: &[Part], text: &str) -> (Vec
                         ok = false;
                         break;
                     }
-                    if RULES.start.iter().any(|re| re.is_match(line)) {
+                    if RULES.is_stack_start(line) {
                         break;
                     }
                     if let Some(Part::Line(next)) = parts.get(idx + 1) {
                         if let Some(caps) = next.captures(line) {
-                            push_frames(oopses, stack, &mut raw, &caps);
+                            push_frames(oopses, stack, &mut raw, captured(&caps));
                             idx += 1;
                             break;
                         }
                     }
-                    if let Some(caps) = RULES.frame_lines.iter().find_map(|re| re.captures(line)) {
-                        push_frames(oopses, stack, &mut raw, &caps);
+                    if let Some(names) = frames::frame_line_names(line) {
+                        push_frames(oopses, stack, &mut raw, names);
                     }
                 }
             }
@@ -254,7 +265,7 @@ fn run_parts(oopses: &Oopses, stack: &Stack, parts: &[Part], text: &str) -> (Vec
                         break;
                     }
                     if let Some(caps) = re.captures(line) {
-                        push_frames(oopses, stack, &mut raw, &caps);
+                        push_frames(oopses, stack, &mut raw, captured(&caps));
                         break;
                     }
                 }
@@ -265,9 +276,13 @@ fn run_parts(oopses: &Oopses, stack: &Stack, parts: &[Part], text: &str) -> (Vec
     (keys, ok)
 }
 
-fn push_frames(oopses: &Oopses, stack: &Stack, raw: &mut Vec<String>, caps: &regex::Captures<'_>) {
-    for name in caps.iter().skip(1).flatten() {
-        let name = name.as_str();
+/// The captured groups of a match.
+fn captured<'h>(caps: &regex::Captures<'h>) -> Vec<&'h str> {
+    caps.iter().skip(1).flatten().map(|m| m.as_str()).collect()
+}
+
+fn push_frames(oopses: &Oopses, stack: &Stack, raw: &mut Vec<String>, names: Vec<&str>) {
+    for name in names {
         let skipped =
             oopses.is_generic(name) || stack.skip.as_ref().is_some_and(|re| re.is_match(name));
         if !skipped {
@@ -295,11 +310,11 @@ pub(crate) fn is_corrupted(raw_title: &str, text: &str, format: Option<&Format>)
         }
         let mut found = false;
         for line in after {
-            if RULES.start.iter().any(|re| re.is_match(line)) {
+            if RULES.is_stack_start(line) {
                 break;
             }
             if line.contains("(stack is not available)")
-                || RULES.frame_lines.iter().any(|re| re.is_match(line))
+                || frames::frame_line_names(line).is_some()
             {
                 found = true;
                 break;

@@ -1,0 +1,49 @@
+//! Manual measurements, ignored by default: throughput of [`parse_log`] on a large log
+//! (`KTRIAGE_THROUGHPUT_LOG`), and benchmark predictions for `score_signatures.py`
+//! (`KTRIAGE_BENCH_CASES` → `KTRIAGE_BENCH_OUT`) without building the CLI.
+//! Run with `cargo test --release --test throughput -- --ignored --nocapture`.
+
+use std::io::Write;
+use std::time::Instant;
+
+use ktriage_ci::report::parse_log;
+
+#[test]
+#[ignore = "needs a large log in KTRIAGE_THROUGHPUT_LOG"]
+fn parse_log_throughput() {
+    let Ok(path) = std::env::var("KTRIAGE_THROUGHPUT_LOG") else { return };
+    let log = std::fs::read(&path).unwrap_or_else(|err| panic!("{path}: {err}"));
+    let started = Instant::now();
+    let reports = parse_log(&log);
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{} MB, {} reports, {secs:.2}s, {:.0} MB/s",
+        log.len() / 1_000_000,
+        reports.len(),
+        log.len() as f64 / 1e6 / secs
+    );
+}
+
+#[test]
+#[ignore = "needs KTRIAGE_BENCH_CASES and KTRIAGE_BENCH_OUT"]
+fn bench_predictions() {
+    let (Ok(cases), Ok(out)) = (std::env::var("KTRIAGE_BENCH_CASES"), std::env::var("KTRIAGE_BENCH_OUT")) else {
+        return;
+    };
+    let text = std::fs::read_to_string(&cases).unwrap_or_else(|err| panic!("{cases}: {err}"));
+    let mut file = std::fs::File::create(&out).unwrap_or_else(|err| panic!("{out}: {err}"));
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let case: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|err| panic!("{cases}: {err}"));
+        let log = case["log"].as_str().unwrap_or_default();
+        let rep = parse_log(log.as_bytes()).into_iter().next();
+        let pred = serde_json::json!({
+            "id": case["id"],
+            "title": rep.as_ref().map(|r| r.title.clone()),
+            "type": rep.as_ref().map(|r| r.kind.clone()),
+            "frame": rep.as_ref().and_then(|r| r.frame.clone()),
+            "corrupted": rep.as_ref().is_some_and(|r| r.corrupted),
+            "guilty_file": rep.as_ref().and_then(|r| r.guilty_file.clone()),
+        });
+        writeln!(file, "{pred}").unwrap_or_else(|err| panic!("{out}: {err}"));
+    }
+}
