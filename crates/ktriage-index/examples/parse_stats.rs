@@ -118,7 +118,7 @@ fn stats(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
             worst.push((facts.stats.functions_lost, file_uncovered, path));
         }
     }
-    worst.sort_by(|a, b| (b.0 + b.1).cmp(&(a.0 + a.1)));
+    worst.sort_by_key(|w| std::cmp::Reverse(w.0 + w.1));
 
     let pct = |n: u32| 100.0 * f64::from(n) / f64::from(functions.max(1));
     println!("files                    {}", files.len());

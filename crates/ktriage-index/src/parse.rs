@@ -108,13 +108,15 @@ fn blank_attributes(src: &[u8]) -> Cow<'_, [u8]> {
     let mut prev: Option<Token> = None;
     while let Some(tok) = lx.next() {
         let first_on_line = std::mem::replace(&mut prev_line, lx.line()) < tok.line;
-        let after = std::mem::replace(&mut prev, Some(tok));
+        let after = prev.replace(tok);
         let word = slice(src, tok.start, tok.end);
         if tok.kind == Tok::Ident && kernel::is_loop_macro(word) && starts_statement(src, after) {
             let buf = out.get_or_insert_with(|| src.to_vec());
             if let Some(bytes) = buf.get_mut(tok.start..tok.end) {
                 bytes.fill(b' ');
-                bytes[..5].copy_from_slice(b"while");
+                if let Some(head) = bytes.get_mut(..5) {
+                    head.copy_from_slice(b"while");
+                }
             }
             continue;
         }

@@ -341,6 +341,16 @@ fn empty_and_junk_inputs_do_not_panic() {
 }
 
 #[test]
+fn deep_nesting_does_not_overflow() {
+    for open in ["(", "{", "[", "({", "struct a { ", "#if X\n"] {
+        let mut src = String::from("int f(void)\n{\n");
+        src.push_str(&open.repeat(50_000));
+        let f = parse_c(src.as_bytes());
+        assert!(f.symbols.len() < 10);
+    }
+}
+
+#[test]
 fn pseudo_random_bytes_do_not_panic() {
     // xorshift: deterministic pseudo-random inputs, biased toward C punctuation.
     let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -352,7 +362,7 @@ fn pseudo_random_bytes_do_not_panic() {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            let b = if state % 4 == 0 { (state >> 8) as u8 } else { alphabet[(state >> 8) as usize % alphabet.len()] };
+            let b = if state.is_multiple_of(4) { (state >> 8) as u8 } else { alphabet[(state >> 8) as usize % alphabet.len()] };
             buf.push(b);
         }
         let f = parse_c(&buf);

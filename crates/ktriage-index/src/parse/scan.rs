@@ -213,11 +213,9 @@ impl Iterator for Lexer<'_> {
         } else if b.is_ascii_digit() || (b == b'.' && self.peek(1).is_ascii_digit()) {
             while self.pos < self.end {
                 let c = self.peek(0);
-                if is_ident_byte(c) || c == b'.' {
-                    self.pos += 1;
-                } else if (c == b'+' || c == b'-')
-                    && matches!(self.src.get(self.pos.wrapping_sub(1)), Some(b'e' | b'E' | b'p' | b'P'))
-                {
+                let exponent_sign = (c == b'+' || c == b'-')
+                    && matches!(self.src.get(self.pos.wrapping_sub(1)), Some(b'e' | b'E' | b'p' | b'P'));
+                if is_ident_byte(c) || c == b'.' || exponent_sign {
                     self.pos += 1;
                 } else {
                     break;
