@@ -67,7 +67,7 @@ fn ts_parse(src: &[u8]) -> Option<Tree> {
 /// Parses one C file's bytes (any encoding; invalid UTF-8 is tolerated) into facts.
 pub fn parse_c(source: &[u8]) -> FileFacts {
     let file = scan::scan_file(source);
-    let mut blanked = blank_attributes(source);
+    let mut blanked = prepare_for_tree_sitter(source);
     blank_bodies(source, &mut blanked, &file.functions);
     let mut ex = Extractor::new(source, &file.macro_statements);
     let mut error_nodes = 0;
@@ -99,9 +99,10 @@ pub fn lexical_functions(source: &[u8]) -> Vec<Symbol> {
 /// Replaces attribute macros, `#define` and `#undef` lines, and x-macro expansion
 /// lines (a lone `BCH_OPTS()`) with spaces (newlines kept), and the name of a loop
 /// macro starting a statement (`for_each_x(a, b) {`, `scoped_guard(m) {`) with
-/// `while` padded to the same length, so tree-sitter sees plain C. Macros come from the lexical scan instead, and x-macro tables inside
-/// struct, enum and initializer bodies no longer derail what follows.
-fn blank_attributes(src: &[u8]) -> Cow<'_, [u8]> {
+/// `while` padded to the same length, so tree-sitter sees plain C. Macros come
+/// from the lexical scan instead, and x-macro tables inside struct, enum and
+/// initializer bodies no longer derail what follows.
+fn prepare_for_tree_sitter(src: &[u8]) -> Cow<'_, [u8]> {
     let mut out: Option<Vec<u8>> = None;
     let mut lx = Lexer::new(src, 0, src.len(), 1, true);
     let mut prev_line = 0;
@@ -129,7 +130,7 @@ fn blank_attributes(src: &[u8]) -> Cow<'_, [u8]> {
             continue;
         } else if kernel::is_attribute_word(word) {
             tok.end
-        } else if first_on_line && is_macro_name(word) {
+        } else if first_on_line && kernel::is_macro_name(word) {
             match x_macro_line(&mut lx) {
                 Some(end) => end,
                 None => continue,
@@ -158,11 +159,6 @@ fn starts_statement(src: &[u8], prev: Option<Token>) -> bool {
         Tok::Directive => true,
         _ => false,
     })
-}
-
-/// An all-caps identifier such as `BCH_OPTS`.
-fn is_macro_name(word: &[u8]) -> bool {
-    word.iter().any(u8::is_ascii_uppercase) && !word.iter().any(u8::is_ascii_lowercase)
 }
 
 /// After a macro name first on its line: if `()` follows and ends the line,

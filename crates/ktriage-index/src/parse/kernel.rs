@@ -190,6 +190,11 @@ pub(crate) fn is_loop_macro(word: &[u8]) -> bool {
         && (word.starts_with(b"scoped_") || memchr::memmem::find(word, b"for_each").is_some())
 }
 
+/// An all-caps identifier such as `BCH_OPTS`: by kernel convention a macro.
+pub(crate) fn is_macro_name(word: &[u8]) -> bool {
+    word.iter().any(u8::is_ascii_uppercase) && !word.iter().any(u8::is_ascii_lowercase)
+}
+
 /// True for keywords that look like calls (`if (`, `sizeof(`).
 pub(crate) fn is_call_keyword(word: &[u8]) -> bool {
     contains(CALL_KEYWORDS, word)
@@ -229,8 +234,7 @@ fn definer(name: &[u8]) -> Option<(&'static str, &'static str)> {
 /// unknown all-caps macro its first argument (`FOO_CALLBACK(bar)` gives `bar`).
 /// `None` if `name` is not macro-like.
 pub(crate) fn defined_function(name: &[u8], first_arg: &[u8]) -> Option<String> {
-    let all_caps = name.iter().any(u8::is_ascii_uppercase) && !name.iter().any(u8::is_ascii_lowercase);
-    let (prefix, suffix) = definer(name).or(all_caps.then_some(("", "")))?;
+    let (prefix, suffix) = definer(name).or(is_macro_name(name).then_some(("", "")))?;
     Some(format!("{prefix}{}{suffix}", String::from_utf8_lossy(first_arg)))
 }
 

@@ -350,7 +350,7 @@ pub(crate) fn scan_file(src: &[u8]) -> FileScan {
     // `#if` nesting: brace depth at the `#if`, and at the end of its first branch.
     let mut cond_stack: Vec<(u32, Option<u32>)> = Vec::new();
     let mut decl = Decl::default();
-    // Open function: (name, definer arg, start, line, is_static, body_start, body_line).
+    // The function whose body is open at depth 1 and deeper.
     let mut open_fn: Option<ScannedFn> = None;
 
     for tok in Lexer::new(src, 0, src.len(), 1, true) {
@@ -434,8 +434,7 @@ fn handle_directive(
 /// Parses `#define NAME[(params)] body` from a directive token.
 fn parse_define(src: &[u8], tok: &Token) -> Option<Define> {
     let mut lx = Lexer::new(src, tok.start + 1, tok.end, tok.line, false);
-    let kw = lx.next()?; // `define`
-    debug_assert_eq!(kw.kind, Tok::Ident);
+    lx.next()?; // `define`
     let name = lx.next().filter(|t| t.kind == Tok::Ident)?;
     let mut params = None;
     if src.get(name.end) == Some(&b'(') {
