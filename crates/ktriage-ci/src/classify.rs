@@ -283,7 +283,9 @@ impl Interner {
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// Classifies every test of `set`. See the module docs for the model.
@@ -295,11 +297,18 @@ pub fn classify(set: &ResultSet) -> Classification {
     for (age, commit) in set.commits.iter().rev().enumerate() {
         for run in &commit.runs {
             let obs = observe(run, &mut keys);
-            tests.entry(run.test.as_str()).or_insert_with(|| vec![Obs::Hidden; n])[age] = obs;
+            tests
+                .entry(run.test.as_str())
+                .or_insert_with(|| vec![Obs::Hidden; n])[age] = obs;
         }
     }
     let names = keys.display_names();
-    let ids: Vec<&str> = set.commits.iter().rev().map(|c| c.commit.as_str()).collect();
+    let ids: Vec<&str> = set
+        .commits
+        .iter()
+        .rev()
+        .map(|c| c.commit.as_str())
+        .collect();
     let occurrences = Occurrences::new(&tests, keys.keys.len());
     let results: Vec<TestClass> = tests
         .iter()
@@ -336,12 +345,24 @@ impl Occurrences {
 
     /// Failures of `key` in tests other than `test` at commit ages in `range`.
     fn others(&self, key: usize, test: usize, range: std::ops::Range<usize>) -> usize {
-        self.by_key[key].iter().filter(|(age, t)| *t != test && range.contains(age)).count()
+        self.by_key[key]
+            .iter()
+            .filter(|(age, t)| *t != test && range.contains(age))
+            .count()
     }
 
     /// The oldest commit age in `range` where another test failed with `key`.
-    fn earliest_other(&self, key: usize, test: usize, range: std::ops::Range<usize>) -> Option<usize> {
-        self.by_key[key].iter().filter(|(age, t)| *t != test && range.contains(age)).map(|p| p.0).min()
+    fn earliest_other(
+        &self,
+        key: usize,
+        test: usize,
+        range: std::ops::Range<usize>,
+    ) -> Option<usize> {
+        self.by_key[key]
+            .iter()
+            .filter(|(age, t)| *t != test && range.contains(age))
+            .map(|p| p.0)
+            .min()
     }
 }
 
@@ -364,9 +385,11 @@ fn log_sum_exp(xs: impl IntoIterator<Item = f64>) -> f64 {
 
 /// Log marginal likelihood of runs failing with a β drawn from `prior`.
 fn ln_bad(prior: &[(f64, f64)], fails: usize, passes: usize) -> f64 {
-    log_sum_exp(prior.iter().map(|&(b, w)| {
-        w.ln() + fails as f64 * b.ln() + passes as f64 * (1.0 - b).ln()
-    }))
+    log_sum_exp(
+        prior
+            .iter()
+            .map(|&(b, w)| w.ln() + fails as f64 * b.ln() + passes as f64 * (1.0 - b).ln()),
+    )
 }
 
 /// Log marginal likelihood under the flaky model (rate uniform on the prior range).
@@ -385,7 +408,10 @@ fn mode_key(runs: &[Visible]) -> Option<usize> {
     for k in runs.iter().filter_map(|v| v.key) {
         *counts.entry(k).or_default() += 1;
     }
-    counts.into_iter().max_by_key(|&(k, c)| (c, std::cmp::Reverse(k))).map(|(k, _)| k)
+    counts
+        .into_iter()
+        .max_by_key(|&(k, c)| (c, std::cmp::Reverse(k)))
+        .map(|(k, _)| k)
 }
 
 /// Log likelihood of the part of a change-point model where the bug with key `bug` is
@@ -429,14 +455,22 @@ fn change_point(
     let mut best: Option<(f64, usize, Option<usize>)> = None;
     for k in 1..m {
         let (before, after) = seq.split_at(k);
-        let (bad, good) = if rising { (after, before) } else { (before, after) };
+        let (bad, good) = if rising {
+            (after, before)
+        } else {
+            (before, after)
+        };
         let key = mode_key(bad);
         let (f, p) = counts(bad);
         let mut ll = ln_k + ln_bad(BETA_PRIOR, f, p) + ln_good(good, key);
         if let Some(key) = key {
             // The change happened somewhere after the last run before `k`: other tests'
             // failures on or before it contradict a regression, on or after `k` a fix.
-            let absent = if rising { 0..seq[k - 1].age + 1 } else { seq[k].age..n };
+            let absent = if rising {
+                0..seq[k - 1].age + 1
+            } else {
+                seq[k].age..n
+            };
             ll += cross(key, absent).min(CROSS_MAX) as f64 * EPS_CROSS.ln();
         }
         terms.push(ll);
@@ -445,7 +479,11 @@ fn change_point(
         }
     }
     let (_, best, key) = best?;
-    Some(ChangePoint { ln_marginal: log_sum_exp(terms), best, key })
+    Some(ChangePoint {
+        ln_marginal: log_sum_exp(terms),
+        best,
+        key,
+    })
 }
 
 fn classify_test(
@@ -465,8 +503,16 @@ fn classify_test(
         .iter()
         .enumerate()
         .filter_map(|(age, o)| match o {
-            Obs::Pass => Some(Visible { age, fail: false, key: None }),
-            Obs::Fail(key) => Some(Visible { age, fail: true, key: *key }),
+            Obs::Pass => Some(Visible {
+                age,
+                fail: false,
+                key: None,
+            }),
+            Obs::Fail(key) => Some(Visible {
+                age,
+                fail: true,
+                key: *key,
+            }),
             Obs::Infra | Obs::Hidden => None,
         })
         .collect();
@@ -474,12 +520,20 @@ fn classify_test(
     let (fails, _) = counts(&seq);
     let mut out = TestClass {
         name: name.to_owned(),
-        class: if infra.is_empty() { Class::Pass } else { Class::Infra },
+        class: if infra.is_empty() {
+            Class::Pass
+        } else {
+            Class::Infra
+        },
         first_bad: None,
         last_good: None,
         first_good: None,
         last_bad: None,
-        fail_rate: if seq.is_empty() { 0.0 } else { fails as f64 / seq.len() as f64 },
+        fail_rate: if seq.is_empty() {
+            0.0
+        } else {
+            fails as f64 / seq.len() as f64
+        },
         failures: fails,
         visible: seq.len(),
         signature: None,
@@ -520,7 +574,9 @@ fn classify_test(
             let mut first = seq[cp.best].age;
             let last_good = seq[cp.best - 1].age;
             if let Some(k) = cp.key {
-                first = occ.earliest_other(k, t, last_good + 1..first).unwrap_or(first);
+                first = occ
+                    .earliest_other(k, t, last_good + 1..first)
+                    .unwrap_or(first);
             }
             out.first_bad = Some(ids[first].to_owned());
             out.last_good = Some(ids[last_good].to_owned());
@@ -568,11 +624,21 @@ fn commit_counts(commit: &crate::results::CommitRuns) -> CommitCounts {
 /// The noise band of `counts[at]` against the other entries of `counts`.
 pub fn noise_band(counts: &[usize], at: usize) -> NoiseBand {
     let newest = counts.get(at).copied().unwrap_or(0);
-    let others: Vec<usize> =
-        counts.iter().enumerate().filter(|&(i, _)| i != at).map(|(_, &c)| c).collect();
+    let others: Vec<usize> = counts
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != at)
+        .map(|(_, &c)| c)
+        .collect();
     let min = others.iter().copied().min().unwrap_or(newest);
     let max = others.iter().copied().max().unwrap_or(newest);
-    NoiseBand { min, max, newest, commits: others.len(), outside_band: newest < min || newest > max }
+    NoiseBand {
+        min,
+        max,
+        newest,
+        commits: others.len(),
+        outside_band: newest < min || newest > max,
+    }
 }
 
 fn groups(results: &[TestClass]) -> Vec<SignatureGroup> {
@@ -587,9 +653,15 @@ fn groups(results: &[TestClass]) -> Vec<SignatureGroup> {
         .map(|(key, members)| {
             let class = most_common(members.iter().map(|m| m.class)).unwrap_or(Class::Flaky);
             let first_bad = most_common(
-                members.iter().filter(|m| m.class == Class::Regression).filter_map(|m| m.first_bad.clone()),
+                members
+                    .iter()
+                    .filter(|m| m.class == Class::Regression)
+                    .filter_map(|m| m.first_bad.clone()),
             );
-            let signature = members.first().and_then(|m| m.signature.clone()).unwrap_or_default();
+            let signature = members
+                .first()
+                .and_then(|m| m.signature.clone())
+                .unwrap_or_default();
             let failures = members.iter().map(|m| m.failures).sum();
             SignatureGroup {
                 signature,
@@ -601,7 +673,12 @@ fn groups(results: &[TestClass]) -> Vec<SignatureGroup> {
             }
         })
         .collect();
-    out.sort_by(|a, b| a.class.cmp(&b.class).then(b.tests.len().cmp(&a.tests.len())).then(a.key.cmp(&b.key)));
+    out.sort_by(|a, b| {
+        a.class
+            .cmp(&b.class)
+            .then(b.tests.len().cmp(&a.tests.len()))
+            .then(a.key.cmp(&b.key))
+    });
     out
 }
 
@@ -610,5 +687,8 @@ fn most_common<T: Ord + Clone>(items: impl Iterator<Item = T>) -> Option<T> {
     for i in items {
         *counts.entry(i).or_default() += 1;
     }
-    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|(k, _)| k)
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|(k, _)| k)
 }

@@ -36,20 +36,20 @@ pub use log::{
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file or directory could not be read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The path that failed.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (shown in the message, so not chained as a source).
+        error: std::io::Error,
     },
     /// A JSON file is not valid JSON or has unexpected types.
-    #[error("{}: invalid JSON: {source}", path.display())]
+    #[error("{}: invalid JSON: {error}", path.display())]
     Json {
         /// The JSON file.
         path: PathBuf,
-        /// The parser's error (with line and column).
-        source: serde_json::Error,
+        /// The parser's error, with line and column (shown in the message).
+        error: serde_json::Error,
     },
     /// A file is readable but its content is not what the format requires.
     #[error("{}: {what}", path.display())]
@@ -69,12 +69,18 @@ pub enum Error {
 }
 
 impl Error {
-    fn io(path: &Path, source: std::io::Error) -> Self {
-        Error::Io { path: path.to_path_buf(), source }
+    fn io(path: &Path, error: std::io::Error) -> Self {
+        Error::Io {
+            path: path.to_path_buf(),
+            error,
+        }
     }
 
     fn format(path: &Path, what: impl Into<String>) -> Self {
-        Error::Format { path: path.to_path_buf(), what: what.into() }
+        Error::Format {
+            path: path.to_path_buf(),
+            what: what.into(),
+        }
     }
 }
 
@@ -135,10 +141,16 @@ impl std::str::FromStr for InputFormat {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        InputFormat::ALL.into_iter().find(|f| f.name() == s).ok_or_else(|| {
-            let names: Vec<_> = InputFormat::ALL.iter().map(|f| f.name()).collect();
-            format!("unknown input format `{s}` (expected one of: {})", names.join(", "))
-        })
+        InputFormat::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = InputFormat::ALL.iter().map(|f| f.name()).collect();
+                format!(
+                    "unknown input format `{s}` (expected one of: {})",
+                    names.join(", ")
+                )
+            })
     }
 }
 
@@ -166,7 +178,10 @@ impl Status {
     /// Parses an on-disk ktest status (`PASSED`, `FAILED`, `NOTRUN`, `FAILED TIMEOUT`, empty)
     /// or a dashboard JSON status (`passed`, `failed_to_run`, ...).
     pub fn parse(text: &str) -> Status {
-        let words: Vec<String> = text.split_whitespace().map(str::to_ascii_lowercase).collect();
+        let words: Vec<String> = text
+            .split_whitespace()
+            .map(str::to_ascii_lowercase)
+            .collect();
         match words.join("_").as_str() {
             "" | "inprogress" => Status::InProgress,
             "passed" | "pass" | "ok" | "success" => Status::Passed,
@@ -180,7 +195,10 @@ impl Status {
 
     /// True for the statuses that are failures of some kind (including infrastructure).
     pub fn is_failure(self) -> bool {
-        matches!(self, Status::Failed | Status::FailedToRun | Status::FailedTimeout)
+        matches!(
+            self,
+            Status::Failed | Status::FailedToRun | Status::FailedTimeout
+        )
     }
 }
 
@@ -203,7 +221,10 @@ impl Run {
     pub fn is_infra(&self) -> bool {
         self.status == Status::FailedToRun
             || (self.status.is_failure()
-                && self.log.as_ref().is_some_and(|l| !l.reached_test || l.infra.is_some()))
+                && self
+                    .log
+                    .as_ref()
+                    .is_some_and(|l| !l.reached_test || l.infra.is_some()))
     }
 
     /// The crash signature, when the log was read and one was found.
@@ -245,7 +266,10 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { format: InputFormat::Auto, signer: default_signer }
+        ReadOptions {
+            format: InputFormat::Auto,
+            signer: default_signer,
+        }
     }
 }
 
@@ -280,7 +304,9 @@ pub fn read_results_with(path: &Path, opts: &ReadOptions) -> Result<ResultSet, E
 pub fn detect(path: &Path) -> Result<InputFormat, Error> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if meta.is_file() {
-        return file_format(path)?.ok_or_else(|| Error::NotFound { path: path.to_path_buf() });
+        return file_format(path)?.ok_or_else(|| Error::NotFound {
+            path: path.to_path_buf(),
+        });
     }
     if ktest::ktest_out_dir(path).is_some() {
         return Ok(InputFormat::KtestOut);
@@ -289,7 +315,10 @@ pub fn detect(path: &Path) -> Result<InputFormat, Error> {
         return Ok(InputFormat::Xfstests);
     }
     let entries = list_dir(path)?;
-    if entries.iter().any(|p| p.is_dir() && ktest::is_commit_dir(p)) {
+    if entries
+        .iter()
+        .any(|p| p.is_dir() && ktest::is_commit_dir(p))
+    {
         return Ok(InputFormat::Ktestci);
     }
     if path.join("branch.json").is_file() {
@@ -303,7 +332,9 @@ pub fn detect(path: &Path) -> Result<InputFormat, Error> {
             return Ok(f);
         }
     }
-    Err(Error::NotFound { path: path.to_path_buf() })
+    Err(Error::NotFound {
+        path: path.to_path_buf(),
+    })
 }
 
 /// Sniffs a single file: KTAP/TAP or JUnit XML, or `None`.
@@ -324,7 +355,9 @@ fn read_head(path: &Path, n: u64) -> Result<Vec<u8>, Error> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut buf = Vec::new();
-    file.take(n).read_to_end(&mut buf).map_err(|e| Error::io(path, e))?;
+    file.take(n)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io(path, e))?;
     Ok(buf)
 }
 
@@ -359,7 +392,11 @@ fn files_with_ext(dir: &Path, exts: &[&str]) -> Result<Vec<PathBuf>, Error> {
 fn single_commit(commit: String, runs: Vec<Run>, warnings: Vec<String>) -> ResultSet {
     ResultSet {
         format: InputFormat::Auto,
-        commits: vec![CommitRuns { commit, message: None, runs }],
+        commits: vec![CommitRuns {
+            commit,
+            message: None,
+            runs,
+        }],
         warnings,
     }
 }

@@ -75,7 +75,9 @@ impl Rng {
 
     /// `n` lowercase hex digits.
     pub fn hex(&mut self, n: usize) -> String {
-        (0..n).map(|_| char::from(b"0123456789abcdef"[self.below(16)])).collect()
+        (0..n)
+            .map(|_| char::from(b"0123456789abcdef"[self.below(16)]))
+            .collect()
     }
 }
 
@@ -96,7 +98,13 @@ pub struct SimParams {
 
 impl Default for SimParams {
     fn default() -> Self {
-        SimParams { seed: 1, commits: 12, tests: 200, hard: true, inprogress: 0 }
+        SimParams {
+            seed: 1,
+            commits: 12,
+            tests: 200,
+            hard: true,
+            inprogress: 0,
+        }
     }
 }
 
@@ -233,37 +241,197 @@ pub struct Sim {
 }
 
 const FAMILIES: &[(&str, &[&str])] = &[
-    ("ec", &["degraded_read", "device_remove_offline", "stripe_delete", "reconstruct", "ec_small"]),
-    ("replicas", &["kill_btree_node", "device_readd", "replicas_2", "rereplicate", "degraded_mount"]),
-    ("device", &["device_add", "device_add_remove_loop", "device_remove_busy", "device_resize", "device_offline"]),
-    ("migrate", &["migrate_from_ext4", "migrate_from_btrfs", "migrate_from_xfs"]),
-    ("compression", &["compress_fsx", "gzip", "incompressible", "lz4", "zstd"]),
-    ("fsck", &["fsck_hash_collision", "fsck_dirents", "fsck_snapshots", "fsck_alloc"]),
-    ("subvol", &["snapshot_delete", "snapshot_fsck", "subvol_create", "snapshot_rename"]),
-    ("single_device", &["casefold", "format_mount", "fsck_after_write", "large_files", "punch_hole"]),
-    ("recovery", &["journal_replay_crash", "journal_replay_early", "shutdown_recovery"]),
+    (
+        "ec",
+        &[
+            "degraded_read",
+            "device_remove_offline",
+            "stripe_delete",
+            "reconstruct",
+            "ec_small",
+        ],
+    ),
+    (
+        "replicas",
+        &[
+            "kill_btree_node",
+            "device_readd",
+            "replicas_2",
+            "rereplicate",
+            "degraded_mount",
+        ],
+    ),
+    (
+        "device",
+        &[
+            "device_add",
+            "device_add_remove_loop",
+            "device_remove_busy",
+            "device_resize",
+            "device_offline",
+        ],
+    ),
+    (
+        "migrate",
+        &[
+            "migrate_from_ext4",
+            "migrate_from_btrfs",
+            "migrate_from_xfs",
+        ],
+    ),
+    (
+        "compression",
+        &["compress_fsx", "gzip", "incompressible", "lz4", "zstd"],
+    ),
+    (
+        "fsck",
+        &[
+            "fsck_hash_collision",
+            "fsck_dirents",
+            "fsck_snapshots",
+            "fsck_alloc",
+        ],
+    ),
+    (
+        "subvol",
+        &[
+            "snapshot_delete",
+            "snapshot_fsck",
+            "subvol_create",
+            "snapshot_rename",
+        ],
+    ),
+    (
+        "single_device",
+        &[
+            "casefold",
+            "format_mount",
+            "fsck_after_write",
+            "large_files",
+            "punch_hole",
+        ],
+    ),
+    (
+        "recovery",
+        &[
+            "journal_replay_crash",
+            "journal_replay_early",
+            "shutdown_recovery",
+        ],
+    ),
     ("encryption", &["basic", "unlock", "rekey"]),
 ];
 
 /// `(function, file, callers innermost first, context)`; context 0 = syscall, 1 = workqueue,
 /// 2 = interrupt.
 const SITES: &[(&str, &str, &[&str], u8)] = &[
-    ("btree_split", "btree/interior.c", &["bch2_btree_split_leaf", "bch2_trans_commit_error", "__bch2_trans_commit", "bch2_extent_update"], 1),
+    (
+        "btree_split",
+        "btree/interior.c",
+        &[
+            "bch2_btree_split_leaf",
+            "bch2_trans_commit_error",
+            "__bch2_trans_commit",
+            "bch2_extent_update",
+        ],
+        1,
+    ),
     ("bch2_read_endio", "data/read.c", &[], 2),
     ("bch2_write_endio", "data/write.c", &[], 2),
     ("btree_node_write_endio", "btree/write.c", &[], 2),
-    ("bch2_journal_flush_seq", "journal/journal.c", &["bch2_fsync"], 0),
-    ("discard_one_bucket_fast", "alloc/background.c", &["bch2_do_discards_fast_work"], 1),
-    ("bch2_dev_usrdata_drop", "data/migrate.c", &["bch2_dev_data_drop", "bch2_dev_remove", "bch2_ioctl_disk_remove", "bch2_fs_ioctl"], 0),
-    ("bch2_ec_read_extent", "ec.c", &["__bch2_read_extent", "bchfs_read", "bch2_readahead"], 0),
-    ("bch2_snapshot_node_delete", "snapshots/snapshot.c", &["bch2_delete_dead_snapshots", "bch2_ioctl_subvolume_destroy", "bch2_fs_ioctl"], 0),
-    ("bch2_trans_update_extent", "btree/update.c", &["bch2_trans_update", "bch2_extent_update", "bch2_write_index_default"], 1),
-    ("bch2_bucket_alloc_trans", "alloc/foreground.c", &["bch2_bucket_alloc_set_trans", "bch2_alloc_sectors_start_trans", "bch2_write"], 0),
-    ("bch2_inode_peek", "fs/inode.c", &["bch2_inode_find_by_inum_trans", "bch2_vfs_inode_get", "bch2_lookup"], 0),
-    ("bch2_fs_recovery", "init/recovery.c", &["bch2_fs_start", "bch2_fs_get_tree", "vfs_get_tree"], 0),
-    ("bch2_move_extent", "data/move.c", &["bch2_move_data_btree", "bch2_move_data", "bch2_data_job"], 1),
-    ("bch2_dirent_create", "fs/dirent.c", &["bch2_create_trans", "__bch2_create", "bch2_mknod"], 0),
-    ("bch2_journal_reclaim", "journal/reclaim.c", &["bch2_journal_reclaim_thread"], 1),
+    (
+        "bch2_journal_flush_seq",
+        "journal/journal.c",
+        &["bch2_fsync"],
+        0,
+    ),
+    (
+        "discard_one_bucket_fast",
+        "alloc/background.c",
+        &["bch2_do_discards_fast_work"],
+        1,
+    ),
+    (
+        "bch2_dev_usrdata_drop",
+        "data/migrate.c",
+        &[
+            "bch2_dev_data_drop",
+            "bch2_dev_remove",
+            "bch2_ioctl_disk_remove",
+            "bch2_fs_ioctl",
+        ],
+        0,
+    ),
+    (
+        "bch2_ec_read_extent",
+        "ec.c",
+        &["__bch2_read_extent", "bchfs_read", "bch2_readahead"],
+        0,
+    ),
+    (
+        "bch2_snapshot_node_delete",
+        "snapshots/snapshot.c",
+        &[
+            "bch2_delete_dead_snapshots",
+            "bch2_ioctl_subvolume_destroy",
+            "bch2_fs_ioctl",
+        ],
+        0,
+    ),
+    (
+        "bch2_trans_update_extent",
+        "btree/update.c",
+        &[
+            "bch2_trans_update",
+            "bch2_extent_update",
+            "bch2_write_index_default",
+        ],
+        1,
+    ),
+    (
+        "bch2_bucket_alloc_trans",
+        "alloc/foreground.c",
+        &[
+            "bch2_bucket_alloc_set_trans",
+            "bch2_alloc_sectors_start_trans",
+            "bch2_write",
+        ],
+        0,
+    ),
+    (
+        "bch2_inode_peek",
+        "fs/inode.c",
+        &[
+            "bch2_inode_find_by_inum_trans",
+            "bch2_vfs_inode_get",
+            "bch2_lookup",
+        ],
+        0,
+    ),
+    (
+        "bch2_fs_recovery",
+        "init/recovery.c",
+        &["bch2_fs_start", "bch2_fs_get_tree", "vfs_get_tree"],
+        0,
+    ),
+    (
+        "bch2_move_extent",
+        "data/move.c",
+        &["bch2_move_data_btree", "bch2_move_data", "bch2_data_job"],
+        1,
+    ),
+    (
+        "bch2_dirent_create",
+        "fs/dirent.c",
+        &["bch2_create_trans", "__bch2_create", "bch2_mknod"],
+        0,
+    ),
+    (
+        "bch2_journal_reclaim",
+        "journal/reclaim.c",
+        &["bch2_journal_reclaim_thread"],
+        1,
+    ),
 ];
 
 const SUBJECTS: &[&str] = &[
@@ -287,7 +455,9 @@ pub fn generate(params: SimParams) -> Sim {
     let nt = params.tests.max(40);
     let mut rng = Rng::new(params.seed ^ 0x5eed_0000_0000_0000);
     let commits: Vec<String> = (0..n).map(|_| rng.hex(40)).collect(); // age order
-    let messages = (0..n).map(|_| format!("bcachefs: {}", rng.pick(SUBJECTS))).collect();
+    let messages = (0..n)
+        .map(|_| format!("bcachefs: {}", rng.pick(SUBJECTS)))
+        .collect();
     let tests = test_names(&mut rng, nt);
     let mut g = Gen {
         rng,
@@ -321,15 +491,30 @@ pub fn generate(params: SimParams) -> Sim {
     };
     let mut truth_tests = BTreeMap::new();
     for (t, name) in tests.iter().enumerate() {
-        let plan = g.truth.remove(&t).unwrap_or(Planned { class: Class::Pass, bug: None, change: None, hard: None });
-        let infra: Vec<usize> = (0..n).filter(|&a| matches!(g.plans[a][t], Plan::Infra(_))).collect();
-        let class = if plan.class == Class::Pass && !infra.is_empty() { Class::Infra } else { plan.class };
+        let plan = g.truth.remove(&t).unwrap_or(Planned {
+            class: Class::Pass,
+            bug: None,
+            change: None,
+            hard: None,
+        });
+        let infra: Vec<usize> = (0..n)
+            .filter(|&a| matches!(g.plans[a][t], Plan::Infra(_)))
+            .collect();
+        let class = if plan.class == Class::Pass && !infra.is_empty() {
+            Class::Infra
+        } else {
+            plan.class
+        };
         truth_tests.insert(
             name.clone(),
             TruthTest {
                 class,
-                first_bad: (class == Class::Regression).then(|| plan.change.map(|a| commits[a].clone())).flatten(),
-                first_good: (class == Class::Fixed).then(|| plan.change.map(|a| commits[a].clone())).flatten(),
+                first_bad: (class == Class::Regression)
+                    .then(|| plan.change.map(|a| commits[a].clone()))
+                    .flatten(),
+                first_good: (class == Class::Fixed)
+                    .then(|| plan.change.map(|a| commits[a].clone()))
+                    .flatten(),
                 signature: plan.bug.map(|b| g.bugs[b].title.clone()),
                 bug: plan.bug,
                 infra_commits: newest_first(&infra),
@@ -340,7 +525,11 @@ pub fn generate(params: SimParams) -> Sim {
     let bugs = std::mem::take(&mut g.bugs);
     let plans = std::mem::take(&mut g.plans);
     Sim {
-        params: SimParams { commits: n, tests: nt, ..params },
+        params: SimParams {
+            commits: n,
+            tests: nt,
+            ..params
+        },
         messages,
         truth: Truth {
             seed: params.seed,
@@ -363,10 +552,18 @@ fn test_names(rng: &mut Rng, nt: usize) -> Vec<String> {
     for name in ktests.iter().take(nt * 3 / 10) {
         names.insert(name.clone());
     }
-    let suites = ["fstests", "fstests_nocow", "fstests_ec", "fstests_encrypted"];
+    let suites = [
+        "fstests",
+        "fstests_nocow",
+        "fstests_ec",
+        "fstests_encrypted",
+    ];
     while names.len() < nt {
         let suite = suites[(names.len() / 700).min(suites.len() - 1)];
-        names.insert(format!("fs.bcachefs.{suite}.generic.{:03}", rng.range(1, 799)));
+        names.insert(format!(
+            "fs.bcachefs.{suite}.generic.{:03}",
+            rng.range(1, 799)
+        ));
     }
     names.into_iter().collect()
 }
@@ -400,8 +597,9 @@ impl Gen<'_> {
 
     /// Takes a random unassigned test satisfying `ok`.
     fn take_free(&mut self, ok: impl Fn(&str) -> bool) -> Option<usize> {
-        let candidates: Vec<usize> =
-            (0..self.free.len()).filter(|&i| ok(&self.tests[self.free[i]])).collect();
+        let candidates: Vec<usize> = (0..self.free.len())
+            .filter(|&i| ok(&self.tests[self.free[i]]))
+            .collect();
         if candidates.is_empty() {
             return None;
         }
@@ -430,7 +628,9 @@ impl Gen<'_> {
         let s = site.unwrap_or_else(|| self.free_site(&[kind]));
         let (func, file, callers, _) = SITES[s];
         let kasan = (
-            self.rng.pick(&["use-after-free", "slab-out-of-bounds"]).to_string(),
+            self.rng
+                .pick(&["use-after-free", "slab-out-of-bounds"])
+                .to_string(),
             self.rng.pick(&["Read", "Write"]).to_string(),
         );
         let title = match kind {
@@ -452,15 +652,36 @@ impl Gen<'_> {
         } else {
             format!("fs/bcachefs/{file}:{}", self.rng.range(100, 3000))
         };
-        self.bugs.push(Bug { title, kind, location, stack, kasan });
+        self.bugs.push(Bug {
+            title,
+            kind,
+            location,
+            stack,
+            kasan,
+        });
         self.bugs.len() - 1
     }
 
     fn random_kind(&mut self, fstest: bool) -> Kind {
         let kinds: &[Kind] = if fstest {
-            &[Kind::Bug, Kind::Panic, Kind::Warn, Kind::Kasan, Kind::Gpf, Kind::Hung, Kind::Mismatch]
+            &[
+                Kind::Bug,
+                Kind::Panic,
+                Kind::Warn,
+                Kind::Kasan,
+                Kind::Gpf,
+                Kind::Hung,
+                Kind::Mismatch,
+            ]
         } else {
-            &[Kind::Bug, Kind::Panic, Kind::Warn, Kind::Kasan, Kind::Gpf, Kind::Hung]
+            &[
+                Kind::Bug,
+                Kind::Panic,
+                Kind::Warn,
+                Kind::Kasan,
+                Kind::Gpf,
+                Kind::Hung,
+            ]
         };
         *self.rng.pick(kinds)
     }
@@ -516,7 +737,9 @@ impl Gen<'_> {
         let scale = |per_200: usize| (per_200 * nt).div_ceil(200).max(1);
         // Regressions: some bugs hit several tests.
         for _ in 0..scale(4) {
-            let Some(t) = self.take_free(|_| true) else { break };
+            let Some(t) = self.take_free(|_| true) else {
+                break;
+            };
             let kind = self.random_kind(self.is_fstest(t));
             let bug = self.new_bug(kind, None, t);
             let first_bad = self.rng.range(3, n - 2);
@@ -526,13 +749,24 @@ impl Gen<'_> {
             }
             for m in members {
                 let fails = self.regression_fails(first_bad, false);
-                self.assign(m, Planned { class: Class::Regression, bug: Some(bug), change: Some(first_bad), hard: None }, &fails);
+                self.assign(
+                    m,
+                    Planned {
+                        class: Class::Regression,
+                        bug: Some(bug),
+                        change: Some(first_bad),
+                        hard: None,
+                    },
+                    &fails,
+                );
             }
         }
         // Flaky tests: some share a bug.
         let mut f = 0;
         while f < scale(9) {
-            let Some(t) = self.take_free(|_| true) else { break };
+            let Some(t) = self.take_free(|_| true) else {
+                break;
+            };
             let kind = self.random_kind(self.is_fstest(t));
             let bug = self.new_bug(kind, None, t);
             let mut members = vec![t];
@@ -542,24 +776,55 @@ impl Gen<'_> {
             for m in members {
                 let rate = 0.05 + self.rng.unit() * 0.35;
                 let fails = self.flaky_fails(rate, 2);
-                self.assign(m, Planned { class: Class::Flaky, bug: Some(bug), change: None, hard: None }, &fails);
+                self.assign(
+                    m,
+                    Planned {
+                        class: Class::Flaky,
+                        bug: Some(bug),
+                        change: None,
+                        hard: None,
+                    },
+                    &fails,
+                );
                 f += 1;
             }
         }
         for _ in 0..scale(3) {
-            let Some(t) = self.take_free(|_| true) else { break };
+            let Some(t) = self.take_free(|_| true) else {
+                break;
+            };
             let kind = self.random_kind(self.is_fstest(t));
             let bug = self.new_bug(kind, None, t);
             let fails: Vec<usize> = (0..n).collect();
-            self.assign(t, Planned { class: Class::Persistent, bug: Some(bug), change: None, hard: None }, &fails);
+            self.assign(
+                t,
+                Planned {
+                    class: Class::Persistent,
+                    bug: Some(bug),
+                    change: None,
+                    hard: None,
+                },
+                &fails,
+            );
         }
         for _ in 0..scale(2) {
-            let Some(t) = self.take_free(|_| true) else { break };
+            let Some(t) = self.take_free(|_| true) else {
+                break;
+            };
             let kind = self.random_kind(self.is_fstest(t));
             let bug = self.new_bug(kind, None, t);
             let first_good = self.rng.range(2, n - 3);
             let fails: Vec<usize> = (0..first_good).collect();
-            self.assign(t, Planned { class: Class::Fixed, bug: Some(bug), change: Some(first_good), hard: None }, &fails);
+            self.assign(
+                t,
+                Planned {
+                    class: Class::Fixed,
+                    bug: Some(bug),
+                    change: Some(first_good),
+                    hard: None,
+                },
+                &fails,
+            );
         }
         if hard {
             self.hard_cases();
@@ -573,7 +838,16 @@ impl Gen<'_> {
             let bug = self.new_bug(Kind::Warn, None, t);
             let first_bad = self.rng.range(3, n - 5);
             let fails = self.regression_fails(first_bad, true);
-            self.assign(t, Planned { class: Class::Regression, bug: Some(bug), change: Some(first_bad), hard: Some("intermittent regression") }, &fails);
+            self.assign(
+                t,
+                Planned {
+                    class: Class::Regression,
+                    bug: Some(bug),
+                    change: Some(first_bad),
+                    hard: Some("intermittent regression"),
+                },
+                &fails,
+            );
         }
         // Rare flakes: one failure in the window.
         for _ in 0..2 {
@@ -581,20 +855,56 @@ impl Gen<'_> {
                 let kind = self.random_kind(false);
                 let bug = self.new_bug(kind, None, t);
                 let fails = self.flaky_fails(0.05, 1);
-                self.assign(t, Planned { class: Class::Flaky, bug: Some(bug), change: None, hard: Some("single-failure flake") }, &fails);
+                self.assign(
+                    t,
+                    Planned {
+                        class: Class::Flaky,
+                        bug: Some(bug),
+                        change: None,
+                        hard: Some("single-failure flake"),
+                    },
+                    &fails,
+                );
             }
         }
         // A new failure on the newest commit only: a regression, with low confidence.
         if let Some(t) = self.take_free(|_| true) {
             let bug = self.new_bug(Kind::Bug, None, t);
-            self.assign(t, Planned { class: Class::Regression, bug: Some(bug), change: Some(n - 1), hard: Some("newest-only new signature") }, &[n - 1]);
+            self.assign(
+                t,
+                Planned {
+                    class: Class::Regression,
+                    bug: Some(bug),
+                    change: Some(n - 1),
+                    hard: Some("newest-only new signature"),
+                },
+                &[n - 1],
+            );
         }
         // A known flaky signature failing once, on the newest commit, in another test.
         if let (Some(a), Some(b)) = (self.take_free(|_| true), self.take_free(|_| true)) {
             let bug = self.new_bug(Kind::Kasan, None, a);
             let fails = self.flaky_fails(0.3, 2);
-            self.assign(a, Planned { class: Class::Flaky, bug: Some(bug), change: None, hard: None }, &fails);
-            self.assign(b, Planned { class: Class::Flaky, bug: Some(bug), change: None, hard: Some("newest-only known signature") }, &[n - 1]);
+            self.assign(
+                a,
+                Planned {
+                    class: Class::Flaky,
+                    bug: Some(bug),
+                    change: None,
+                    hard: None,
+                },
+                &fails,
+            );
+            self.assign(
+                b,
+                Planned {
+                    class: Class::Flaky,
+                    bug: Some(bug),
+                    change: None,
+                    hard: Some("newest-only known signature"),
+                },
+                &[n - 1],
+            );
         }
         // Infrastructure failures at a regression's boundary: on last_good of a one-test
         // regression, on first_bad of one test of a two-test regression.
@@ -602,15 +912,42 @@ impl Gen<'_> {
             let bug = self.new_bug(Kind::Gpf, None, t);
             let first_bad = self.rng.range(4, n - 3);
             let fails = self.regression_fails(first_bad, false);
-            self.assign(t, Planned { class: Class::Regression, bug: Some(bug), change: Some(first_bad), hard: Some("infra on last_good") }, &fails);
+            self.assign(
+                t,
+                Planned {
+                    class: Class::Regression,
+                    bug: Some(bug),
+                    change: Some(first_bad),
+                    hard: Some("infra on last_good"),
+                },
+                &fails,
+            );
             self.plans[first_bad - 1][t] = Plan::Infra(InfraKind::VmStart);
         }
         if let (Some(a), Some(b)) = (self.take_free(|_| true), self.take_free(|_| true)) {
             let bug = self.new_bug(Kind::Bug, None, a);
             let first_bad = self.rng.range(4, n - 3);
             let fails = self.regression_fails(first_bad, false);
-            self.assign(a, Planned { class: Class::Regression, bug: Some(bug), change: Some(first_bad), hard: None }, &fails);
-            self.assign(b, Planned { class: Class::Regression, bug: Some(bug), change: Some(first_bad), hard: Some("infra on first_bad") }, &fails);
+            self.assign(
+                a,
+                Planned {
+                    class: Class::Regression,
+                    bug: Some(bug),
+                    change: Some(first_bad),
+                    hard: None,
+                },
+                &fails,
+            );
+            self.assign(
+                b,
+                Planned {
+                    class: Class::Regression,
+                    bug: Some(bug),
+                    change: Some(first_bad),
+                    hard: Some("infra on first_bad"),
+                },
+                &fails,
+            );
             self.plans[first_bad][b] = Plan::Infra(InfraKind::OutOfDisk);
         }
         // Two bugs in one function: a flaky WARNING and a KASAN regression; two assertions
@@ -626,10 +963,28 @@ impl Gen<'_> {
             let first = self.new_bug(ka, Some(site), a);
             let second = self.new_bug(kb, Some(site), b);
             let fails = self.flaky_fails(0.3, 2);
-            self.assign(a, Planned { class: Class::Flaky, bug: Some(first), change: None, hard: Some(case) }, &fails);
+            self.assign(
+                a,
+                Planned {
+                    class: Class::Flaky,
+                    bug: Some(first),
+                    change: None,
+                    hard: Some(case),
+                },
+                &fails,
+            );
             let first_bad = self.rng.range(3, n - 2);
             let fails = self.regression_fails(first_bad, false);
-            self.assign(b, Planned { class: Class::Regression, bug: Some(second), change: Some(first_bad), hard: Some(case) }, &fails);
+            self.assign(
+                b,
+                Planned {
+                    class: Class::Regression,
+                    bug: Some(second),
+                    change: Some(first_bad),
+                    hard: Some(case),
+                },
+                &fails,
+            );
         }
     }
 
@@ -640,9 +995,13 @@ impl Gen<'_> {
         if !matches!(self.plans[age][t], Plan::Pass | Plan::Fail(_)) {
             return false;
         }
-        let Some(p) = self.truth.get(&t) else { return true };
+        let Some(p) = self.truth.get(&t) else {
+            return true;
+        };
         let visible = |range: std::ops::Range<usize>| {
-            range.filter(|&a| a != age && matches!(self.plans[a][t], Plan::Pass | Plan::Fail(_))).count()
+            range
+                .filter(|&a| a != age && matches!(self.plans[a][t], Plan::Pass | Plan::Fail(_)))
+                .count()
         };
         match (p.class, p.change) {
             (Class::Regression | Class::Fixed, Some(c)) => {
@@ -656,7 +1015,11 @@ impl Gen<'_> {
     /// One large event (18–28 % of one commit's tests, one worker) and two single-test ones.
     fn infra_events(&mut self, workers: &mut BTreeMap<(usize, usize), String>) {
         let nt = self.tests.len();
-        let causes = [InfraKind::OutOfDisk, InfraKind::VmStart, InfraKind::BootFailure];
+        let causes = [
+            InfraKind::OutOfDisk,
+            InfraKind::VmStart,
+            InfraKind::BootFailure,
+        ];
         let big_age = self.rng.below(self.n);
         let cause = *self.rng.pick(&causes);
         let worker = format!("ci-x86-{}", self.rng.range(1, 3));
@@ -713,7 +1076,10 @@ pub fn write_tree(sim: &Sim, dir: &Path, with_truth: bool) -> std::io::Result<()
             entries.push(serde_json::json!({"name": name, "status": run.json_status, "duration": run.duration}));
         }
         let commit_json = serde_json::json!({"commit": commit, "tests": entries});
-        std::fs::write(dir.join(format!("{commit}.json")), serde_json::to_vec(&commit_json)?)?;
+        std::fs::write(
+            dir.join(format!("{commit}.json")),
+            serde_json::to_vec(&commit_json)?,
+        )?;
         let count = |s: &str| counts.get(s).copied().unwrap_or(0);
         branch.push(serde_json::json!({
             "commit": commit, "message": sim.messages[age],
@@ -725,7 +1091,10 @@ pub fn write_tree(sim: &Sim, dir: &Path, with_truth: bool) -> std::io::Result<()
     let mut f = std::fs::File::create(dir.join("branch.json"))?;
     f.write_all(&serde_json::to_vec_pretty(&branch)?)?;
     if with_truth {
-        std::fs::write(dir.join("truth.json"), serde_json::to_vec_pretty(&sim.truth)?)?;
+        std::fs::write(
+            dir.join("truth.json"),
+            serde_json::to_vec_pretty(&sim.truth)?,
+        )?;
     }
     Ok(())
 }
@@ -746,7 +1115,8 @@ struct LogWriter {
 
 impl LogWriter {
     fn host(&mut self, line: &str) {
-        self.out.push_str(&format!("{:05} {line}\n", self.elapsed as u64));
+        self.out
+            .push_str(&format!("{:05} {line}\n", self.elapsed as u64));
     }
 
     fn kernel(&mut self, line: &str) {
@@ -791,26 +1161,53 @@ fn render(sim: &Sim, age: usize, t: usize, rng: &mut Rng) -> Rendered {
         }
     });
     let x86 = worker.contains("x86");
-    let (arch, qemu) = if x86 { ("x86_64", "qemu-system-x86_64") } else { ("aarch64", "qemu-system-aarch64") };
-    let mut w = LogWriter { out: String::new(), elapsed: 0.0 };
+    let (arch, qemu) = if x86 {
+        ("x86_64", "qemu-system-x86_64")
+    } else {
+        ("aarch64", "qemu-system-aarch64")
+    };
+    let mut w = LogWriter {
+        out: String::new(),
+        elapsed: 0.0,
+    };
     let describe = format!("6.17.0-rc5-ktest-{:05}-g{}", 100 + age, &commit[..12]);
-    w.host(&format!("ktest: fs/bcachefs/{script}.ktest: {sub} on {worker} ({arch})"));
+    w.host(&format!(
+        "ktest: fs/bcachefs/{script}.ktest: {sub} on {worker} ({arch})"
+    ));
     w.host(&format!("ktest: kernel {describe}, commit {commit}"));
     if let Plan::Infra(kind) = plan {
         infra_log(&mut w, kind, qemu, &describe, &worker);
         let d = w.elapsed as u64;
-        return Rendered { status: "FAILED", json_status: "failed_to_run", duration: Some(d), log: w.out };
+        return Rendered {
+            status: "FAILED",
+            json_status: "failed_to_run",
+            duration: Some(d),
+            log: w.out,
+        };
     }
     if plan == Plan::InProgress {
-        w.host(&format!("ktest: starting VM: {qemu} -smp 4 -m 4G -nographic"));
-        return Rendered { status: "", json_status: "inprogress", duration: None, log: w.out };
+        w.host(&format!(
+            "ktest: starting VM: {qemu} -smp 4 -m 4G -nographic"
+        ));
+        return Rendered {
+            status: "",
+            json_status: "inprogress",
+            duration: None,
+            log: w.out,
+        };
     }
-    w.host(&format!("ktest: starting VM: {qemu} -smp 4 -m 4G -nographic"));
+    w.host(&format!(
+        "ktest: starting VM: {qemu} -smp 4 -m 4G -nographic"
+    ));
     w.advance(1.0);
-    w.kernel(&format!("Linux version {describe} (ktest@{worker}) #1 SMP PREEMPT"));
+    w.kernel(&format!(
+        "Linux version {describe} (ktest@{worker}) #1 SMP PREEMPT"
+    ));
     for dev in ["vda", "vdb", "vdc"] {
         w.advance(0.1);
-        w.kernel(&format!("virtio_blk: [{dev}] 16777216 512-byte logical blocks (8.59 GB/8.00 GiB)"));
+        w.kernel(&format!(
+            "virtio_blk: [{dev}] 16777216 512-byte logical blocks (8.59 GB/8.00 GiB)"
+        ));
     }
     w.kernel("EXT4-fs (vda): mounted filesystem with ordered data mode. Quota mode: none.");
     w.kernel("Run /sbin/init as init process");
@@ -829,17 +1226,30 @@ fn render(sim: &Sim, age: usize, t: usize, rng: &mut Rng) -> Rendered {
     w.kernel("bcachefs (vdc): starting version 1.31 opts=errors=ro");
     w.kernel("bcachefs (vdc): going read-write");
     if plan == Plan::NotRun {
-        w.host(&format!("{sub}  [not run] this test requires a feature not present"));
+        w.host(&format!(
+            "{sub}  [not run] this test requires a feature not present"
+        ));
         w.host(&format!("========= NOTRUN {sub}"));
         w.host("");
         w.host("TEST SUCCESS");
-        return Rendered { status: "NOTRUN", json_status: "notrun", duration: Some(w.elapsed as u64), log: w.out };
+        return Rendered {
+            status: "NOTRUN",
+            json_status: "notrun",
+            duration: Some(w.elapsed as u64),
+            log: w.out,
+        };
     }
     // Passing tests sometimes print error-looking lines.
     if rng.chance(0.3) {
         w.advance(rng.range(1, 5) as f64);
-        w.kernel(&format!("I/O error, dev dm-0, sector {} op 0x1:(WRITE) flags 0x800 phys_seg 1 prio class 2", rng.range(1000, 90000)));
-        w.kernel(&format!("Buffer I/O error on dev dm-0, logical block {}, async page read", rng.range(1000, 90000)));
+        w.kernel(&format!(
+            "I/O error, dev dm-0, sector {} op 0x1:(WRITE) flags 0x800 phys_seg 1 prio class 2",
+            rng.range(1000, 90000)
+        ));
+        w.kernel(&format!(
+            "Buffer I/O error on dev dm-0, logical block {}, async page read",
+            rng.range(1000, 90000)
+        ));
         w.kernel("bcachefs (vdc): fsck: repairing: dirent points to missing inode");
     }
     w.advance(rng.range(5, 120) as f64);
@@ -853,26 +1263,47 @@ fn render(sim: &Sim, age: usize, t: usize, rng: &mut Rng) -> Rendered {
         w.host(&format!("========= PASSED {sub} in {d}s"));
         w.host("");
         w.host("TEST SUCCESS");
-        return Rendered { status: "PASSED", json_status: "passed", duration: Some(d), log: w.out };
+        return Rendered {
+            status: "PASSED",
+            json_status: "passed",
+            duration: Some(d),
+            log: w.out,
+        };
     };
     if bug.kind == Kind::Mismatch {
-        w.host(&format!("{sub}  - output mismatch (see /ktest-out/xfstests/{sub}.out.bad)"));
-        w.host(&format!("    --- tests/{sub}.out\t2025-06-02 11:04:51.000000000 +0000"));
-        w.host(&format!("    +++ /ktest-out/xfstests/{sub}.out.bad\t2025-10-07 09:28:00.059516690 +0000"));
+        w.host(&format!(
+            "{sub}  - output mismatch (see /ktest-out/xfstests/{sub}.out.bad)"
+        ));
+        w.host(&format!(
+            "    --- tests/{sub}.out\t2025-06-02 11:04:51.000000000 +0000"
+        ));
+        w.host(&format!(
+            "    +++ /ktest-out/xfstests/{sub}.out.bad\t2025-10-07 09:28:00.059516690 +0000"
+        ));
         w.host("    @@ -1,4 +1,4 @@");
-        w.host(&format!("     QA output created by {}", sub.rsplit('/').next().unwrap_or("")));
+        w.host(&format!(
+            "     QA output created by {}",
+            sub.rsplit('/').next().unwrap_or("")
+        ));
         w.host("    -pwrite 512M");
         w.host(&format!("    +pwrite: error {}", rng.range(1, 99)));
     } else {
         kernel_report(&mut w, bug, x86, age, rng);
     }
     if bug.kind.is_timeout() {
-        return Rendered { status: "FAILED TIMEOUT", json_status: "failed_timeout", duration: Some(7200), log: w.out };
+        return Rendered {
+            status: "FAILED TIMEOUT",
+            json_status: "failed_timeout",
+            duration: Some(7200),
+            log: w.out,
+        };
     }
     w.advance(rng.range(1, 60) as f64);
     if fstest {
         if bug.kind != Kind::Mismatch {
-            w.host(&format!("{sub}  _check_dmesg: something found (see /ktest-out/xfstests/{sub}.dmesg)"));
+            w.host(&format!(
+                "{sub}  _check_dmesg: something found (see /ktest-out/xfstests/{sub}.dmesg)"
+            ));
         }
         w.host(&format!("Ran: {sub}"));
         w.host(&format!("Failures: {sub}"));
@@ -885,31 +1316,52 @@ fn render(sim: &Sim, age: usize, t: usize, rng: &mut Rng) -> Rendered {
     w.host(&format!("========= FAILED {sub} in {d}s"));
     w.host("");
     w.host("TEST FAILED");
-    Rendered { status: "FAILED", json_status: "failed", duration: Some(d), log: w.out }
+    Rendered {
+        status: "FAILED",
+        json_status: "failed",
+        duration: Some(d),
+        log: w.out,
+    }
 }
 
 fn infra_log(w: &mut LogWriter, kind: InfraKind, qemu: &str, describe: &str, worker: &str) {
     match kind {
         InfraKind::OutOfDisk => {
-            w.host(&format!("ktest: creating scratch devices in /var/lib/ktest/tmp/ktest-{worker}"));
+            w.host(&format!(
+                "ktest: creating scratch devices in /var/lib/ktest/tmp/ktest-{worker}"
+            ));
             w.advance(1.0);
             w.host("fallocate: fallocate failed: No space left on device");
-            w.host(&format!("ktest: error creating scratch device /var/lib/ktest/tmp/ktest-{worker}/vdb (8G)"));
+            w.host(&format!(
+                "ktest: error creating scratch device /var/lib/ktest/tmp/ktest-{worker}/vdb (8G)"
+            ));
             w.host("ktest: test not started");
         }
         InfraKind::VmStart => {
-            w.host(&format!("ktest: starting VM: {qemu} -smp 4 -m 4G -nographic"));
+            w.host(&format!(
+                "ktest: starting VM: {qemu} -smp 4 -m 4G -nographic"
+            ));
             w.advance(3.0);
-            w.host(&format!("{qemu}: failed to initialize kvm: Cannot allocate memory"));
+            w.host(&format!(
+                "{qemu}: failed to initialize kvm: Cannot allocate memory"
+            ));
             w.host("ktest: VM exited with status 1 before the test started");
         }
         InfraKind::BootFailure => {
-            w.host(&format!("ktest: starting VM: {qemu} -smp 4 -m 4G -nographic"));
+            w.host(&format!(
+                "ktest: starting VM: {qemu} -smp 4 -m 4G -nographic"
+            ));
             w.advance(1.0);
-            w.kernel(&format!("Linux version {describe} (ktest@{worker}) #1 SMP PREEMPT"));
+            w.kernel(&format!(
+                "Linux version {describe} (ktest@{worker}) #1 SMP PREEMPT"
+            ));
             w.kernel("EXT4-fs (vda): VFS: Can't find ext4 filesystem");
-            w.kernel("VFS: Cannot open root device \"/dev/vda\" or unknown-block(254,0): error -22");
-            w.kernel("Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(254,0)");
+            w.kernel(
+                "VFS: Cannot open root device \"/dev/vda\" or unknown-block(254,0): error -22",
+            );
+            w.kernel(
+                "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(254,0)",
+            );
             w.kernel("Call Trace:");
             w.kernel(" <TASK>");
             w.kernel(" dump_stack_lvl+0x10e/0x390");
@@ -936,16 +1388,40 @@ fn kernel_report(w: &mut LogWriter, bug: &Bug, x86: bool, age: usize, rng: &mut 
     let loc = format!("fs/bcachefs/{file_line}");
     let pid = rng.range(200, 9000);
     let cpu = rng.range(0, 3);
-    let cpu_line = format!("CPU: {cpu} UID: 0 PID: {pid} Comm: kworker/u16:{} Not tainted 6.17.0-rc5-ktest #1 PREEMPT", rng.range(0, 9));
-    let hw = if x86 { "Hardware name: QEMU Standard PC (Q35 + ICH9, 2009), BIOS 1.16.3" } else { "Hardware name: linux,dummy-virt (DT)" };
-    let tag = if x86 { " [bcachefs]" } else { "" };
-    let callers: Vec<String> = bug.stack[1..].iter().map(|f| format!(" {}{tag}", frame(&mut offsets, f))).collect();
-    let core: &[&str] = if x86 {
-        &["process_one_work", "worker_thread", "kthread", "ret_from_fork", "ret_from_fork_asm"]
+    let cpu_line = format!(
+        "CPU: {cpu} UID: 0 PID: {pid} Comm: kworker/u16:{} Not tainted 6.17.0-rc5-ktest #1 PREEMPT",
+        rng.range(0, 9)
+    );
+    let hw = if x86 {
+        "Hardware name: QEMU Standard PC (Q35 + ICH9, 2009), BIOS 1.16.3"
     } else {
-        &["process_one_work", "worker_thread", "kthread", "ret_from_fork"]
+        "Hardware name: linux,dummy-virt (DT)"
     };
-    let core: Vec<String> = core.iter().map(|f| format!(" {}", frame(&mut offsets, f))).collect();
+    let tag = if x86 { " [bcachefs]" } else { "" };
+    let callers: Vec<String> = bug.stack[1..]
+        .iter()
+        .map(|f| format!(" {}{tag}", frame(&mut offsets, f)))
+        .collect();
+    let core: &[&str] = if x86 {
+        &[
+            "process_one_work",
+            "worker_thread",
+            "kthread",
+            "ret_from_fork",
+            "ret_from_fork_asm",
+        ]
+    } else {
+        &[
+            "process_one_work",
+            "worker_thread",
+            "kthread",
+            "ret_from_fork",
+        ]
+    };
+    let core: Vec<String> = core
+        .iter()
+        .map(|f| format!(" {}", frame(&mut offsets, f)))
+        .collect();
     let fn_frame = frame(&mut offsets, func);
     let trace = |w: &mut LogWriter, first: Option<String>| {
         w.kernel(if x86 { "Call Trace:" } else { "Call trace:" });
@@ -965,7 +1441,10 @@ fn kernel_report(w: &mut LogWriter, bug: &Bug, x86: bool, age: usize, rng: &mut 
     let regs = |w: &mut LogWriter, rng: &mut Rng| {
         if x86 {
             w.kernel(&format!("RIP: 0010:{fn_frame}{tag}"));
-            w.kernel(&format!("RSP: 0018:ffffc900{} EFLAGS: 00010293", rng.hex(8)));
+            w.kernel(&format!(
+                "RSP: 0018:ffffc900{} EFLAGS: 00010293",
+                rng.hex(8)
+            ));
             w.kernel(&format!("RAX: ffff888{} RBX: 0000000000000000", rng.hex(9)));
         } else {
             w.kernel(&format!("pc : {fn_frame}"));
@@ -976,10 +1455,16 @@ fn kernel_report(w: &mut LogWriter, bug: &Bug, x86: bool, age: usize, rng: &mut 
     let first_arm = (!x86).then(|| format!(" {fn_frame} (P)"));
     match bug.kind {
         Kind::Bug | Kind::Panic => {
-            w.kernel(&format!("bcachefs (vdc): {loc}: {func}: assertion failed: ref > 0"));
+            w.kernel(&format!(
+                "bcachefs (vdc): {loc}: {func}: assertion failed: ref > 0"
+            ));
             w.kernel("------------[ cut here ]------------");
             w.kernel(&format!("kernel BUG at {loc}!"));
-            w.kernel(if x86 { "Oops: invalid opcode: 0000 [#1] SMP KASAN NOPTI" } else { "Internal error: Oops - BUG: 00000000f2000800 [#1]  SMP" });
+            w.kernel(if x86 {
+                "Oops: invalid opcode: 0000 [#1] SMP KASAN NOPTI"
+            } else {
+                "Internal error: Oops - BUG: 00000000f2000800 [#1]  SMP"
+            });
             w.kernel(&cpu_line);
             w.kernel(hw);
             regs(w, rng);
@@ -992,7 +1477,9 @@ fn kernel_report(w: &mut LogWriter, bug: &Bug, x86: bool, age: usize, rng: &mut 
         }
         Kind::Warn => {
             w.kernel("------------[ cut here ]------------");
-            w.kernel(&format!("WARNING: CPU: {cpu} PID: {pid} at {loc} {fn_frame}{tag}"));
+            w.kernel(&format!(
+                "WARNING: CPU: {cpu} PID: {pid} at {loc} {fn_frame}{tag}"
+            ));
             w.kernel("Modules linked in:");
             w.kernel(&cpu_line);
             w.kernel(hw);
@@ -1003,14 +1490,23 @@ fn kernel_report(w: &mut LogWriter, bug: &Bug, x86: bool, age: usize, rng: &mut 
         Kind::Kasan => {
             w.kernel("==================================================================");
             w.kernel(&format!("BUG: KASAN: {} in {fn_frame}{tag}", bug.kasan.0));
-            w.kernel(&format!("{} of size {} at addr ffff0000{} by task kworker/{pid}", bug.kasan.1, rng.pick(&[1, 4, 8]), rng.hex(8)));
+            w.kernel(&format!(
+                "{} of size {} at addr ffff0000{} by task kworker/{pid}",
+                bug.kasan.1,
+                rng.pick(&[1, 4, 8]),
+                rng.hex(8)
+            ));
             w.kernel("");
             w.kernel(&cpu_line);
             w.kernel(hw);
-            let mut first = vec![" dump_stack_lvl+0x348/0x630", " print_report+0x244/0x700", " kasan_report+0x3d0/0x450"]
-                .into_iter()
-                .map(str::to_owned)
-                .collect::<Vec<_>>();
+            let mut first = vec![
+                " dump_stack_lvl+0x348/0x630",
+                " print_report+0x244/0x700",
+                " kasan_report+0x3d0/0x450",
+            ]
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>();
             first.push(format!(" {fn_frame}{tag}"));
             w.kernel(if x86 { "Call Trace:" } else { "Call trace:" });
             for l in first.iter().chain(&callers).chain(&core) {
@@ -1031,17 +1527,27 @@ fn kernel_report(w: &mut LogWriter, bug: &Bug, x86: bool, age: usize, rng: &mut 
         }
         Kind::Hung => {
             for secs in [120, 245] {
-                w.kernel(&format!("INFO: task fio:{pid} blocked for more than {secs} seconds."));
+                w.kernel(&format!(
+                    "INFO: task fio:{pid} blocked for more than {secs} seconds."
+                ));
                 w.kernel("      Not tainted 6.17.0-rc5-ktest #1");
-                w.kernel("\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.");
-                w.kernel(&format!("task:fio             state:D stack:0     pid:{pid}"));
+                w.kernel(
+                    "\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.",
+                );
+                w.kernel(&format!(
+                    "task:fio             state:D stack:0     pid:{pid}"
+                ));
                 w.kernel(if x86 { "Call Trace:" } else { "Call trace:" });
                 if x86 {
                     w.kernel(" <TASK>");
                 } else {
                     w.kernel(" __switch_to+0xe8/0x170 (T)");
                 }
-                for f in [" __schedule+0x1de/0x4f0", " schedule+0x302/0x770", " schedule_timeout+0x1df/0x2f0"] {
+                for f in [
+                    " __schedule+0x1de/0x4f0",
+                    " schedule+0x302/0x770",
+                    " schedule_timeout+0x1df/0x2f0",
+                ] {
                     w.kernel(f);
                 }
                 w.kernel(&format!(" {fn_frame}{tag}"));
@@ -1059,7 +1565,9 @@ fn kernel_report(w: &mut LogWriter, bug: &Bug, x86: bool, age: usize, rng: &mut 
 }
 
 fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// Precision and recall of one class.
@@ -1076,12 +1584,20 @@ pub struct ClassScore {
 impl ClassScore {
     /// tp / predicted (1 when nothing was predicted).
     pub fn precision(&self) -> f64 {
-        if self.predicted == 0 { 1.0 } else { self.tp as f64 / self.predicted as f64 }
+        if self.predicted == 0 {
+            1.0
+        } else {
+            self.tp as f64 / self.predicted as f64
+        }
     }
 
     /// tp / support (1 when there is nothing to find).
     pub fn recall(&self) -> f64 {
-        if self.support == 0 { 1.0 } else { self.tp as f64 / self.support as f64 }
+        if self.support == 0 {
+            1.0
+        } else {
+            self.tp as f64 / self.support as f64
+        }
     }
 }
 
@@ -1124,13 +1640,21 @@ impl Score {
     /// Pairwise grouping precision.
     pub fn pair_precision(&self) -> f64 {
         let d = self.pairs_tp + self.pairs_fp;
-        if d == 0 { 1.0 } else { self.pairs_tp as f64 / d as f64 }
+        if d == 0 {
+            1.0
+        } else {
+            self.pairs_tp as f64 / d as f64
+        }
     }
 
     /// Pairwise grouping recall.
     pub fn pair_recall(&self) -> f64 {
         let d = self.pairs_tp + self.pairs_fn;
-        if d == 0 { 1.0 } else { self.pairs_tp as f64 / d as f64 }
+        if d == 0 {
+            1.0
+        } else {
+            self.pairs_tp as f64 / d as f64
+        }
     }
 }
 
@@ -1139,7 +1663,14 @@ pub fn score(truth: &Truth, c: &Classification) -> Score {
     let predicted: BTreeMap<&str, &crate::classify::TestClass> =
         c.tests.iter().map(|t| (t.name.as_str(), t)).collect();
     let mut s = Score::default();
-    let all = [Class::Regression, Class::Flaky, Class::Persistent, Class::Fixed, Class::Infra, Class::Pass];
+    let all = [
+        Class::Regression,
+        Class::Flaky,
+        Class::Persistent,
+        Class::Fixed,
+        Class::Infra,
+        Class::Pass,
+    ];
     for class in all {
         s.classes.insert(class.name(), ClassScore::default());
     }
@@ -1156,7 +1687,11 @@ pub fn score(truth: &Truth, c: &Classification) -> Score {
         }
         let hard = t.hard.unwrap_or("-");
         if pc != t.class {
-            s.errors.push(format!("{name}: truth {} predicted {} ({hard})", t.class.name(), pc.name()));
+            s.errors.push(format!(
+                "{name}: truth {} predicted {} ({hard})",
+                t.class.name(),
+                pc.name()
+            ));
         }
         if t.class == Class::Regression {
             s.first_bad_total += 1;
@@ -1164,7 +1699,8 @@ pub fn score(truth: &Truth, c: &Classification) -> Score {
             if got == t.first_bad.as_ref() {
                 s.first_bad_correct += 1;
             } else {
-                let age = |c: Option<&String>| c.and_then(|c| truth.commits.iter().position(|x| x == c));
+                let age =
+                    |c: Option<&String>| c.and_then(|c| truth.commits.iter().position(|x| x == c));
                 s.errors.push(format!(
                     "{name}: first_bad at age {:?}, predicted {:?} ({hard})",
                     age(t.first_bad.as_ref()),

@@ -15,10 +15,17 @@ fn set(tests: &[(&str, &str)]) -> ResultSet {
         .map(|age| CommitRuns {
             commit: format!("{age:040x}"),
             message: None,
-            runs: tests.iter().map(|(name, h)| make_run(name, h.as_bytes()[age])).collect(),
+            runs: tests
+                .iter()
+                .map(|(name, h)| make_run(name, h.as_bytes()[age]))
+                .collect(),
         })
         .collect();
-    ResultSet { format: InputFormat::Ktestci, commits, warnings: Vec::new() }
+    ResultSet {
+        format: InputFormat::Ktestci,
+        commits,
+        warnings: Vec::new(),
+    }
 }
 
 fn make_run(name: &str, c: u8) -> Run {
@@ -31,14 +38,31 @@ fn make_run(name: &str, c: u8) -> Run {
     let (status, log) = match c {
         b'.' => (Status::Passed, None),
         b'-' => (Status::NotRun, None),
-        b'i' => (Status::FailedToRun, Some(summary(None, Some(InfraCause::VmStart)))),
+        b'i' => (
+            Status::FailedToRun,
+            Some(summary(None, Some(InfraCause::VmStart))),
+        ),
         b'?' => (Status::Failed, Some(summary(None, None))),
         letter => {
             let title = format!("WARNING in {}", char::from(letter));
-            (Status::Failed, Some(summary(Some(Signature { key: title.clone(), title }), None)))
+            (
+                Status::Failed,
+                Some(summary(
+                    Some(Signature {
+                        key: title.clone(),
+                        title,
+                    }),
+                    None,
+                )),
+            )
         }
     };
-    Run { test: name.to_owned(), status, duration: Some(1), log }
+    Run {
+        test: name.to_owned(),
+        status,
+        duration: Some(1),
+        log,
+    }
 }
 
 fn get<'a>(c: &'a Classification, name: &str) -> &'a TestClass {
@@ -131,7 +155,11 @@ fn groups_by_signature() {
 
 #[test]
 fn noise_band_of_newest_commit() {
-    let c = classify(&set(&[("a", "..a.a......a"), ("b", ".b...bb..b.b"), ("c", "...........c")]));
+    let c = classify(&set(&[
+        ("a", "..a.a......a"),
+        ("b", ".b...bb..b.b"),
+        ("c", "...........c"),
+    ]));
     // Failures per commit, newest first: 3, then the others range over 0..=1.
     assert_eq!(c.noise.newest, 3);
     assert_eq!((c.noise.min, c.noise.max, c.noise.commits), (0, 1, 11));
@@ -143,7 +171,11 @@ fn noise_band_of_newest_commit() {
 
 #[test]
 fn empty_set() {
-    let c = classify(&ResultSet { format: InputFormat::Auto, commits: Vec::new(), warnings: Vec::new() });
+    let c = classify(&ResultSet {
+        format: InputFormat::Auto,
+        commits: Vec::new(),
+        warnings: Vec::new(),
+    });
     assert!(c.tests.is_empty() && c.groups.is_empty());
     assert_eq!(c.noise.commits, 0);
 }

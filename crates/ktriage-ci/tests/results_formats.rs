@@ -10,19 +10,29 @@ use ktriage_ci::results::{
 };
 
 fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/results").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/results")
+        .join(rel)
 }
 
 /// A signer independent of the report parser: the first WARNING or mismatch line.
 fn line_signer(log: &[u8]) -> Option<Signature> {
     let text = String::from_utf8_lossy(log);
-    let line = text.lines().find(|l| l.contains("WARNING:") || l.contains("output mismatch"))?;
+    let line = text
+        .lines()
+        .find(|l| l.contains("WARNING:") || l.contains("output mismatch"))?;
     let title = line.split("] ").last().unwrap_or(line).trim().to_owned();
-    Some(Signature { key: title.clone(), title })
+    Some(Signature {
+        key: title.clone(),
+        title,
+    })
 }
 
 fn read_with_line_signer(path: &Path) -> ResultSet {
-    let opts = ReadOptions { signer: line_signer, ..ReadOptions::default() };
+    let opts = ReadOptions {
+        signer: line_signer,
+        ..ReadOptions::default()
+    };
     read_results_with(path, &opts).expect("read")
 }
 
@@ -68,7 +78,10 @@ fn ktestci_tree(dir: &Path, with_branch: bool) {
         let t = dir.join(c);
         write(&t.join("a.pass/status"), b"PASSED\n");
         write(&t.join("a.pass/duration"), b"12\n");
-        write(&t.join("a.pass/log"), b"\xff\xfe never read for passing tests");
+        write(
+            &t.join("a.pass/log"),
+            b"\xff\xfe never read for passing tests",
+        );
         write(&t.join("b.plain/status"), b"FAILED\n");
         write(&t.join("b.plain/log"), FAILING_LOG.as_bytes());
         write(&t.join("c.brotli/status"), b"FAILED TIMEOUT\n");
@@ -109,20 +122,36 @@ fn ktestci_tree_reads_every_status_and_log_form() {
     assert_eq!(plain.status, Status::Failed);
     let log = plain.log.as_ref().expect("log");
     assert!(log.reached_test && log.infra.is_none());
-    assert!(plain.signature().expect("sig").title.starts_with("WARNING: CPU: 1"));
+    assert!(plain
+        .signature()
+        .expect("sig")
+        .title
+        .starts_with("WARNING: CPU: 1"));
 
     let br = run(&set, 0, "c.brotli");
-    assert_eq!((br.status, br.duration), (Status::FailedTimeout, Some(7200)));
+    assert_eq!(
+        (br.status, br.duration),
+        (Status::FailedTimeout, Some(7200))
+    );
     assert_eq!(br.signature(), plain.signature());
 
     let truncated = run(&set, 0, "d.truncated").log.as_ref().expect("log");
-    assert!(truncated.problem.as_deref().is_some_and(|p| p.contains("brotli")), "{truncated:?}");
+    assert!(
+        truncated
+            .problem
+            .as_deref()
+            .is_some_and(|p| p.contains("brotli")),
+        "{truncated:?}"
+    );
     assert!(set.warnings.iter().any(|w| w.contains("full_log.br")));
 
     let infra = run(&set, 0, "e.infra");
     assert_eq!(infra.status, Status::FailedToRun);
     assert!(infra.is_infra());
-    assert_eq!(infra.log.as_ref().and_then(|l| l.infra), Some(InfraCause::VmStart));
+    assert_eq!(
+        infra.log.as_ref().and_then(|l| l.infra),
+        Some(InfraCause::VmStart)
+    );
 
     assert_eq!(run(&set, 0, "f.running").status, Status::InProgress);
     let garbage = run(&set, 0, "g.garbage");
@@ -165,7 +194,10 @@ fn ktest_out_directory() {
     assert_eq!(detect(&path).expect("detect"), InputFormat::KtestOut);
     let set = read_with_line_signer(&path);
     assert_eq!(set.commits.len(), 1);
-    assert_eq!(set.commits[0].commit, "5661dbef7ba47b6f159b17aa4bb7aaa42675c672");
+    assert_eq!(
+        set.commits[0].commit,
+        "5661dbef7ba47b6f159b17aa4bb7aaa42675c672"
+    );
     let fail = run(&set, 0, "fs.simple.fail");
     assert_eq!(fail.status, Status::Failed);
     // "No space left on device" printed by the test itself is not an infra failure.
@@ -204,9 +236,16 @@ fn xfstests_result_xml() {
 fn ktap_nested_and_kselftest() {
     let file = data("ktap/kunit.ktap");
     assert_eq!(detect(&file).expect("detect"), InputFormat::Ktap);
-    assert_eq!(detect(&data("ktap")).expect("detect dir"), InputFormat::Ktap);
+    assert_eq!(
+        detect(&data("ktap")).expect("detect dir"),
+        InputFormat::Ktap
+    );
     let set = read_results(&file).expect("read");
-    let names: Vec<&str> = set.commits[0].runs.iter().map(|r| r.test.as_str()).collect();
+    let names: Vec<&str> = set.commits[0]
+        .runs
+        .iter()
+        .map(|r| r.test.as_str())
+        .collect();
     assert_eq!(
         names,
         [
@@ -216,9 +255,18 @@ fn ktap_nested_and_kselftest() {
             "selftests.filesystems.fat_test",
         ]
     );
-    assert_eq!(run(&set, 0, "bcachefs_btree.btree_node_merge").status, Status::NotRun);
-    assert_eq!(run(&set, 0, "bcachefs_btree.btree_node_split").status, Status::Failed);
-    assert_eq!(run(&set, 0, "selftests.filesystems.fat_test").status, Status::FailedTimeout);
+    assert_eq!(
+        run(&set, 0, "bcachefs_btree.btree_node_merge").status,
+        Status::NotRun
+    );
+    assert_eq!(
+        run(&set, 0, "bcachefs_btree.btree_node_split").status,
+        Status::Failed
+    );
+    assert_eq!(
+        run(&set, 0, "selftests.filesystems.fat_test").status,
+        Status::FailedTimeout
+    );
 }
 
 #[test]
@@ -229,7 +277,10 @@ fn junit_cases() {
     assert_eq!((pass.status, pass.duration), (Status::Passed, Some(13)));
     let fail = run(&set, 0, "ltp.fs.fsx&co");
     assert_eq!(fail.status, Status::Failed);
-    assert_eq!(fail.signature().map(|s| s.title.as_str()), Some("output mismatch in generic/999"));
+    assert_eq!(
+        fail.signature().map(|s| s.title.as_str()),
+        Some("output mismatch in generic/999")
+    );
     assert_eq!(run(&set, 0, "ltp.fs.quota01").status, Status::NotRun);
     assert_eq!(run(&set, 0, "standalone").status, Status::Passed);
 }
@@ -239,7 +290,9 @@ fn input_format_names_round_trip() {
     for f in InputFormat::ALL {
         assert_eq!(f.name().parse::<InputFormat>(), Ok(f));
     }
-    assert!("tarball".parse::<InputFormat>().is_err_and(|e| e.contains("ktest-out")));
+    assert!("tarball"
+        .parse::<InputFormat>()
+        .is_err_and(|e| e.contains("ktest-out")));
 }
 
 #[test]
@@ -248,16 +301,25 @@ fn errors_name_the_file() {
     assert!(matches!(&missing, Err(Error::Io { path, .. }) if path.ends_with("ktriage-results")));
 
     let dir = tempfile::tempdir().expect("tempdir");
-    assert!(matches!(read_results(dir.path()), Err(Error::NotFound { .. })));
+    assert!(matches!(
+        read_results(dir.path()),
+        Err(Error::NotFound { .. })
+    ));
 
     write(&dir.path().join("branch.json"), br#"[{"commit": 17}]"#);
     let err = read_results(dir.path()).expect_err("wrong type");
-    assert!(matches!(&err, Error::Json { path, .. } if path.ends_with("branch.json")), "{err}");
+    assert!(
+        matches!(&err, Error::Json { path, .. } if path.ends_with("branch.json")),
+        "{err}"
+    );
     assert!(err.to_string().contains("branch.json"));
 
     let forced = read_results_with(
         dir.path(),
-        &ReadOptions { format: InputFormat::Junit, ..ReadOptions::default() },
+        &ReadOptions {
+            format: InputFormat::Junit,
+            ..ReadOptions::default()
+        },
     );
     assert!(forced.is_err());
 }

@@ -28,7 +28,11 @@ fn report(label: &str, s: &Score) {
         );
     }
     eprintln!("  first_bad {}/{}", s.first_bad_correct, s.first_bad_total);
-    eprintln!("  pairs precision {:.3} recall {:.3}", s.pair_precision(), s.pair_recall());
+    eprintln!(
+        "  pairs precision {:.3} recall {:.3}",
+        s.pair_precision(),
+        s.pair_recall()
+    );
     for e in &s.errors {
         eprintln!("  error: {e}");
     }
@@ -47,27 +51,51 @@ fn classification_over_seeds() {
     let mut total = Score::default();
     for seed in 1..=6 {
         let commits = if seed % 2 == 0 { 16 } else { 12 };
-        let s = run(SimParams { seed, commits, tests: 200, hard: true, inprogress: 3 });
+        let s = run(SimParams {
+            seed,
+            commits,
+            tests: 200,
+            hard: true,
+            inprogress: 3,
+        });
         report(&format!("seed {seed}, {commits} commits"), &s);
         total.merge(&s);
     }
     report("all seeds", &total);
     // Classes other than those that need signatures to tell apart.
     for (class, cs) in &total.classes {
-        assert!(cs.precision() >= 0.95, "{class}: precision {:.3}", cs.precision());
+        assert!(
+            cs.precision() >= 0.95,
+            "{class}: precision {:.3}",
+            cs.precision()
+        );
         assert!(cs.recall() >= 0.95, "{class}: recall {:.3}", cs.recall());
     }
     let fb = total.first_bad_correct as f64 / total.first_bad_total as f64;
     assert!(fb >= 0.95, "first_bad {fb:.3}");
     if parser_is_real() {
-        assert!(total.pair_precision() >= 0.95, "pair precision {:.3}", total.pair_precision());
-        assert!(total.pair_recall() >= 0.95, "pair recall {:.3}", total.pair_recall());
+        assert!(
+            total.pair_precision() >= 0.95,
+            "pair precision {:.3}",
+            total.pair_precision()
+        );
+        assert!(
+            total.pair_recall() >= 0.95,
+            "pair recall {:.3}",
+            total.pair_recall()
+        );
     }
 }
 
 #[test]
 fn larger_tree_without_hard_cases() {
-    let s = run(SimParams { seed: 42, commits: 20, tests: 600, hard: false, inprogress: 0 });
+    let s = run(SimParams {
+        seed: 42,
+        commits: 20,
+        tests: 600,
+        hard: false,
+        inprogress: 0,
+    });
     report("seed 42, 600 tests", &s);
     for (class, cs) in &s.classes {
         assert!(cs.recall() >= 0.95, "{class}: recall {:.3}", cs.recall());
@@ -80,6 +108,8 @@ fn generator_is_deterministic() {
     let a = generate(p);
     let b = generate(p);
     assert_eq!(a.truth.commits, b.truth.commits);
-    let classes = |s: &ktriage_ci::sim::Sim| -> Vec<Class> { s.truth.tests.values().map(|t| t.class).collect() };
+    let classes = |s: &ktriage_ci::sim::Sim| -> Vec<Class> {
+        s.truth.tests.values().map(|t| t.class).collect()
+    };
     assert_eq!(classes(&a), classes(&b));
 }

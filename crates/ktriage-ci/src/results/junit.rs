@@ -122,7 +122,11 @@ pub(super) fn parse_cases(xml: &str) -> Vec<Case> {
 
 /// Turns parsed cases into runs; `name` builds the test key from a case. Failing cases'
 /// text goes through `signer`.
-pub(super) fn cases_to_runs(cases: Vec<Case>, signer: Signer, name: fn(&Case) -> String) -> Vec<Run> {
+pub(super) fn cases_to_runs(
+    cases: Vec<Case>,
+    signer: Signer,
+    name: fn(&Case) -> String,
+) -> Vec<Run> {
     cases
         .into_iter()
         .map(|case| {
@@ -130,7 +134,12 @@ pub(super) fn cases_to_runs(cases: Vec<Case>, signer: Signer, name: fn(&Case) ->
                 .status
                 .is_failure()
                 .then(|| summarize_log(case.text.as_bytes(), false, signer));
-            Run { test: name(&case), status: case.status, duration: case.time, log }
+            Run {
+                test: name(&case),
+                status: case.status,
+                duration: case.time,
+                log,
+            }
         })
         .collect()
 }
@@ -156,7 +165,9 @@ pub(super) fn read(path: &Path, signer: Signer) -> Result<ResultSet, Error> {
         runs.extend(cases_to_runs(cases, signer, qualified_name));
     }
     if runs.is_empty() {
-        return Err(Error::NotFound { path: path.to_path_buf() });
+        return Err(Error::NotFound {
+            path: path.to_path_buf(),
+        });
     }
     Ok(single_commit("local".to_owned(), runs, Vec::new()))
 }

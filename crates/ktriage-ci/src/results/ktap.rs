@@ -21,17 +21,31 @@ struct ResultLine {
 
 fn parse_result_line(line: &str) -> Option<ResultLine> {
     let spaces = line.len() - line.trim_start_matches([' ', '\t']).len();
-    let depth = line[..spaces].chars().map(|c| if c == '\t' { 4 } else { 1 }).sum::<usize>() / 4;
+    let depth = line[..spaces]
+        .chars()
+        .map(|c| if c == '\t' { 4 } else { 1 })
+        .sum::<usize>()
+        / 4;
     let trimmed = line.trim();
     let (failed, rest) = if let Some(r) = trimmed.strip_prefix("not ok ") {
         (true, r)
     } else {
         (false, trimmed.strip_prefix("ok ")?)
     };
-    let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start();
+    let rest = rest
+        .trim_start_matches(|c: char| c.is_ascii_digit())
+        .trim_start();
     let rest = rest.strip_prefix("- ").unwrap_or(rest);
-    let (desc, directive) = match rest.find(" # ").or_else(|| rest.strip_prefix("# ").map(|_| 0)) {
-        Some(at) => (&rest[..at], rest[at..].trim_start_matches([' ', '#']).to_ascii_uppercase()),
+    let (desc, directive) = match rest
+        .find(" # ")
+        .or_else(|| rest.strip_prefix("# ").map(|_| 0))
+    {
+        Some(at) => (
+            &rest[..at],
+            rest[at..]
+                .trim_start_matches([' ', '#'])
+                .to_ascii_uppercase(),
+        ),
         None => (rest, String::new()),
     };
     let status = if directive.starts_with("SKIP") {
@@ -43,8 +57,17 @@ fn parse_result_line(line: &str) -> Option<ResultLine> {
     } else {
         Status::Passed
     };
-    let name = desc.trim().replace(": ", ".").split_whitespace().collect::<Vec<_>>().join("_");
-    Some(ResultLine { depth, name, status })
+    let name = desc
+        .trim()
+        .replace(": ", ".")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("_");
+    Some(ResultLine {
+        depth,
+        name,
+        status,
+    })
 }
 
 /// Parses one KTAP/TAP document into runs.
@@ -69,7 +92,12 @@ pub(super) fn parse(text: &str, signer: Signer) -> Vec<Run> {
                 .status
                 .is_failure()
                 .then(|| summarize_log(log.as_bytes(), false, signer));
-            level.push(Run { test: result.name, status: result.status, duration: None, log: summary });
+            level.push(Run {
+                test: result.name,
+                status: result.status,
+                duration: None,
+                log: summary,
+            });
         } else {
             level.extend(children.into_iter().map(|mut c| {
                 c.test = format!("{}.{}", result.name, c.test);
@@ -92,7 +120,9 @@ pub(super) fn read(path: &Path, signer: Signer) -> Result<ResultSet, Error> {
         runs.extend(found);
     }
     if runs.is_empty() {
-        return Err(Error::NotFound { path: path.to_path_buf() });
+        return Err(Error::NotFound {
+            path: path.to_path_buf(),
+        });
     }
     Ok(single_commit("local".to_owned(), runs, Vec::new()))
 }

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::log::{summarize_file, Signer};
-use super::{list_dir, read_head, single_commit, CommitRuns, Error, InputFormat, ResultSet, Run, Status};
+use super::{
+    list_dir, read_head, single_commit, CommitRuns, Error, InputFormat, ResultSet, Run, Status,
+};
 
 /// Log files of a test directory, in order of preference.
 const LOG_NAMES: [&str; 4] = ["log", "log.br", "full_log.br", "full_log"];
@@ -37,14 +39,17 @@ struct TestJson {
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Error> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_slice(&bytes).map_err(|source| Error::Json { path: path.to_path_buf(), source })
+    serde_json::from_slice(&bytes).map_err(|error| Error::Json {
+        path: path.to_path_buf(),
+        error,
+    })
 }
 
 /// True when `path`'s name looks like a commit id (7 to 40 hex digits).
 pub(super) fn is_commit_dir(path: &Path) -> bool {
-    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-        (7..=40).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_hexdigit())
-    })
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| (7..=40).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// The `ktest-out/out` directory for `path`, if `path` is (or contains) one.
@@ -67,7 +72,10 @@ fn read_branch(path: &Path) -> Result<Vec<BranchEntry>, Error> {
     let file = path.join("branch.json");
     let entries: Vec<BranchEntry> = read_json(&file)?;
     if let Some(bad) = entries.iter().find(|e| e.commit.trim().is_empty()) {
-        return Err(Error::format(&file, format!("empty commit id in entry {bad:?}")));
+        return Err(Error::format(
+            &file,
+            format!("empty commit id in entry {bad:?}"),
+        ));
     }
     Ok(entries)
 }
@@ -93,29 +101,58 @@ pub(super) fn read_tree(path: &Path, signer: Signer) -> Result<ResultSet, Error>
         } else if path.join(format!("{}.json", entry.commit)).is_file() {
             read_commit_json(&path.join(format!("{}.json", entry.commit)))?
         } else {
-            warnings.push(format!("{}: no results for commit {}", path.display(), entry.commit));
+            warnings.push(format!(
+                "{}: no results for commit {}",
+                path.display(),
+                entry.commit
+            ));
             Vec::new()
         };
-        commits.push(CommitRuns { commit: entry.commit, message: entry.message, runs });
+        commits.push(CommitRuns {
+            commit: entry.commit,
+            message: entry.message,
+            runs,
+        });
     }
-    Ok(ResultSet { format: InputFormat::Ktestci, commits, warnings })
+    Ok(ResultSet {
+        format: InputFormat::Ktestci,
+        commits,
+        warnings,
+    })
 }
 
 /// Commit directories ordered newest (most recently modified) first.
 fn commits_by_mtime(path: &Path) -> Result<Vec<BranchEntry>, Error> {
     let mut dirs = Vec::new();
-    for p in list_dir(path)?.into_iter().filter(|p| p.is_dir() && is_commit_dir(p)) {
+    for p in list_dir(path)?
+        .into_iter()
+        .filter(|p| p.is_dir() && is_commit_dir(p))
+    {
         let meta = std::fs::metadata(&p).map_err(|e| Error::io(&p, e))?;
         let mtime = meta.modified().map_err(|e| Error::io(&p, e))?;
-        let commit = p.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
-        dirs.push((mtime, BranchEntry { commit, message: None }));
+        let commit = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        dirs.push((
+            mtime,
+            BranchEntry {
+                commit,
+                message: None,
+            },
+        ));
     }
     dirs.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.commit.cmp(&b.1.commit)));
     Ok(dirs.into_iter().map(|(_, e)| e).collect())
 }
 
 /// Reads every `<test>/` directory of one commit.
-fn read_commit_dir(dir: &Path, signer: Signer, warnings: &mut Vec<String>) -> Result<Vec<Run>, Error> {
+fn read_commit_dir(
+    dir: &Path,
+    signer: Signer,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Run>, Error> {
     let mut runs = Vec::new();
     for test_dir in list_dir(dir)?.into_iter().filter(|p| p.is_dir()) {
         runs.push(read_test_dir(&test_dir, signer, warnings)?);
@@ -125,7 +162,10 @@ fn read_commit_dir(dir: &Path, signer: Signer, warnings: &mut Vec<String>) -> Re
 
 /// Reads one test directory: `status`, `duration`, and the log when the test failed.
 fn read_test_dir(dir: &Path, signer: Signer, warnings: &mut Vec<String>) -> Result<Run, Error> {
-    let test = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let test = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let status_path = dir.join("status");
     let status = if status_path.is_file() {
         Status::parse(&String::from_utf8_lossy(&read_head(&status_path, 4096)?))
@@ -138,7 +178,12 @@ fn read_test_dir(dir: &Path, signer: Signer, warnings: &mut Vec<String>) -> Resu
     } else {
         None
     };
-    let mut run = Run { test, status, duration, log: None };
+    let mut run = Run {
+        test,
+        status,
+        duration,
+        log: None,
+    };
     if !status.is_failure() {
         return Ok(run);
     }
@@ -164,13 +209,17 @@ fn read_test_dir(dir: &Path, signer: Signer, warnings: &mut Vec<String>) -> Resu
 fn parse_duration(text: &str) -> Option<u64> {
     let t = text.trim();
     t.parse::<u64>().ok().or_else(|| {
-        t.parse::<f64>().ok().filter(|d| d.is_finite() && *d >= 0.0).map(|d| d.round() as u64)
+        t.parse::<f64>()
+            .ok()
+            .filter(|d| d.is_finite() && *d >= 0.0)
+            .map(|d| d.round() as u64)
     })
 }
 
 /// Converts a JSON duration (seconds) to whole seconds.
 fn json_duration(d: Option<f64>) -> Option<u64> {
-    d.filter(|d| d.is_finite() && *d >= 0.0).map(|d| d.round() as u64)
+    d.filter(|d| d.is_finite() && *d >= 0.0)
+        .map(|d| d.round() as u64)
 }
 
 /// Reads the statuses of one `<commit>.json`.
@@ -181,7 +230,10 @@ fn read_commit_json(path: &Path) -> Result<Vec<Run>, Error> {
         .into_iter()
         .map(|t| Run {
             test: t.name,
-            status: t.status.as_deref().map_or(Status::InProgress, Status::parse),
+            status: t
+                .status
+                .as_deref()
+                .map_or(Status::InProgress, Status::parse),
             duration: json_duration(t.duration),
             log: None,
         })
@@ -200,9 +252,17 @@ pub(super) fn read_dashboard(path: &Path) -> Result<ResultSet, Error> {
             warnings.push(format!("{}: missing", file.display()));
             Vec::new()
         };
-        commits.push(CommitRuns { commit: entry.commit, message: entry.message, runs });
+        commits.push(CommitRuns {
+            commit: entry.commit,
+            message: entry.message,
+            runs,
+        });
     }
-    Ok(ResultSet { format: InputFormat::Dashboard, commits, warnings })
+    Ok(ResultSet {
+        format: InputFormat::Dashboard,
+        commits,
+        warnings,
+    })
 }
 
 /// Reads ktest's local output (`ktest-out/out/<test>/`), or any directory of test
@@ -213,14 +273,20 @@ pub(super) fn read_ktest_out(path: &Path, signer: Signer) -> Result<ResultSet, E
     let mut warnings = Vec::new();
     let runs = read_commit_dir(&dir, signer, &mut warnings)?;
     if runs.is_empty() {
-        return Err(Error::NotFound { path: path.to_path_buf() });
+        return Err(Error::NotFound {
+            path: path.to_path_buf(),
+        });
     }
     let commit = if is_commit_dir(&dir) {
         dir.file_name().map(|n| n.to_string_lossy().into_owned())
     } else {
         commit_from_logs(&dir)
     };
-    Ok(single_commit(commit.unwrap_or_else(|| "local".to_owned()), runs, warnings))
+    Ok(single_commit(
+        commit.unwrap_or_else(|| "local".to_owned()),
+        runs,
+        warnings,
+    ))
 }
 
 /// The commit id named in the header (`..., commit <id>`) of the first readable log.

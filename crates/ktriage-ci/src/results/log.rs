@@ -41,7 +41,10 @@ pub fn default_signer(log: &[u8]) -> Option<Signature> {
         Some(loc) => format!("{}|{loc}", report.title),
         None => report.title.clone(),
     };
-    Some(Signature { title: report.title, key })
+    Some(Signature {
+        title: report.title,
+        key,
+    })
 }
 
 /// Lines `start..=end` (1-based) of `log`.
@@ -54,13 +57,14 @@ fn report_lines(log: &[u8], start: usize, end: usize) -> impl Iterator<Item = &[
 /// The first `path.c:NNN` (or `.h`) in a line.
 fn source_location(line: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(line);
-    text.split(|c: char| c.is_whitespace() || c == '!' || c == ',').find_map(|word| {
-        let (path, num) = word.rsplit_once(':')?;
-        let ok = (path.ends_with(".c") || path.ends_with(".h"))
-            && !num.is_empty()
-            && num.bytes().all(|b| b.is_ascii_digit());
-        ok.then(|| word.to_owned())
-    })
+    text.split(|c: char| c.is_whitespace() || c == '!' || c == ',')
+        .find_map(|word| {
+            let (path, num) = word.rsplit_once(':')?;
+            let ok = (path.ends_with(".c") || path.ends_with(".h"))
+                && !num.is_empty()
+                && num.bytes().all(|b| b.is_ascii_digit());
+            ok.then(|| word.to_owned())
+        })
 }
 
 /// Finds an fstests `generic/NNN - output mismatch (see ...)` line.
@@ -70,7 +74,10 @@ fn mismatch_signature(log: &[u8]) -> Option<Signature> {
     let line = String::from_utf8_lossy(strip_elapsed(&log[line_start..at]));
     let test = line.split_whitespace().next()?;
     let title = format!("output mismatch in {test}");
-    Some(Signature { key: title.clone(), title })
+    Some(Signature {
+        key: title.clone(),
+        title,
+    })
 }
 
 /// Why a run never started its test.
@@ -141,7 +148,12 @@ pub(crate) fn strip_elapsed(line: &[u8]) -> &[u8] {
 /// without, the whole text is searched for a signature.
 pub fn summarize_log(log: &[u8], markers: bool, signer: Signer) -> LogSummary {
     if !markers {
-        return LogSummary { reached_test: true, infra: None, signature: signer(log), problem: None };
+        return LogSummary {
+            reached_test: true,
+            infra: None,
+            signature: signer(log),
+            problem: None,
+        };
     }
     let mut infra = None;
     let mut body_start = None;
@@ -195,7 +207,9 @@ pub(crate) fn read_log_file(path: &Path) -> Result<(Vec<u8>, Option<String>), Er
     let mut buf = Vec::new();
     let brotli = path.extension().is_some_and(|e| e == "br");
     let result = if brotli {
-        brotli::Decompressor::new(file, 64 * 1024).take(limit).read_to_end(&mut buf)
+        brotli::Decompressor::new(file, 64 * 1024)
+            .take(limit)
+            .read_to_end(&mut buf)
     } else {
         file.take(limit).read_to_end(&mut buf)
     };
@@ -210,7 +224,10 @@ pub(crate) fn read_log_file(path: &Path) -> Result<(Vec<u8>, Option<String>), Er
     };
     if buf.len() > MAX_LOG_BYTES {
         buf.truncate(MAX_LOG_BYTES);
-        problem = Some(format!("{}: log cut at {MAX_LOG_BYTES} bytes", path.display()));
+        problem = Some(format!(
+            "{}: log cut at {MAX_LOG_BYTES} bytes",
+            path.display()
+        ));
     }
     Ok((buf, problem))
 }

@@ -74,10 +74,18 @@ fn read_check_log(dir: &Path) -> Result<Vec<Run>, Error> {
         status.insert(t, Status::Failed);
     }
     if status.is_empty() {
-        return Err(Error::format(&path, "no `Ran:`, `Not run:` or `Failures:` line"));
+        return Err(Error::format(
+            &path,
+            "no `Ran:`, `Not run:` or `Failures:` line",
+        ));
     }
     Ok(status
         .into_iter()
-        .map(|(t, s)| Run { test: t.to_owned(), status: s, duration: None, log: None })
+        .map(|(t, s)| Run {
+            test: t.to_owned(),
+            status: s,
+            duration: None,
+            log: None,
+        })
         .collect())
 }

@@ -5,6 +5,8 @@
 //! its JSON `tests` list is directly usable as a `score_ci.py` prediction. `show` prints one
 //! commit's failures, regressions first.
 
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -47,8 +49,14 @@ pub struct ShowArgs {
 }
 
 /// Reads and classifies a result tree; warnings go to stderr.
-fn load(path: &PathBuf, format: InputFormat) -> anyhow::Result<(ResultSet, Classification)> {
-    let opts = ReadOptions { format, ..ReadOptions::default() };
+fn load(
+    path: &std::path::Path,
+    format: InputFormat,
+) -> anyhow::Result<(ResultSet, Classification)> {
+    let opts = ReadOptions {
+        format,
+        ..ReadOptions::default()
+    };
     let set = results::read_results_with(path, &opts)
         .with_context(|| format!("reading results from {}", path.display()))?;
     for w in &set.warnings {
@@ -79,28 +87,33 @@ pub fn run_summary(args: SummaryArgs) -> anyhow::Result<ExitCode> {
             noise: c.noise,
         })?,
         Format::Text => {
+            let mut out = String::new();
             if let Some(newest) = c.commits.first() {
-                println!("{}", headline(newest, &c.noise));
+                writeln!(out, "{}", headline(newest, &c.noise))?;
             }
-            println!();
-            println!("{:<12} {:>7} {:>7} {:>7} {:>7}", "commit", "passed", "failed", "infra", "notrun");
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{:<12} {:>7} {:>7} {:>7} {:>7}",
+                "commit", "passed", "failed", "infra", "notrun"
+            )?;
             for k in &c.commits {
-                println!(
-                    "{:<12} {:>7} {:>7} {:>7} {:>7}",
-                    short(&k.commit),
-                    k.passed,
-                    k.failed,
-                    k.infra,
-                    k.notrun
-                );
+                let id = short(&k.commit);
+                writeln!(
+                    out,
+                    "{id:<12} {:>7} {:>7} {:>7} {:>7}",
+                    k.passed, k.failed, k.infra, k.notrun
+                )?;
             }
-            print_sections(&failing);
+            print_sections(&mut out, &failing)?;
             if !c.groups.is_empty() {
-                println!("\nsignature groups:");
+                writeln!(out, "\nsignature groups:")?;
                 for g in &c.groups {
-                    println!("  {} [{}] {} test(s): {}", g.signature, g.class.name(), g.tests.len(), g.tests.join(", "));
+                    let (class, n, tests) = (g.class.name(), g.tests.len(), g.tests.join(", "));
+                    writeln!(out, "  {} [{class}] {n} test(s): {tests}", g.signature)?;
                 }
             }
+            write_stdout(&out)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -129,9 +142,15 @@ pub fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {
         .tests
         .iter()
         .filter(|t| {
-            t.failed_commits.iter().chain(&t.infra_commits).any(|id| *id == commit.commit)
+            t.failed_commits
+                .iter()
+                .chain(&t.infra_commits)
+                .any(|id| *id == commit.commit)
                 || (t.class == Class::Fixed
-                    && t.first_good.as_deref().and_then(age_of).is_some_and(|g| g >= at))
+                    && t.first_good
+                        .as_deref()
+                        .and_then(age_of)
+                        .is_some_and(|g| g >= at))
         })
         .collect();
     match args.format {
@@ -143,8 +162,10 @@ pub fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {
             tests,
         })?,
         Format::Text => {
-            println!("{}", headline(commit, &noise));
-            print_sections(&tests);
+            let mut out = String::new();
+            writeln!(out, "{}", headline(commit, &noise))?;
+            print_sections(&mut out, &tests)?;
+            write_stdout(&out)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -161,7 +182,11 @@ fn headline(commit: &classify::CommitCounts, noise: &NoiseBand) -> String {
     } else {
         "within band"
     };
-    let infra = if commit.infra > 0 { format!(" (+{} infra)", commit.infra) } else { String::new() };
+    let infra = if commit.infra > 0 {
+        format!(" (+{} infra)", commit.infra)
+    } else {
+        String::new()
+    };
     format!(
         "{} fails{infra} / {} tests at {}; noise band {}–{} over {} commits: {verdict}",
         commit.failed,
@@ -173,16 +198,34 @@ fn headline(commit: &classify::CommitCounts, noise: &NoiseBand) -> String {
     )
 }
 
-/// Prints tests by class: regressions, persistent, flaky, infra, fixed.
-fn print_sections(tests: &[&TestClass]) {
-    let order = [Class::Regression, Class::Persistent, Class::Flaky, Class::Infra, Class::Fixed];
+/// Writes `text` to stdout.
+fn write_stdout(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+/// Writes tests by class: regressions, persistent, flaky, infra, fixed.
+fn print_sections(out: &mut String, tests: &[&TestClass]) -> std::fmt::Result {
+    let order = [
+        Class::Regression,
+        Class::Persistent,
+        Class::Flaky,
+        Class::Infra,
+        Class::Fixed,
+    ];
     for class in order {
         let mut members: Vec<&&TestClass> = tests.iter().filter(|t| t.class == class).collect();
         if members.is_empty() {
             continue;
         }
-        members.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then(a.name.cmp(&b.name)));
-        println!("\n{} ({}):", class.name(), members.len());
+        members.sort_by(|a, b| {
+            b.confidence
+                .total_cmp(&a.confidence)
+                .then(a.name.cmp(&b.name))
+        });
+        writeln!(out, "\n{} ({}):", class.name(), members.len())?;
         for t in members {
             let sig = t.signature.as_deref().unwrap_or("(no signature)");
             let conf = format!(
@@ -207,13 +250,18 @@ fn print_sections(tests: &[&TestClass]) {
                 ),
                 Class::Infra => format!(
                     "infra on {}",
-                    t.infra_commits.iter().map(|c| short(c)).collect::<Vec<_>>().join(", ")
+                    t.infra_commits
+                        .iter()
+                        .map(|c| short(c))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
                 Class::Persistent | Class::Pass => format!("{sig}; {conf}"),
             };
-            println!("  {}  {detail}", t.name);
+            writeln!(out, "  {}  {detail}", t.name)?;
         }
     }
+    Ok(())
 }
 
 fn short(commit: &str) -> &str {
@@ -233,6 +281,9 @@ fn resolve_commit(set: &ResultSet, id: &str) -> anyhow::Result<usize> {
     match matches.as_slice() {
         [i] => Ok(*i),
         [] => anyhow::bail!("commit {id} is not in the results"),
-        _ => anyhow::bail!("commit prefix {id} is ambiguous ({} matches)", matches.len()),
+        _ => anyhow::bail!(
+            "commit prefix {id} is ambiguous ({} matches)",
+            matches.len()
+        ),
     }
 }
