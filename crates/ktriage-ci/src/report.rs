@@ -7,6 +7,7 @@
 //! normalised ([`title`]) and given frames, a guilty file ([`guilty`]) and a dedup key.
 
 mod collect;
+mod demangle;
 mod frames;
 mod guilty;
 mod oops;

@@ -335,7 +335,7 @@ pub(crate) fn parse_frame(line: &str) -> Option<Frame> {
         _ => (None, None),
     };
     Some(Frame {
-        function: function.to_owned(),
+        function: super::demangle::demangle(function),
         offset: Some(offset),
         module,
         path,

@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::demangle::demangle;
 use super::frames::{self, any_of, RULES};
 use super::pattern::{compile, render};
 use super::table::{FormatSpec, GroupSpec, Pick, StackSpec, GROUPS};
@@ -283,6 +284,8 @@ fn captured<'h>(caps: &regex::Captures<'h>) -> Vec<&'h str> {
 
 fn push_frames(oopses: &Oopses, stack: &Stack, raw: &mut Vec<String>, names: Vec<&str>) {
     for name in names {
+        let name = demangle(name);
+        let name = name.as_str();
         let skipped =
             oopses.is_generic(name) || stack.skip.as_ref().is_some_and(|re| re.is_match(name));
         if !skipped {
