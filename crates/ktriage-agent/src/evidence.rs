@@ -130,8 +130,13 @@ pub fn evidence_note(failure: &Failure, dossier: &Dossier, suspects: &[CommitRef
         })
         .into_iter()
         .collect();
+    let mut quoted = Vec::new();
     for snippet in dossier.snippets.iter().take(3) {
         let (line, quote) = best_line(snippet, &failure.title);
+        if quoted.contains(&(snippet.path.clone(), line)) {
+            continue;
+        }
+        quoted.push((snippet.path.clone(), line));
         evidence.push(Evidence::Code {
             path: snippet.path.clone(),
             line,
@@ -189,7 +194,15 @@ pub fn evidence_note(failure: &Failure, dossier: &Dossier, suspects: &[CommitRef
                 "The evidence engine ranks `{}` in {} first{}. This is a starting point, not a root cause.",
                 top.name,
                 top.path,
-                suspects.first().map(|s| format!("; {} (\"{}\") {}", short(&s.id), s.subject, s.why)).unwrap_or_default()
+                suspects
+                    .first()
+                    .map(|s| format!(
+                        "; the top-ranked commit is {} (\"{}\"){}",
+                        short(&s.id),
+                        s.subject,
+                        if s.id == failure.commit { ", the commit under test" } else { "" }
+                    ))
+                    .unwrap_or_default()
             ),
             None => "The evidence engine found nothing in the repository that matches the failure.".to_string(),
         },

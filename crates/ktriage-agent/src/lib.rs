@@ -97,6 +97,22 @@ pub struct Written {
     pub replayed: u32,
 }
 
+/// The async runtime of a triage run (a small multi-thread tokio runtime), for callers that
+/// are not async themselves.
+pub struct Runtime(tokio::runtime::Runtime);
+
+impl Runtime {
+    /// Starts the runtime.
+    pub fn new() -> std::io::Result<Runtime> {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map(Runtime)
+    }
+
+    /// [`triage`], waiting for it.
+    pub fn triage(&self, index: &Index, rev: &Rev, case: &Case<'_>, out: &Path, settings: &Settings) -> Result<Written, Error> {
+        self.0.block_on(triage(index, rev, case, out, settings))
+    }
+}
+
 /// Triages the failure of `case` at `rev` and writes the note into `out`.
 pub async fn triage(index: &Index, rev: &Rev, case: &Case<'_>, out: &Path, settings: &Settings) -> Result<Written, Error> {
     let started = Instant::now();

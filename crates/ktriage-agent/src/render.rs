@@ -34,8 +34,10 @@ fn environment() -> &'static Environment<'static> {
         let mut env = Environment::new();
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
+        env.set_keep_trailing_newline(true);
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
         env.add_filter("short", |id: String| id.chars().take(12).collect::<String>());
+        env.add_filter("lines", |text: String| text.lines().map(str::to_string).collect::<Vec<_>>());
         env.add_filter("oneline", |text: String| text.split_whitespace().collect::<Vec<_>>().join(" "));
         for (name, source) in TEMPLATES {
             env.add_template(name, source).expect("the embedded templates are checked by a test");

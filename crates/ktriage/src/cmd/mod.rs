@@ -16,6 +16,7 @@ mod index;
 mod locate;
 mod localize_metrics;
 mod query;
+mod triage;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -58,6 +59,8 @@ enum Command {
     Fixes(history::FixesArgs),
     /// Rank the files, functions and commits behind a failure (no model needed).
     Locate(locate::Args),
+    /// Investigate a failure with a model and write a triage note (evidence-only without one).
+    Triage(triage::Args),
     /// Read CI results and console logs.
     #[command(subcommand)]
     Ci(ci::CiCommand),
@@ -83,6 +86,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Blame(args) => history::run_blame(args),
         Command::Fixes(args) => history::run_fixes(args),
         Command::Locate(args) => locate::run(args),
+        Command::Triage(args) => triage::run(args),
         Command::Ci(command) => ci::run(command),
         Command::Bench(command) => bench::run(command),
     }

@@ -1,0 +1,226 @@
+//! `ktriage triage`: a model investigates a failure with read-only tools and writes a
+//! triage note (`note.md`, `note.json`, `note.txt`, `journal.jsonl`); without a model, an
+//! evidence-only note from the evidence engine.
+//!
+//! The model is configured from `--model` (or `KTRIAGE_MODEL`), `OPENAI_BASE_URL` and
+//! `OPENAI_API_KEY`; the key is only ever sent as a header, never printed or written.
+
+use super::common::{AtArgs, RepoArgs};
+use anyhow::Context;
+use ktriage_agent::client::{ClientConfig, DEFAULT_BASE_URL};
+use ktriage_agent::investigate::Budgets;
+use ktriage_agent::note::Mode;
+use ktriage_agent::{Case, Settings, SummaryEntry, Written};
+use ktriage_ci::results::{read_results, Run};
+use ktriage_index::{Index, Rev};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Log file names of a test's result directory, in the order they are tried.
+const LOG_NAMES: [&str; 2] = ["log", "full_log"];
+
+/// Arguments of `triage`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The failing test's console log.
+    #[arg(long, conflicts_with = "results", required_unless_present = "results")]
+    log: Option<PathBuf>,
+    /// A CI result tree: one note per distinct failure signature at --commit.
+    #[arg(long, requires = "commit")]
+    results: Option<PathBuf>,
+    /// The commit of the result tree to triage (full id or unique prefix).
+    #[arg(long)]
+    commit: Option<String>,
+    /// Only this test (with --results), or the test the log belongs to (with --log).
+    #[arg(long)]
+    test: Option<String>,
+    /// Directory for the notes (created if needed).
+    #[arg(long)]
+    out: PathBuf,
+    /// Model name; without one (and without KTRIAGE_MODEL) the note is evidence-only.
+    #[arg(long, env = "KTRIAGE_MODEL")]
+    model: Option<String>,
+    /// Model requests before the note is asked for.
+    #[arg(long, default_value_t = 30)]
+    max_turns: u32,
+    /// Tool calls before the note is asked for.
+    #[arg(long, default_value_t = 60)]
+    max_tool_calls: u32,
+    /// Continue an interrupted run from the journal in --out, without repeating answered requests.
+    #[arg(long)]
+    resume: bool,
+    /// Ask the server to stream its answers (server-sent events).
+    #[arg(long)]
+    stream: bool,
+    /// Seconds a model request may take (and a stream may stay silent).
+    #[arg(long, default_value_t = 300)]
+    timeout: u64,
+    /// Retries of a failed model request (429, 5xx, timeouts, dropped connections).
+    #[arg(long, default_value_t = 4)]
+    retries: u32,
+    /// Delay before the first retry, in milliseconds (doubled for each further one).
+    #[arg(long, default_value_t = 1000)]
+    retry_delay_ms: u64,
+    #[command(flatten)]
+    repo: RepoArgs,
+    #[command(flatten)]
+    at: AtArgs,
+}
+
+/// Runs `triage`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let settings = settings(&args);
+    let index = args.repo.open()?;
+    let runtime = ktriage_agent::Runtime::new().context("starting the async runtime")?;
+    if settings.client.is_none() {
+        eprintln!("ktriage: no model configured (--model or KTRIAGE_MODEL): writing an evidence-only note");
+    }
+    let failed = match (&args.log, &args.results) {
+        (Some(log_path), _) => {
+            let rev = index.resolve(&args.at.at)?;
+            let log = read_log(log_path)?;
+            let case = Case { log: &log, log_path: Some(&log_path.to_string_lossy()), test: args.test.as_deref() };
+            let written = runtime.triage(&index, &rev, &case, &args.out, &settings)?;
+            report(&written)
+        }
+        (None, Some(results)) => {
+            let commit = args.commit.as_deref().context("--results needs --commit")?;
+            triage_results(&runtime, &index, results, commit, &args, &settings)?
+        }
+        (None, None) => anyhow::bail!("give --log FILE or --results DIR --commit C"),
+    };
+    if failed {
+        eprintln!("ktriage: error: the model investigation failed; evidence-only notes were written instead (see above)");
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn settings(args: &Args) -> Settings {
+    let client = args.model.as_deref().filter(|model| !model.trim().is_empty()).map(|model| {
+        let base_url = std::env::var("OPENAI_BASE_URL").ok().filter(|url| !url.trim().is_empty());
+        let api_key = std::env::var("OPENAI_API_KEY").ok();
+        let mut config = ClientConfig::new(base_url.as_deref().unwrap_or(DEFAULT_BASE_URL), api_key, model);
+        config.stream = args.stream;
+        config.request_timeout = Duration::from_secs(args.timeout.max(1));
+        config.stream_idle_timeout = Duration::from_secs(args.timeout.max(1));
+        config.retry.max_retries = args.retries;
+        config.retry.base_delay = Duration::from_millis(args.retry_delay_ms);
+        config
+    });
+    let mut budgets = Budgets::standard(args.max_turns);
+    budgets.max_tool_calls = args.max_tool_calls;
+    Settings { client, budgets, resume: args.resume }
+}
+
+fn read_log(path: &Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading the log {}", path.display()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Prints where a note went; true when the model failed.
+fn report(written: &Written) -> bool {
+    let note = &written.note;
+    let citations = &note.citations;
+    println!("{}", written.dir.join("note.md").display());
+    println!(
+        "  {}: verdict {}, {} hypotheses, citations {}/{} verified{}",
+        note.failure.title,
+        serde_json::to_value(note.verdict).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+        note.hypotheses.len(),
+        citations.verified,
+        citations.checked,
+        if citations.unverified > 0 { format!(", {} unverified (flagged)", citations.unverified) } else { String::new() }
+    );
+    if written.replayed > 0 {
+        println!("  resumed: {} model answers replayed from the journal", written.replayed);
+    }
+    match note.run.mode {
+        Mode::EvidenceOnly => println!("  evidence-only note (no model configured)"),
+        Mode::ModelFailed => {}
+        Mode::Investigation | Mode::ProseFallback => println!(
+            "  model {}: {} turns, {} tool calls, {} tokens",
+            note.run.model.as_deref().unwrap_or("?"),
+            note.run.turns,
+            note.run.tool_calls,
+            note.run.tokens.prompt + note.run.tokens.completion
+        ),
+    }
+    if let Some(error) = &written.model_error {
+        eprintln!("ktriage: error: {error}");
+        return true;
+    }
+    false
+}
+
+/// One note per distinct failure signature of `commit` in a result tree, and `summary.md`;
+/// true when the model failed for some note.
+fn triage_results(
+    runtime: &ktriage_agent::Runtime,
+    index: &Index,
+    results: &Path,
+    commit: &str,
+    args: &Args,
+    settings: &Settings,
+) -> anyhow::Result<bool> {
+    let set = read_results(results).with_context(|| format!("reading results {}", results.display()))?;
+    let commit_runs = set
+        .commits
+        .iter()
+        .find(|runs| runs.commit.starts_with(commit) || commit.starts_with(&runs.commit))
+        .with_context(|| format!("{}: no results for commit {commit}", results.display()))?;
+    let rev: Rev = index.resolve(if commit_runs.commit == "local" { commit } else { &commit_runs.commit })?;
+    let failing: Vec<&Run> = commit_runs
+        .runs
+        .iter()
+        .filter(|run| run.status.is_failure())
+        .filter(|run| args.test.as_deref().is_none_or(|test| run.test == test))
+        .collect();
+    let infra = failing.iter().filter(|run| run.is_infra()).count();
+    let mut groups: BTreeMap<String, Vec<&Run>> = BTreeMap::new();
+    for run in failing.into_iter().filter(|run| !run.is_infra()) {
+        let key = run.signature().map_or_else(|| format!("no signature: {}", run.test), |signature| signature.key.clone());
+        groups.entry(key).or_default().push(run);
+    }
+    anyhow::ensure!(!groups.is_empty(), "{}: no failures to triage at {commit} ({infra} infrastructure failures)", results.display());
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let mut entries = Vec::new();
+    let mut errors = Vec::new();
+    let mut failed = false;
+    for (idx, runs) in groups.values().enumerate() {
+        let first = runs[0];
+        let dir_name = format!("{:02}-{}", idx + 1, slug(&first.signature().map_or(first.test.clone(), |s| s.title.clone())));
+        let log_file = find_log(results, &commit_runs.commit, &first.test);
+        let log = match &log_file {
+            Some(path) => read_log(path)?,
+            None => {
+                errors.push(format!("{}: no plain-text log found; triaged from its signature only", first.test));
+                first.signature().map_or_else(|| format!("{} failed", first.test), |s| s.title.clone())
+            }
+        };
+        let log_path = log_file.as_ref().map(|path| path.to_string_lossy().into_owned());
+        let case = Case { log: &log, log_path: log_path.as_deref(), test: Some(&first.test) };
+        let written = runtime.triage(index, &rev, &case, &args.out.join(&dir_name), settings)?;
+        failed |= report(&written);
+        entries.push(SummaryEntry::new(&written.note, runs.iter().map(|run| run.test.clone()).collect(), &dir_name));
+    }
+    let subject = commit_runs.message.clone().unwrap_or_default();
+    let summary = ktriage_agent::write_summary(&args.out, &rev.commit.to_string(), &subject, &entries, infra, &errors)?;
+    println!("{}", summary.display());
+    Ok(failed)
+}
+
+/// The plain log of a test in a ktestci tree or a ktest output directory.
+fn find_log(results: &Path, commit: &str, test: &str) -> Option<PathBuf> {
+    let dirs = [results.join(commit).join(test), results.join("out").join(test), results.join("ktest-out/out").join(test)];
+    dirs.iter().flat_map(|dir| LOG_NAMES.iter().map(move |name| dir.join(name))).find(|path| path.is_file())
+}
+
+/// A directory name for a failure title.
+fn slug(title: &str) -> String {
+    let slug: String = title.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    let slug = slug.split('-').filter(|part| !part.is_empty()).collect::<Vec<_>>().join("-");
+    slug.chars().take(60).collect()
+}
