@@ -178,7 +178,7 @@ impl History<'_> {
         for id in ids {
             records.push(store.commit(id)?.ok_or_else(|| not_indexed(id))?);
         }
-        records.sort_by(|a, b| (b.committer.time, b.author.time).cmp(&(a.committer.time, a.author.time)));
+        records.sort_by_key(|record| std::cmp::Reverse((record.committer.time, record.author.time)));
         Ok(records)
     }
 
