@@ -38,14 +38,6 @@ fn report(label: &str, s: &Score) {
     }
 }
 
-/// True once `report::parse_log` finds kernel reports (it started as a stub).
-fn parser_is_real() -> bool {
-    let log = b"[   73.189903] kernel BUG at fs/bcachefs/btree/interior.c:1899!\n\
-                [   73.189933] Oops: invalid opcode: 0000 [#1] SMP KASAN NOPTI\n\
-                [   73.190042] RIP: 0010:btree_split+0xb4/0xd0 [bcachefs]\n";
-    !ktriage_ci::report::parse_log(log).is_empty()
-}
-
 #[test]
 fn classification_over_seeds() {
     let mut total = Score::default();
@@ -62,7 +54,6 @@ fn classification_over_seeds() {
         total.merge(&s);
     }
     report("all seeds", &total);
-    // Classes other than those that need signatures to tell apart.
     for (class, cs) in &total.classes {
         assert!(
             cs.precision() >= 0.95,
@@ -73,18 +64,16 @@ fn classification_over_seeds() {
     }
     let fb = total.first_bad_correct as f64 / total.first_bad_total as f64;
     assert!(fb >= 0.95, "first_bad {fb:.3}");
-    if parser_is_real() {
-        assert!(
-            total.pair_precision() >= 0.95,
-            "pair precision {:.3}",
-            total.pair_precision()
-        );
-        assert!(
-            total.pair_recall() >= 0.95,
-            "pair recall {:.3}",
-            total.pair_recall()
-        );
-    }
+    assert!(
+        total.pair_precision() >= 0.95,
+        "pair precision {:.3}",
+        total.pair_precision()
+    );
+    assert!(
+        total.pair_recall() >= 0.95,
+        "pair recall {:.3}",
+        total.pair_recall()
+    );
 }
 
 #[test]
