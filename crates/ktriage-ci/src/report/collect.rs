@@ -169,8 +169,7 @@ impl<'a> Scanner<'a> {
         push_line(&mut out.header, split_line(first.bytes).body);
         let mut next_header = Some(first.start);
         let mut line = first;
-        let mut line_no = start_line;
-        for scanned in 0..MAX_SCAN_LINES {
+        for (scanned, line_no) in (0..MAX_SCAN_LINES).zip(start_line..) {
             let is_first = scanned == 0;
             let split = split_line(line.bytes);
             let (stripped, questionable) = strip_questionable(split.context, split.body);
@@ -206,7 +205,6 @@ impl<'a> Scanner<'a> {
                 break;
             }
             line = self.line_from(line.next);
-            line_no += 1;
         }
         self.pos = state.second.map_or(line.next, |(start, _)| start).max(self.pos);
         out

@@ -385,7 +385,7 @@ mod tests {
 
     #[test]
     fn parses_frames() {
-        let f = parse_frame(" ? bch2_foo+0x1a/0x2b [bcachefs] fs/bcachefs/foo.c:12").unwrap();
+        let f = parse_frame(" ? bch2_foo+0x1a/0x2b [bcachefs] fs/bcachefs/foo.c:12").expect("test input");
         assert_eq!(f.function, "bch2_foo");
         assert_eq!(f.offset.as_deref(), Some("+0x1a/0x2b"));
         assert_eq!(f.module.as_deref(), Some("bcachefs"));

@@ -347,7 +347,7 @@ mod tests {
     fn describes_warning() {
         let text = "WARNING: CPU: 1 PID: 2 at fs/x.c:10 foo+0x1/0x2\nModules linked in:\n\
                     RIP: 0010:foo+0x1/0x2\nCall Trace:\n bar+0x1/0x2\n";
-        let group = OOPSES.match_line(text).unwrap();
+        let group = OOPSES.match_line(text).expect("test input");
         let d = describe(&OOPSES, group, text);
         assert_eq!(d.title, "WARNING in foo");
         assert!(!d.corrupted);

@@ -78,8 +78,8 @@ mod tests {
     #[test]
     fn rip_captures() {
         let re = compile("{{RIP}}");
-        let caps = re.captures("RIP: 0010:foo_bar+0x12/0x30").unwrap();
-        assert_eq!(caps.get(1).unwrap().as_str(), "foo_bar");
+        let caps = re.captures("RIP: 0010:foo_bar+0x12/0x30").expect("test input");
+        assert_eq!(caps.get(1).expect("test input").as_str(), "foo_bar");
         assert!(re.captures("pc : btree_split+0xb4/0xd0").is_some());
     }
 }
