@@ -16,8 +16,10 @@ fn parse_log_throughput() {
     let started = Instant::now();
     let reports = parse_log(&log);
     let secs = started.elapsed().as_secs_f64();
+    let lines = memchr::memchr_iter(b'\n', &log).count();
+    let last = reports.iter().map(|r| r.end_line).max().unwrap_or(0);
     println!(
-        "{} MB, {} reports, {secs:.2}s, {:.0} MB/s",
+        "{} MB, {} reports (last ends at line {last} of {lines}), {secs:.2}s, {:.0} MB/s",
         log.len() / 1_000_000,
         reports.len(),
         log.len() as f64 / 1e6 / secs
