@@ -204,7 +204,7 @@ impl Session<'_, '_> {
                 self.outcome.prose = content.filter(|text| !text.trim().is_empty());
                 return Ok(String::new());
             }
-            let turn = self.outcome.turns;
+            let turn = self.seq - 1;
             let calls: Vec<_> = response
                 .tool_calls
                 .into_iter()
