@@ -107,6 +107,11 @@ fn best_line(snippet: &ktriage_locate::Snippet, title: &str) -> (u32, String) {
     (best.1, best.2)
 }
 
+/// The suspect to test first: the commit under test when it is a suspect, else the top one.
+fn focus_suspect<'s>(suspects: &'s [CommitRef], commit: &str) -> Option<&'s CommitRef> {
+    suspects.iter().find(|suspect| suspect.id == commit).or_else(|| suspects.first())
+}
+
 /// Why a note has no model investigation.
 pub enum NoModel {
     /// None was configured.
@@ -155,7 +160,7 @@ pub fn evidence_note(failure: &Failure, dossier: &Dossier, suspects: &[CommitRef
         for function in dossier.functions.iter().take(3) {
             mechanism.push(format!("`{}` ({}:{}) ranks {:.1}: {}.", function.name, function.path, function.line, function.score, function.why.join("; ")));
         }
-        let (confirm, refute) = match suspects.first() {
+        let (confirm, refute) = match focus_suspect(suspects, &failure.commit) {
             Some(suspect) => (
                 vec![format!("The test passes at the parent of {} and fails at {}.", short(&suspect.id), short(&suspect.id))],
                 vec![format!("The test also fails at the parent of {}: the bug predates it.", short(&suspect.id))],
@@ -194,13 +199,13 @@ pub fn evidence_note(failure: &Failure, dossier: &Dossier, suspects: &[CommitRef
                 "The evidence engine ranks `{}` in {} first{}. This is a starting point, not a root cause.",
                 top.name,
                 top.path,
-                suspects
-                    .first()
+focus_suspect(suspects, &failure.commit)
                     .map(|s| format!(
-                        "; the top-ranked commit is {} (\"{}\"){}",
+                        "; {} {} (\"{}\") {}",
+                        if s.id == failure.commit { "the commit under test," } else { "the top-ranked commit is" },
                         short(&s.id),
                         s.subject,
-                        if s.id == failure.commit { ", the commit under test" } else { "" }
+                        if s.id == failure.commit { "is among the suspect commits" } else { "" }
                     ))
                     .unwrap_or_default()
             ),

@@ -53,64 +53,53 @@ pub fn render<S: Serialize>(name: &str, context: &S) -> Result<String, RenderErr
     template.render(minijinja::Value::from_serialize(context)).map_err(error)
 }
 
-/// Wraps every line of `text` at `width` columns, keeping its indentation on continuation
-/// lines and breaking words longer than a line.
+/// Wraps every line of `text` at `width` columns: continuation lines are indented under the
+/// text of a list item (`- `, `1. `, `1) `), and words longer than a line are broken.
 pub fn wrap(text: &str, width: usize) -> String {
+    static MARKER: OnceLock<regex::Regex> = OnceLock::new();
+    let marker = MARKER.get_or_init(|| regex::Regex::new(r"^\s*(- |\d+[.)] )?").expect("valid regex"));
     let mut out = String::with_capacity(text.len() + text.len() / 16);
     for line in text.lines() {
+        let line = line.trim_end();
         if line.chars().count() <= width {
-            out.push_str(line.trim_end());
+            out.push_str(line);
             out.push('\n');
             continue;
         }
-        let indent_len = line.len() - line.trim_start().len();
-        let indent: String = line[..indent_len].chars().take(width / 2).collect();
-        let mut current = String::new();
-        let push_line = |current: &mut String, out: &mut String| {
-            out.push_str(current.trim_end());
-            out.push('\n');
-            current.clear();
-        };
-        for word in line.split_whitespace() {
-            let mut word: String = word.to_string();
+        let hanging = " ".repeat(marker.find(line).map_or(0, |found| found.as_str().chars().count()).min(width / 2));
+        let mut current: String = line.chars().take_while(|c| c.is_whitespace()).take(width / 2).collect();
+        let mut has_words = false;
+        for mut word in line.split_whitespace() {
             loop {
-                let prefix_len = if current.is_empty() { indent.chars().count() } else { current.chars().count() + 1 };
-                let room = width.saturating_sub(prefix_len);
-                let word_len = word.chars().count();
-                if word_len <= room {
-                    if current.is_empty() {
-                        current.push_str(&indent);
-                    } else {
+                let used = current.chars().count();
+                if used + word.chars().count() + usize::from(has_words) <= width {
+                    if has_words {
                         current.push(' ');
                     }
-                    current.push_str(&word);
+                    current.push_str(word);
+                    has_words = true;
                     break;
                 }
-                if !current.is_empty() && word_len <= width - indent.chars().count() {
-                    push_line(&mut current, &mut out);
-                    continue;
+                if !has_words {
+                    // The word alone is longer than the line: break it.
+                    let room = width.saturating_sub(used).max(1);
+                    let at = word.char_indices().nth(room).map_or(word.len(), |(at, _)| at);
+                    current.push_str(&word[..at]);
+                    word = &word[at..];
+                    if word.is_empty() {
+                        has_words = true;
+                        break;
+                    }
                 }
-                let room = if current.is_empty() { width - indent.chars().count() } else { room };
-                if room == 0 {
-                    push_line(&mut current, &mut out);
-                    continue;
-                }
-                let split: usize = word.char_indices().nth(room).map_or(word.len(), |(at, _)| at);
-                if current.is_empty() {
-                    current.push_str(&indent);
-                } else {
-                    current.push(' ');
-                }
-                current.push_str(&word[..split]);
-                word = word[split..].to_string();
-                push_line(&mut current, &mut out);
-                if word.is_empty() {
-                    break;
-                }
+                out.push_str(&current);
+                out.push('\n');
+                current = hanging.clone();
+                has_words = false;
             }
         }
-        if !current.is_empty() {
-            push_line(&mut current, &mut out);
+        if has_words {
+            out.push_str(&current);
+            out.push('\n');
         }
     }
     out
@@ -133,6 +122,8 @@ mod tests {
         let wrapped = wrap(&text, 20);
         assert!(wrapped.lines().all(|line| line.chars().count() <= 20), "{wrapped}");
         assert!(wrapped.lines().take(3).all(|line| line.starts_with("  word")));
+        let item = wrap(&format!("   - {}", "item ".repeat(10)), 20);
+        assert!(item.lines().skip(1).all(|line| line.starts_with("     item")), "{item}");
         assert_eq!(wrapped.matches('x').count(), 100);
         assert!(wrapped.contains("\nshort\n"));
     }

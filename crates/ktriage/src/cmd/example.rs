@@ -73,7 +73,47 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("{:>4}  {line}", text.start as usize + offset);
     }
     println!("\nTry: ktriage def minifs_fs_start --repo {}", args.out.display());
+    triage_example_log(&index, &built, &args.out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The bundled CI log of the panic introduced by step 05.
+const EXAMPLE_LOG: &str = include_str!("../../../../examples/minifs/ci/discard-panic.log");
+
+/// Triages the bundled CI log at the commit that introduced the panic, with the model of
+/// `KTRIAGE_MODEL` when one is configured and evidence-only otherwise, and prints the note.
+fn triage_example_log(index: &Index, built: &ktriage_example::BuiltRepo, out: &Path) -> anyhow::Result<()> {
+    let Some(bug) = built.commits.iter().find(|c| c.step.contains("discard-panic")) else { return Ok(()) };
+    let triage_dir = out.with_file_name(format!("{}-triage", out.file_name().map_or("example".into(), |name| name.to_string_lossy())));
+    std::fs::create_dir_all(&triage_dir).with_context(|| format!("creating {}", triage_dir.display()))?;
+    let log_path = triage_dir.join("discard-panic.log");
+    std::fs::write(&log_path, EXAMPLE_LOG).with_context(|| format!("writing {}", log_path.display()))?;
+    let model = std::env::var("KTRIAGE_MODEL").ok();
+    let settings = ktriage_agent::Settings {
+        client: super::triage::client_config(model.as_deref()),
+        budgets: ktriage_agent::investigate::Budgets::standard(30),
+        resume: false,
+    };
+    let short_id = &bug.id.to_string()[..12];
+    println!(
+        "\n$ ktriage triage --repo {} --at {short_id} --log {} --out {}{}",
+        out.display(),
+        log_path.display(),
+        triage_dir.display(),
+        if settings.client.is_none() { "   (no model configured: evidence-only)" } else { "" }
+    );
+    let rev = index.resolve(&bug.id.to_string())?;
+    let log_name = log_path.to_string_lossy();
+    let case = ktriage_agent::Case { log: EXAMPLE_LOG, log_path: Some(&log_name), test: Some("minifs.discard_race") };
+    let runtime = ktriage_agent::Runtime::new().context("starting the async runtime")?;
+    let written = runtime.triage(index, &rev, &case, &triage_dir, &settings)?;
+    if let Some(error) = &written.model_error {
+        eprintln!("ktriage: the model failed ({error}); the note is evidence-only");
+    }
+    let note_path = triage_dir.join("note.txt");
+    print!("{}", std::fs::read_to_string(&note_path).with_context(|| format!("reading {}", note_path.display()))?);
+    println!("\n(also {}, note.json and journal.jsonl)", triage_dir.join("note.md").display());
+    Ok(())
 }
 
 fn prepare_out_dir(out: &Path) -> anyhow::Result<()> {

@@ -98,11 +98,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The client for `model` at `OPENAI_BASE_URL` with `OPENAI_API_KEY`, with the default
+/// limits; `None` when no model is named.
+pub(super) fn client_config(model: Option<&str>) -> Option<ClientConfig> {
+    let model = model.filter(|model| !model.trim().is_empty())?;
+    let base_url = std::env::var("OPENAI_BASE_URL").ok().filter(|url| !url.trim().is_empty());
+    let api_key = std::env::var("OPENAI_API_KEY").ok();
+    Some(ClientConfig::new(base_url.as_deref().unwrap_or(DEFAULT_BASE_URL), api_key, model))
+}
+
 fn settings(args: &Args) -> Settings {
-    let client = args.model.as_deref().filter(|model| !model.trim().is_empty()).map(|model| {
-        let base_url = std::env::var("OPENAI_BASE_URL").ok().filter(|url| !url.trim().is_empty());
-        let api_key = std::env::var("OPENAI_API_KEY").ok();
-        let mut config = ClientConfig::new(base_url.as_deref().unwrap_or(DEFAULT_BASE_URL), api_key, model);
+    let client = client_config(args.model.as_deref()).map(|mut config| {
         config.stream = args.stream;
         config.request_timeout = Duration::from_secs(args.timeout.max(1));
         config.stream_idle_timeout = Duration::from_secs(args.timeout.max(1));
