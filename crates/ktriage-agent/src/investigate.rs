@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 pub const MAX_ANSWER_CHARS: usize = 64 << 10;
 
 /// Tool outputs kept whole when the conversation is compacted.
-const KEEP_RECENT_TOOL_OUTPUTS: usize = 6;
+const KEEP_RECENT_TOOL_OUTPUTS: usize = 4;
 
 /// Limits of one investigation.
 #[derive(Debug, Clone)]

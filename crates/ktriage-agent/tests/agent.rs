@@ -45,11 +45,15 @@ impl Fixture {
     }
 
     fn run(&self, config: Option<ClientConfig>, resume: bool) -> Written {
+        self.run_with(config, resume, Budgets::standard(8))
+    }
+
+    fn run_with(&self, config: Option<ClientConfig>, resume: bool, budgets: Budgets) -> Written {
         let index = Index::open_or_create(&self.dir.path().join("repo"), None).expect("index");
         let rev = index.resolve(&self.bug).expect("rev");
         let log = example_log();
         let case = Case { log: &log, log_path: Some("discard-panic.log"), test: Some("minifs.discard_race") };
-        let settings = Settings { client: config, budgets: Budgets::standard(8), resume };
+        let settings = Settings { client: config, budgets, resume };
         Runtime::new().expect("runtime").triage(&index, &rev, &case, &self.out(), &settings).expect("triage writes a note")
     }
 
@@ -415,4 +419,50 @@ fn no_model_writes_an_evidence_only_note() {
     let markdown = std::fs::read_to_string(fixture.out().join("note.md")).expect("note.md");
     assert!(markdown.contains("Evidence-only note"));
     assert!(markdown.contains("minifs_discard_one_bucket"));
+}
+
+#[test]
+fn turn_budget_ends_the_investigation_with_a_note() {
+    let fixture = Fixture::new();
+    let server = FakeServer::start(vec![
+        tool_calls(&[("def", r#"{"name": "minifs_discard_one_bucket"}"#)]),
+        tool_calls(&[("callers", r#"{"name": "minifs_discard_one_bucket"}"#)]),
+        message(&fixture.good_note()),
+    ]);
+    let written = fixture.run_with(Some(fixture.config(&server)), false, Budgets::standard(2));
+    assert_eq!(written.note.run.stop_reason, "the turn budget (2) is spent");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    let last = requests[2].body["messages"].as_array().and_then(|m| m.last()).expect("a last message").clone();
+    assert!(last["content"].as_str().unwrap_or("").starts_with("Stop investigating now (the turn budget (2) is spent)"), "{last}");
+    assert_eq!(written.note.run.mode, Mode::Investigation);
+}
+
+#[test]
+fn large_conversations_are_compacted() {
+    let fixture = Fixture::new();
+    let read = ("read", r#"{"path": "fs/minifs/super.c", "start": 1, "end": 200}"#);
+    let grep = ("grep", r#"{"pattern": "minifs", "limit": 200}"#);
+    let more = [
+        ("read", r#"{"path": "fs/minifs/discard.c"}"#),
+        ("read", r#"{"path": "fs/minifs/alloc.c"}"#),
+        ("search", r#"{"query": "discard bucket"}"#),
+    ];
+    let server = FakeServer::start(vec![
+        tool_calls(&[read, grep, more[0], more[1], more[2]]),
+        tool_calls(&[("log", "{}")]),
+        message(&fixture.good_note()),
+    ]);
+    let mut budgets = Budgets::standard(8);
+    budgets.compact_at_chars = 4000;
+    budgets.max_tool_output_bytes = 3000;
+    let written = fixture.run_with(Some(fixture.config(&server)), false, budgets);
+    assert_eq!(written.note.run.mode, Mode::Investigation);
+    let requests = server.requests();
+    let outputs = tool_messages(&requests[1].body);
+    assert!(outputs[1].1.contains("[... output cut:"), "tool output is bounded: {}", outputs[1].1);
+    let outputs = tool_messages(&requests[2].body);
+    assert!(outputs[0].1.starts_with("[compacted:"), "{}", outputs[0].1);
+    let journal = std::fs::read_to_string(fixture.out().join("journal.jsonl")).expect("journal");
+    assert!(journal.contains("compacted"));
 }
