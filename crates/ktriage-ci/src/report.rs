@@ -66,7 +66,6 @@ pub struct Report {
 pub const MAX_REPORTS: usize = 4096;
 
 /// Frames (besides the title's) that go into the dedup key.
-const DEDUP_FRAMES: usize = 3;
 
 /// A console link failure that truncates whatever report preceded it.
 const CONSOLE_HANGUP: &[u8] = b"serialport: VM disconnected.";
@@ -116,7 +115,7 @@ fn build(c: &Collected) -> Report {
         None => title::frame_of(&title),
     };
     let guilty_file = guilty::guilty_file(&title, &c.text);
-    let dedup_key = dedup_key(&kind, &title, &c.frames);
+    let dedup_key = dedup_key(&kind, &title, text);
     Report {
         title,
         kind,
@@ -130,19 +129,25 @@ fn build(c: &Collected) -> Report {
     }
 }
 
-/// `type|title|f1,f2,f3`: the title plus the top reliable non-generic frames, without
-/// offsets, compiler suffixes or syscall-wrapper prefixes.
-fn dedup_key(kind: &str, title: &str, stack: &[Frame]) -> String {
-    let mut names: Vec<&str> = Vec::with_capacity(DEDUP_FRAMES);
-    for frame in stack.iter().filter(|f| f.reliable) {
-        let name = frames::strip_prefix(frames::base_name(&frame.function));
-        if OOPSES.is_generic(name) || names.contains(&name) {
-            continue;
-        }
-        names.push(name);
-        if names.len() == DEDUP_FRAMES {
-            break;
-        }
+/// `type|title|path:line`: the title plus the first source location the report prints
+/// (`kernel BUG at`, `WARNING: ... at`, an assertion), or `type|title` when it prints none.
+///
+/// Offsets, addresses, PIDs and CPUs never enter the key, and neither do stack frames: the
+/// leading frames differ between architectures (`__switch_to` on arm64) for one bug. The
+/// location keeps two assertions or warnings in one function apart; the price is that a
+/// bug whose line moves (a later kernel, an edit above it) gets a new key.
+fn dedup_key(kind: &str, title: &str, text: &str) -> String {
+    match text.lines().find_map(source_location) {
+        Some(location) => format!("{kind}|{title}|{location}"),
+        None => format!("{kind}|{title}"),
     }
-    format!("{kind}|{title}|{}", names.join(","))
+}
+
+/// The first `path.c:NNN` (or `.h`) word of a line.
+fn source_location(line: &str) -> Option<&str> {
+    line.split(|c: char| c.is_whitespace() || c == '!' || c == ',').find(|word| {
+        word.rsplit_once(':').is_some_and(|(path, number)| {
+            (path.ends_with(".c") || path.ends_with(".h")) && !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())
+        })
+    })
 }

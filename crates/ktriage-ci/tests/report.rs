@@ -32,7 +32,7 @@ fn bcachefs_assertion_gives_kernel_bug_title() {
     assert_eq!(split.offset.as_deref(), Some("+0x1c4/0x3a0"));
     assert_eq!(
         rep.dedup_key,
-        "BUG|kernel BUG in bch2_btree_insert_node|bch2_btree_split_leaf,__bch2_trans_commit,bch2_foo_work"
+        "BUG|kernel BUG in bch2_btree_insert_node|fs/bcachefs/btree/update.c:321"
     );
 }
 

@@ -1,9 +1,9 @@
 //! Commit ranking: which commits of the revision's history most likely introduced the failure.
 //!
 //! Signals, each weighted in [`CommitWeights`]: recent commits that changed the top-ranked
-//! functions (newest first, decaying), the commits that last touched the lines of those
-//! functions and the lines the failure points at (blame), and commits whose messages match
-//! the failure's words. Every lookup goes through a [`History`], which only sees the
+//! functions (newest first, decaying) and commits whose messages match the failure's words.
+//! (Line-level blame is not used: libgit2's blame measured 1 s per range on bcachefs-tools
+//! and disagreed with `git blame` on half the lines; see BENCHMARKS.md.) Every lookup goes through a [`History`], which only sees the
 //! revision and its ancestors.
 
 use crate::rank::Ranking;
@@ -30,10 +30,6 @@ pub struct RankedCommit {
 pub struct CommitWeights {
     /// A commit changed a top-ranked function (the newest change counts most).
     pub function_change: f64,
-    /// A commit last touched lines of a top-ranked function (by share of its lines).
-    pub function_blame: f64,
-    /// A commit last touched a line the failure points at.
-    pub anchor_blame: f64,
     /// A commit message matches the failure's words.
     pub message: f64,
 }
@@ -41,7 +37,7 @@ pub struct CommitWeights {
 impl CommitWeights {
     /// The weights measured best on the development cases.
     pub fn measured() -> CommitWeights {
-        CommitWeights { function_change: 3.0, function_blame: 4.0, anchor_blame: 3.0, message: 1.0 }
+        CommitWeights { function_change: 3.0, message: 1.0 }
     }
 }
 
@@ -49,8 +45,6 @@ impl CommitWeights {
 const TOP_FUNCTIONS: usize = 4;
 /// How many of each function's newest changes count.
 const CHANGES_PER_FUNCTION: usize = 8;
-/// Longest function span blamed, in lines.
-const MAX_BLAME_LINES: u32 = 400;
 
 /// Ranks commits for a failure whose files and functions are already ranked.
 pub fn rank_commits(
@@ -69,22 +63,6 @@ pub fn rank_commits(
             let score = weights.function_change * fn_factor * 0.75f64.powi(recency as i32);
             ranking.add(event.id.clone(), score, format!("changed {}()", function.name));
             subjects.entry(event.id.clone()).or_insert_with(|| event.subject.clone());
-        }
-        let end = function.end_line.min(function.line + MAX_BLAME_LINES);
-        let lines = history.blame(&function.path, function.line, end)?;
-        let n_lines = lines.len().max(1) as f64;
-        let mut by_commit: HashMap<&str, usize> = HashMap::new();
-        for line in &lines {
-            *by_commit.entry(line.commit.as_str()).or_default() += 1;
-        }
-        for (commit, count) in by_commit {
-            let score = weights.function_blame * fn_factor * count as f64 / n_lines;
-            ranking.add(commit.to_string(), score, format!("last touched {count} lines of {}()", function.name));
-        }
-    }
-    for (path, line) in evidence.anchors.iter().take(6) {
-        for blamed in history.blame(path, line.saturating_sub(2).max(1), line + 2)? {
-            ranking.add(blamed.commit, weights.anchor_blame / 5.0, format!("last touched {path}:{}", blamed.line));
         }
     }
     for (id, raw) in &evidence.commit_hits {

@@ -344,11 +344,6 @@ pub(crate) fn parse_frame(line: &str) -> Option<Frame> {
     })
 }
 
-/// Drops compiler suffixes (`.isra.0`, `.cold`, `.constprop.3`) from a function name.
-pub(crate) fn base_name(function: &str) -> &str {
-    function.split('.').next().unwrap_or(function)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,44 +27,14 @@ pub type Signer = fn(&[u8]) -> Option<Signature>;
 /// The default [`Signer`]: the first kernel report of [`crate::report::parse_log`], else an
 /// fstests `<test> - output mismatch` line (title `output mismatch in <test>`).
 ///
-/// The key is the title plus the first `file.c:line` printed inside the report (`kernel BUG
-/// at`, `WARNING: ... at`), so two assertions or warnings in one function stay apart while
-/// runs on different architectures, commits (offsets drift) and call paths of one bug group
-/// together. The parser's `dedup_key` is not used for grouping: it includes the leading
-/// stack frames, which differ between x86_64 and arm64 runs of the same bug.
+/// The key is the report's `dedup_key` (title plus the first `file.c:line` printed inside
+/// the report), so runs on different architectures and commits (offsets drift) of one bug
+/// group together while two assertions in one function stay apart.
 pub fn default_signer(log: &[u8]) -> Option<Signature> {
     let Some(report) = crate::report::parse_log(log).into_iter().next() else {
         return mismatch_signature(log);
     };
-    let location = report_lines(log, report.start_line, report.end_line).find_map(source_location);
-    let key = match location {
-        Some(loc) => format!("{}|{loc}", report.title),
-        None => report.title.clone(),
-    };
-    Some(Signature {
-        title: report.title,
-        key,
-    })
-}
-
-/// Lines `start..=end` (1-based) of `log`.
-fn report_lines(log: &[u8], start: usize, end: usize) -> impl Iterator<Item = &[u8]> {
-    log.split(|&b| b == b'\n')
-        .skip(start.saturating_sub(1))
-        .take(end.saturating_sub(start.saturating_sub(1)).min(4096))
-}
-
-/// The first `path.c:NNN` (or `.h`) in a line.
-fn source_location(line: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(line);
-    text.split(|c: char| c.is_whitespace() || c == '!' || c == ',')
-        .find_map(|word| {
-            let (path, num) = word.rsplit_once(':')?;
-            let ok = (path.ends_with(".c") || path.ends_with(".h"))
-                && !num.is_empty()
-                && num.bytes().all(|b| b.is_ascii_digit());
-            ok.then(|| word.to_owned())
-        })
+    Some(Signature { key: report.dedup_key, title: report.title })
 }
 
 /// Finds an fstests `generic/NNN - output mismatch (see ...)` line.
