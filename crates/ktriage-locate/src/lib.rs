@@ -51,14 +51,14 @@ impl Weights {
     /// The weights measured best on the development cases.
     pub fn measured() -> Weights {
         Weights {
-            location: 16.0,
+            location: 4.0,
             in_function: 6.0,
-            frame: 10.0,
+            frame: 1.25,
             guilty_file: 4.0,
-            message: 0.7,
+            message: 0.875,
             identifier: 20.0,
             fragment: 9.6,
-            search: 1.6,
+            search: 1.28,
             generic_path: 0.1,
         }
     }
