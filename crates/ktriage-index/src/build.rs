@@ -75,6 +75,7 @@ impl Index {
                 self.store.write_blobs(&batch)?;
                 stats.new_blobs += batch.len();
             }
+            self.text.finish(writer)?;
             progress.finish();
         }
         self.store.put_tree(rev.commit, &files)?;

@@ -201,6 +201,13 @@ impl TextIndex {
         self.reader.reload().map_err(self.corrupt())
     }
 
+    /// Finishes a writer: waits for its segment merges, so that many small indexing runs do
+    /// not leave many small segments behind.
+    pub fn finish(&self, writer: IndexWriter) -> Result<()> {
+        writer.wait_merging_threads().map_err(self.corrupt())?;
+        self.reader.reload().map_err(self.corrupt())
+    }
+
     /// Ranked hits for `query` among documents of the given blobs and commits.
     pub fn search(&self, query: &str, blobs: &HashSet<Oid>, limit: usize) -> Result<Vec<TextHit>> {
         self.search_kind(query, blobs, limit, None)

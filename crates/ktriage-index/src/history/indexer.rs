@@ -86,6 +86,7 @@ impl Index {
             stats.commits += records.len();
             progress.advance(chunk.len() as u64);
         }
+        self.text.finish(writer)?;
         progress.finish();
         Ok(stats)
     }

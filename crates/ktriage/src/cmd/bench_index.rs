@@ -105,6 +105,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let words = name.replace('_', " ");
         search_times.push(time_it(|| snapshot.search(&words, 10)).1);
     }
+    // The index is one process's at a time: close it before timing separate processes.
+    let git_dir = index.repo().git_dir();
+    drop(snapshot);
+    drop(index);
     let exe = std::env::current_exe()?;
     let index_arg = index_dir.to_str().context("scratch path must be UTF-8")?;
     let mut process_times = Vec::new();
@@ -139,7 +143,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
 
     // 4. Size and memory.
-    let git_dir = index.repo().git_dir();
     println!(
         "\n## size: index {:.1} MB for {} trees, repository {:.1} MB; peak RSS {:.0} MB",
         dir_size(&index_dir)? as f64 / 1e6,
