@@ -1,5 +1,6 @@
 //! Arguments shared by the commands that read a repository's index.
 
+use crate::output::Format;
 use crate::progress::Bar;
 use ktriage_index::{Index, Rev, Snapshot};
 use std::path::PathBuf;
@@ -16,6 +17,18 @@ pub struct RepoArgs {
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// `--repo`, `--index`, `--quiet`, `--at` and `--format`: what every query command takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct QueryArgs {
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    #[command(flatten)]
+    pub at: AtArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 /// `--at`.

@@ -1,25 +1,14 @@
 //! History queries at a revision: `log`, `history`, `show`, `blame`, `fixes`.
 
-use super::common::{AtArgs, RepoArgs};
+use super::common::QueryArgs;
 use crate::output::{print_json, Format};
 use ktriage_index::{History, Index};
 use std::io::Write;
 use std::process::ExitCode;
 
-/// `--repo`, `--index`, `--at`, `--format`, shared by the history commands.
-#[derive(Debug, clap::Args)]
-pub struct Common {
-    #[command(flatten)]
-    repo: RepoArgs,
-    #[command(flatten)]
-    at: AtArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
-}
-
-impl Common {
-    fn run(&self, query: impl FnOnce(&History<'_>, Format) -> anyhow::Result<bool>) -> anyhow::Result<ExitCode> {
+impl QueryArgs {
+    /// Runs a history query at `--at` and maps "found" to the exit status.
+    fn run_history(&self, query: impl FnOnce(&History<'_>, Format) -> anyhow::Result<bool>) -> anyhow::Result<ExitCode> {
         let index: Index = self.repo.open()?;
         let rev = index.resolve(&self.at.at)?;
         let history = index.history(&rev, &self.repo.progress())?;
@@ -40,7 +29,7 @@ pub struct LogArgs {
     #[arg(long, default_value_t = 50)]
     limit: usize,
     #[command(flatten)]
-    common: Common,
+    common: QueryArgs,
 }
 
 /// Arguments of `history`.
@@ -52,7 +41,7 @@ pub struct HistoryArgs {
     #[arg(long)]
     path: Option<String>,
     #[command(flatten)]
-    common: Common,
+    common: QueryArgs,
 }
 
 /// Arguments of `show`.
@@ -64,7 +53,7 @@ pub struct ShowArgs {
     #[arg(long, default_value_t = 64 * 1024)]
     max_diff: usize,
     #[command(flatten)]
-    common: Common,
+    common: QueryArgs,
 }
 
 /// Arguments of `blame`.
@@ -73,7 +62,7 @@ pub struct BlameArgs {
     /// `PATH:LINE` or `PATH:START-END`.
     target: String,
     #[command(flatten)]
-    common: Common,
+    common: QueryArgs,
 }
 
 /// Arguments of `fixes`.
@@ -82,7 +71,7 @@ pub struct FixesArgs {
     /// The commit (any revision syntax).
     commit: String,
     #[command(flatten)]
-    common: Common,
+    common: QueryArgs,
 }
 
 /// Runs `log`.
@@ -94,7 +83,7 @@ pub fn run_log(args: LogArgs) -> anyhow::Result<ExitCode> {
         ),
         None => None,
     };
-    args.common.run(|history, format| {
+    args.common.run_history(|history, format| {
         let commits = history.log(args.target.as_deref(), since, args.limit)?;
         match format {
             Format::Json => print_json(&serde_json::json!({ "commits": commits }))?,
@@ -111,7 +100,7 @@ pub fn run_log(args: LogArgs) -> anyhow::Result<ExitCode> {
 
 /// Runs `history`.
 pub fn run_history(args: HistoryArgs) -> anyhow::Result<ExitCode> {
-    args.common.run(|history, format| {
+    args.common.run_history(|history, format| {
         let commits = history.function_history(&args.symbol, args.path.as_deref())?;
         match format {
             Format::Json => print_json(&serde_json::json!({ "commits": commits }))?,
@@ -138,7 +127,7 @@ pub fn run_history(args: HistoryArgs) -> anyhow::Result<ExitCode> {
 
 /// Runs `show`.
 pub fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {
-    args.common.run(|history, format| {
+    args.common.run_history(|history, format| {
         let commit = history.show(&args.commit, args.max_diff)?;
         match format {
             Format::Json => print_json(&commit)?,
@@ -163,7 +152,7 @@ pub fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {
 /// Runs `blame`.
 pub fn run_blame(args: BlameArgs) -> anyhow::Result<ExitCode> {
     let (path, start, end) = parse_range(&args.target)?;
-    args.common.run(|history, format| {
+    args.common.run_history(|history, format| {
         let lines = history.blame(path, start, end)?;
         match format {
             Format::Json => print_json(&serde_json::json!({ "lines": lines }))?,
@@ -180,7 +169,7 @@ pub fn run_blame(args: BlameArgs) -> anyhow::Result<ExitCode> {
 
 /// Runs `fixes`.
 pub fn run_fixes(args: FixesArgs) -> anyhow::Result<ExitCode> {
-    args.common.run(|history, format| {
+    args.common.run_history(|history, format| {
         let fixes = history.fixes(&args.commit)?;
         match format {
             Format::Json => print_json(&fixes)?,

@@ -1,6 +1,6 @@
 //! `ktriage locate`: the evidence dossier for one failure, without a model.
 
-use super::common::{open_snapshot, AtArgs, RepoArgs};
+use super::common::{open_snapshot, QueryArgs};
 use crate::output::{print_json, Format};
 use anyhow::Context;
 use ktriage_locate::{locate, Dossier, Options};
@@ -27,12 +27,7 @@ pub struct Args {
     #[arg(long)]
     no_history: bool,
     #[command(flatten)]
-    repo: RepoArgs,
-    #[command(flatten)]
-    at: AtArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
+    scope: QueryArgs,
 }
 
 /// Runs `locate`.
@@ -42,11 +37,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (None, Some(query)) => query.clone(),
         (None, None) => anyhow::bail!("give --log FILE or --query TEXT"),
     };
-    let index = args.repo.open()?;
-    let (rev, snapshot) = open_snapshot(&index, &args.repo, &args.at)?;
-    let history = if args.no_history { None } else { Some(index.history(&rev, &args.repo.progress())?) };
+    let index = args.scope.repo.open()?;
+    let (rev, snapshot) = open_snapshot(&index, &args.scope.repo, &args.scope.at)?;
+    let history = if args.no_history { None } else { Some(index.history(&rev, &args.scope.repo.progress())?) };
     let dossier = locate(&snapshot, history.as_ref(), &text, &Options::with_limit(args.limit))?;
-    match args.format {
+    match args.scope.format {
         Format::Json => print_json(&dossier)?,
         Format::Text => print_text(&dossier)?,
     }

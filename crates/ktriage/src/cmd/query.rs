@@ -1,6 +1,6 @@
 //! Code queries at a revision: `def`, `callers`, `callees`, `search`, `grep`, `cat`.
 
-use super::common::{open_snapshot, AtArgs, RepoArgs};
+use super::common::{open_snapshot, QueryArgs};
 use crate::output::{print_json, Format};
 use std::io::Write;
 use std::process::ExitCode;
@@ -11,12 +11,7 @@ pub struct SymbolArgs {
     /// The symbol's exact name.
     symbol: String,
     #[command(flatten)]
-    repo: RepoArgs,
-    #[command(flatten)]
-    at: AtArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
+    scope: QueryArgs,
 }
 
 /// Arguments of `search`.
@@ -28,12 +23,7 @@ pub struct SearchArgs {
     #[arg(long, default_value_t = 20)]
     limit: usize,
     #[command(flatten)]
-    repo: RepoArgs,
-    #[command(flatten)]
-    at: AtArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
+    scope: QueryArgs,
 }
 
 /// Arguments of `grep`.
@@ -45,12 +35,7 @@ pub struct GrepArgs {
     #[arg(long, default_value_t = 1000)]
     limit: usize,
     #[command(flatten)]
-    repo: RepoArgs,
-    #[command(flatten)]
-    at: AtArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
+    scope: QueryArgs,
 }
 
 /// Arguments of `cat`.
@@ -59,12 +44,7 @@ pub struct CatArgs {
     /// `PATH`, `PATH:LINE` or `PATH:START-END`; the path may be written as a log writes it.
     target: String,
     #[command(flatten)]
-    repo: RepoArgs,
-    #[command(flatten)]
-    at: AtArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
+    scope: QueryArgs,
 }
 
 /// Which symbol query to run.
@@ -80,13 +60,13 @@ pub enum SymbolQuery {
 
 /// Runs `def`, `callers` or `callees`; exit status 1 when nothing is found.
 pub fn run_symbol(args: SymbolArgs, query: SymbolQuery) -> anyhow::Result<ExitCode> {
-    let index = args.repo.open()?;
-    let (_, snapshot) = open_snapshot(&index, &args.repo, &args.at)?;
+    let index = args.scope.repo.open()?;
+    let (_, snapshot) = open_snapshot(&index, &args.scope.repo, &args.scope.at)?;
     let mut out = std::io::stdout().lock();
     let found = match query {
         SymbolQuery::Def => {
             let definitions = snapshot.def(&args.symbol)?;
-            match args.format {
+            match args.scope.format {
                 Format::Json => print_json(&serde_json::json!({ "definitions": definitions }))?,
                 Format::Text => {
                     for d in &definitions {
@@ -101,7 +81,7 @@ pub fn run_symbol(args: SymbolArgs, query: SymbolQuery) -> anyhow::Result<ExitCo
                 SymbolQuery::Callers => snapshot.callers(&args.symbol)?,
                 _ => snapshot.callees(&args.symbol)?,
             };
-            match args.format {
+            match args.scope.format {
                 Format::Json => print_json(&serde_json::json!({ "calls": calls }))?,
                 Format::Text => {
                     for call in &calls {
@@ -117,10 +97,10 @@ pub fn run_symbol(args: SymbolArgs, query: SymbolQuery) -> anyhow::Result<ExitCo
 
 /// Runs `search`.
 pub fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
-    let index = args.repo.open()?;
-    let (_, snapshot) = open_snapshot(&index, &args.repo, &args.at)?;
+    let index = args.scope.repo.open()?;
+    let (_, snapshot) = open_snapshot(&index, &args.scope.repo, &args.scope.at)?;
     let hits = snapshot.search(&args.query, args.limit)?;
-    match args.format {
+    match args.scope.format {
         Format::Json => print_json(&serde_json::json!({ "hits": hits }))?,
         Format::Text => {
             let mut out = std::io::stdout().lock();
@@ -135,10 +115,10 @@ pub fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
 
 /// Runs `grep`.
 pub fn run_grep(args: GrepArgs) -> anyhow::Result<ExitCode> {
-    let index = args.repo.open()?;
-    let (_, snapshot) = open_snapshot(&index, &args.repo, &args.at)?;
+    let index = args.scope.repo.open()?;
+    let (_, snapshot) = open_snapshot(&index, &args.scope.repo, &args.scope.at)?;
     let hits = snapshot.grep(&args.pattern, args.limit)?;
-    match args.format {
+    match args.scope.format {
         Format::Json => print_json(&serde_json::json!({ "hits": hits }))?,
         Format::Text => {
             let mut out = std::io::stdout().lock();
@@ -153,10 +133,10 @@ pub fn run_grep(args: GrepArgs) -> anyhow::Result<ExitCode> {
 /// Runs `cat`.
 pub fn run_cat(args: CatArgs) -> anyhow::Result<ExitCode> {
     let (path, start, end) = parse_target(&args.target)?;
-    let index = args.repo.open()?;
-    let (_, snapshot) = open_snapshot(&index, &args.repo, &args.at)?;
+    let index = args.scope.repo.open()?;
+    let (_, snapshot) = open_snapshot(&index, &args.scope.repo, &args.scope.at)?;
     let text = snapshot.read(path, start, end)?;
-    match args.format {
+    match args.scope.format {
         Format::Json => print_json(&text)?,
         Format::Text => {
             let mut out = std::io::stdout().lock();
