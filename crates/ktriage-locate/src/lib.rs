@@ -56,7 +56,7 @@ impl Weights {
             frame: 1.25,
             guilty_file: 4.0,
             message: 0.875,
-            identifier: 20.0,
+            identifier: 5.0,
             fragment: 9.6,
             search: 1.28,
             generic_path: 0.1,
@@ -313,7 +313,7 @@ impl Scorer<'_, '_> {
 
     fn add_location(&mut self, path: &str, line: u32, signal: Signal, raw: f64, why: &str) -> Result<()> {
         let Some(tree_path) = self.resolve(path) else { return Ok(()) };
-        let function = self.snapshot.function_at(&tree_path, line)?;
+        let function = self.function_at(&tree_path, line)?;
         let function = function.as_ref().map(|f| (f.name.as_str(), f.line, f.end_line));
         self.credit(&tree_path, function, signal, raw, &format!("{why} {path}:{line}"));
         self.anchors.push((tree_path, line));
@@ -398,7 +398,7 @@ impl Scorer<'_, '_> {
                 }
                 let raw = quality * quality;
                 let why = format!("prints \"{}\"", shorten(&hit.text, 60));
-                let definition = self.snapshot.function_at(&hit.path, hit.line)?;
+                let definition = self.function_at(&hit.path, hit.line)?;
                 let function = definition
                     .as_ref()
                     .filter(|d| hit.function.as_deref() == Some(d.name.as_str()))
@@ -410,10 +410,39 @@ impl Scorer<'_, '_> {
         Ok(())
     }
 
+    /// The C function (not a macro) whose body holds `path:line`.
+    fn function_at(&self, path: &str, line: u32) -> Result<Option<ktriage_index::Definition>> {
+        let definition = self.snapshot.function_at(path, line)?;
+        Ok(definition.filter(|d| d.kind == ktriage_index::facts::SymbolKind::Function))
+    }
+
+    /// Identifiers of the failure defined in the tree; an undefined one may be a function's
+    /// name without its subsystem prefix (`check_dirents` for `bch2_check_dirents`, as
+    /// messages often print), found by suffix among the symbols the search returns.
     fn identifiers(&mut self, clues: &Clues) -> Result<()> {
         let frames: HashSet<&str> = clues.frames.iter().map(|frame| frame.function.as_str()).collect();
+        let mut n_suffix_lookups = 0;
         for name in clues.identifiers.iter().filter(|name| !frames.contains(name.as_str())).take(40) {
-            self.add_definitions(name, Signal::Identifier, 1.0, "the failure mentions")?;
+            if self.add_definitions(name, Signal::Identifier, 1.0, "the failure mentions")? {
+                continue;
+            }
+            let looks_like_function = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !looks_like_function || n_suffix_lookups == MAX_SUFFIX_LOOKUPS {
+                continue;
+            }
+            n_suffix_lookups += 1;
+            let suffix = format!("_{name}");
+            let mut prefixed: Vec<String> = Vec::new();
+            for hit in self.snapshot.search(name, 10)? {
+                if let Some(symbol) = hit.symbol.filter(|symbol| symbol.ends_with(&suffix)) {
+                    if !prefixed.contains(&symbol) {
+                        prefixed.push(symbol);
+                    }
+                }
+            }
+            for symbol in prefixed {
+                self.add_definitions(&symbol, Signal::Identifier, 0.5, &format!("the failure mentions {name}, as"))?;
+            }
         }
         Ok(())
     }
@@ -436,7 +465,7 @@ impl Scorer<'_, '_> {
             let raw = (n_words / 6.0).min(1.0) / holders.len() as f64;
             let why = format!("has \"{}\"", shorten(fragment, 60));
             for hit in holders {
-                let definition = self.snapshot.function_at(&hit.path, hit.line)?;
+                let definition = self.function_at(&hit.path, hit.line)?;
                 let function = definition.as_ref().map(|d| (d.name.as_str(), d.line, d.end_line));
                 self.credit(&hit.path, function, Signal::Fragment, raw, &why);
                 self.anchors.push((hit.path.clone(), hit.line));
@@ -461,7 +490,7 @@ impl Scorer<'_, '_> {
                 continue;
             }
             let definition = match hit.symbol.as_deref() {
-                Some(symbol) => self.snapshot.function_at(&hit.path, hit.line)?.filter(|d| d.name == symbol),
+                Some(symbol) => self.function_at(&hit.path, hit.line)?.filter(|d| d.name == symbol),
                 None => None,
             };
             let function = definition.as_ref().map(|d| (d.name.as_str(), d.line, d.end_line));
@@ -486,6 +515,9 @@ fn snippets(snapshot: &Snapshot, anchors: &[(String, u32)], functions: &[RankedF
     }
     Ok(snippets)
 }
+
+/// How many undefined identifiers are looked up as prefix-less function names.
+const MAX_SUFFIX_LOOKUPS: usize = 6;
 
 /// Top-level directories of kernel code outside any one subsystem, and of the userspace
 /// shims some subsystem trees carry (`linux/`); reports often point there first.
