@@ -15,6 +15,8 @@ mod pattern;
 mod table;
 mod title;
 
+use std::io::{self, Read};
+
 use serde::Serialize;
 
 use collect::Collected;
@@ -65,21 +67,33 @@ pub struct Report {
 /// a header millions of times).
 pub const MAX_REPORTS: usize = 4096;
 
-/// Frames (besides the title's) that go into the dedup key.
-
 /// A console link failure that truncates whatever report preceded it.
 const CONSOLE_HANGUP: &[u8] = b"serialport: VM disconnected.";
 
 /// Finds every kernel report in `log`; the first one is the primary report.
 ///
 /// Real crashes come first, in log order; weak reports (bcachefs error messages,
-/// fstests output mismatches) follow them. No crash gives an empty list.
+/// fstests output mismatches) follow them. No crash gives an empty list. Same as
+/// [`parse_reader`] over the slice.
 pub fn parse_log(log: &[u8]) -> Vec<Report> {
-    let mut scanner = collect::Scanner::new(log);
+    // Reading from a slice cannot fail.
+    parse_reader(log).unwrap_or_default()
+}
+
+/// [`parse_log`] for a log read from `reader`, with bounded memory: only the report
+/// being collected and a fixed lookahead window (8 MiB) of the log are held at a time.
+pub fn parse_reader<R: Read>(reader: R) -> io::Result<Vec<Report>> {
+    parse_reader_limited(reader, MAX_REPORTS)
+}
+
+/// [`parse_reader`] taking at most `max_reports` reports instead of [`MAX_REPORTS`] (the
+/// rest of the log is still read, for the console-hangup check).
+pub fn parse_reader_limited<R: Read>(reader: R, max_reports: usize) -> io::Result<Vec<Report>> {
+    let mut scanner = collect::Scanner::new(reader);
     let mut strong = Vec::new();
     let mut weak = Vec::new();
-    while strong.len() + weak.len() < MAX_REPORTS {
-        let Some(collected) = scanner.next_report() else { break };
+    while strong.len() + weak.len() < max_reports {
+        let Some(collected) = scanner.next_report()? else { break };
         let report = build(&collected);
         if collected.group.spec.weak {
             weak.push(report);
@@ -87,13 +101,14 @@ pub fn parse_log(log: &[u8]) -> Vec<Report> {
             strong.push(report);
         }
     }
+    scanner.finish()?;
     strong.extend(weak);
-    if memchr::memmem::find(log, CONSOLE_HANGUP).is_some() {
+    if scanner.hangup() {
         for report in &mut strong {
             report.corrupted = true;
         }
     }
-    strong
+    Ok(strong)
 }
 
 /// Turns a collected report into a [`Report`].

@@ -6,6 +6,7 @@
 //! per report are bounded whatever the input.
 
 use std::borrow::Cow;
+use std::io::{self, Read};
 use std::sync::LazyLock;
 
 use memchr::memmem::Finder;
@@ -15,6 +16,7 @@ use crate::report::Frame;
 
 use super::frames::parse_frame;
 use super::oops::{Group, INFO_WITH_STACK, OOPSES};
+use super::CONSOLE_HANGUP;
 
 /// At most this many lines are scanned for one report.
 const MAX_SCAN_LINES: usize = 3000;
@@ -75,15 +77,31 @@ pub(crate) struct Collected {
     pub frames: Vec<Frame>,
 }
 
-/// Walks a log from report to report.
-pub(crate) struct Scanner<'a> {
-    log: &'a [u8],
-    /// Where to look for the next header.
+/// Bytes of log kept in view past a report's header: a report's lines (at most
+/// [`MAX_SCAN_LINES`]) are looked for in this window, so the memory a scan needs is bounded
+/// whatever the log's size. Lines longer than the window are cut at its end.
+const WINDOW: usize = 8 << 20;
+/// Bytes asked from the reader at a time.
+const CHUNK: usize = 1 << 20;
+
+/// Walks a log from report to report, reading it as it goes and keeping only a bounded
+/// window of it (the report being collected plus [`WINDOW`] bytes of lookahead).
+pub(crate) struct Scanner<R> {
+    reader: R,
+    /// The part of the log in view.
+    buf: Vec<u8>,
+    /// The reader is exhausted: `buf` ends where the log ends.
+    eof: bool,
+    /// Where to look for the next header (a line start in `buf`).
     pos: usize,
-    /// Newlines are counted up to here...
+    /// Newlines are counted up to here in `buf`...
     counted_to: usize,
-    /// ... and this many were seen.
+    /// ... and this many were seen in the log before it.
     newlines: usize,
+    /// The log holds a console hangup message.
+    hangup: bool,
+    /// `buf` was searched for the hangup message up to here.
+    hangup_checked: usize,
 }
 
 /// One line of the log.
@@ -93,67 +111,112 @@ struct Line<'a> {
     bytes: &'a [u8],
 }
 
-impl<'a> Scanner<'a> {
-    /// Starts at the beginning of `log`.
-    pub fn new(log: &'a [u8]) -> Self {
-        Scanner { log, pos: 0, counted_to: 0, newlines: 0 }
+impl<R: Read> Scanner<R> {
+    /// Starts at the beginning of the log `reader` gives.
+    pub fn new(reader: R) -> Self {
+        Scanner {
+            reader,
+            buf: Vec::new(),
+            eof: false,
+            pos: 0,
+            counted_to: 0,
+            newlines: 0,
+            hangup: false,
+            hangup_checked: 0,
+        }
     }
 
     /// The next report, if any.
-    pub fn next_report(&mut self) -> Option<Collected> {
+    pub fn next_report(&mut self) -> io::Result<Option<Collected>> {
         loop {
-            let found = OOPSES.headers.find_at(self.log, self.pos)?;
-            let line = self.line_at(found.start());
+            self.fill()?;
+            let log = &self.buf[..];
+            // Headers are searched in whole lines only, unless a line fills the window.
+            let search_end = match self.eof {
+                true => log.len(),
+                false => memchr::memrchr(b'\n', &log[self.pos..]).map_or(log.len(), |p| self.pos + p + 1),
+            };
+            let Some(found) = OOPSES.headers.find_at(&log[..search_end], self.pos) else {
+                if self.eof {
+                    return Ok(None);
+                }
+                self.pos = search_end;
+                continue;
+            };
+            let start = memchr::memrchr(b'\n', &log[self.pos..found.start()]).map_or(self.pos, |p| self.pos + p + 1);
+            if !self.eof && start + WINDOW > log.len() {
+                // Not enough lookahead in view: read more and look again.
+                self.pos = start;
+                continue;
+            }
+            let line = line_from(log, start);
             self.pos = line.next;
-            if let Some(group) = self.starts_report(&line) {
-                return Some(self.collect(line, group));
+            if let Some(group) = starts_report(log, &line) {
+                return Ok(Some(self.collect(start, group)));
             }
         }
     }
 
-    /// The line holding byte `at`.
-    fn line_at(&self, at: usize) -> Line<'a> {
-        let start = memchr::memrchr(b'\n', &self.log[..at]).map_or(0, |p| p + 1);
-        self.line_from(start)
+    /// Reads the rest of the log (only to look for a console hangup).
+    pub fn finish(&mut self) -> io::Result<()> {
+        while !self.eof {
+            self.pos = self.buf.len();
+            self.fill()?;
+        }
+        Ok(())
     }
 
-    /// The line starting at byte `start`.
-    fn line_from(&self, start: usize) -> Line<'a> {
-        let end = memchr::memchr(b'\n', &self.log[start..]).map_or(self.log.len(), |p| start + p);
-        Line { start, next: (end + 1).min(self.log.len()).max(end), bytes: &self.log[start..end] }
+    /// The log holds a console hangup message (once read to the end).
+    pub fn hangup(&self) -> bool {
+        self.hangup
     }
 
-    /// 1-based number of the line starting at `at` (calls must not go backwards).
+    /// Drops the consumed part of the view, then reads until [`WINDOW`] bytes past `pos`
+    /// are in view or the log ends.
+    fn fill(&mut self) -> io::Result<()> {
+        if self.pos >= WINDOW || self.pos == self.buf.len() {
+            let drop = self.pos;
+            self.line_number(drop);
+            self.buf.drain(..drop);
+            self.pos = 0;
+            self.counted_to = 0;
+            self.hangup_checked -= drop.min(self.hangup_checked);
+        }
+        while !self.eof && self.buf.len() < self.pos + WINDOW {
+            let len = self.buf.len();
+            self.buf.resize(len + CHUNK, 0);
+            let read = loop {
+                match self.reader.read(&mut self.buf[len..]) {
+                    Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                    other => break other,
+                }
+            };
+            let read = read.inspect_err(|_| self.buf.truncate(len))?;
+            self.buf.truncate(len + read);
+            self.eof = read == 0;
+        }
+        if !self.hangup {
+            let from = self.hangup_checked.saturating_sub(CONSOLE_HANGUP.len() - 1);
+            self.hangup = memchr::memmem::find(&self.buf[from..], CONSOLE_HANGUP).is_some();
+        }
+        self.hangup_checked = self.buf.len();
+        Ok(())
+    }
+
+    /// 1-based number of the line starting at `at` in view (calls must not go backwards).
     fn line_number(&mut self, at: usize) -> usize {
         if at > self.counted_to {
-            self.newlines += memchr::memchr_iter(b'\n', &self.log[self.counted_to..at]).count();
+            self.newlines += memchr::memchr_iter(b'\n', &self.buf[self.counted_to..at]).count();
             self.counted_to = at;
         }
         self.newlines + 1
     }
 
-    /// The group of the report `line` starts, unless the header is a false positive or
-    /// the kernel replays the line right after.
-    fn starts_report(&self, line: &Line<'_>) -> Option<&'static Group> {
-        let text = String::from_utf8_lossy(without_elapsed(line.bytes));
-        let group = OOPSES.match_line(&text)?;
-        if is_host_line(line.bytes) && !group.spec.weak {
-            return None;
-        }
-        (!self.replayed_after(line)).then_some(group)
-    }
-
-    fn replayed_after(&self, line: &Line<'_>) -> bool {
-        if line.next >= self.log.len() {
-            return false;
-        }
-        let next = self.line_from(line.next);
-        NEEDLES.replay.find(next.bytes).is_some()
-    }
-
-    /// Collects the report whose header is `first`.
-    fn collect(&mut self, first: Line<'a>, group: &'static Group) -> Collected {
-        let start_line = self.line_number(first.start);
+    /// Collects the report whose header line starts at `first`.
+    fn collect(&mut self, first: usize, group: &'static Group) -> Collected {
+        let start_line = self.line_number(first);
+        let log = &self.buf[..];
+        let first = line_from(log, first);
         let context = split_line(first.bytes).context;
         let min_lines = if NEEDLES.kmsan.find(first.bytes).is_some() { 16 } else { 22 };
         let mut out = Collected {
@@ -173,7 +236,7 @@ impl<'a> Scanner<'a> {
             let is_first = scanned == 0;
             let split = split_line(line.bytes);
             let (stripped, questionable) = strip_questionable(split.context, split.body);
-            if !is_first && state.second.is_none() && self.ends_report(&line, &mut next_header) {
+            if !is_first && state.second.is_none() && ends_report(log, &line, &mut next_header) {
                 state.second = Some((line.start, scanned));
             }
             if state.end.is_none()
@@ -201,30 +264,55 @@ impl<'a> Scanner<'a> {
                 }
             }
             let past_next = state.second.map(|(_, at)| at).or(state.end).is_some_and(|at| scanned >= at + TAIL_LINES);
-            if line.next >= self.log.len() || line.next == line.start || state.kept >= MAX_TEXT_LINES || past_next {
+            if line.next >= log.len() || line.next == line.start || state.kept >= MAX_TEXT_LINES || past_next {
                 break;
             }
-            line = self.line_from(line.next);
+            line = line_from(log, line.next);
         }
         self.pos = state.second.map_or(line.next, |(start, _)| start).max(self.pos);
         out
     }
+}
 
-    /// `line` starts another report that ends the current one (or is a non-crash message
-    /// with a stack, which cuts it as well).
-    fn ends_report(&self, line: &Line<'_>, next_header: &mut Option<usize>) -> bool {
-        let bytes = without_elapsed(line.bytes);
-        if next_header.is_some_and(|at| at < line.start) {
-            *next_header = OOPSES.headers.find_at(self.log, line.start).map(|m| m.start());
-        }
-        if next_header.is_some_and(|at| at < line.next) {
-            let text = String::from_utf8_lossy(bytes);
-            if OOPSES.match_line(&text).is_some() && !self.replayed_after(line) {
-                return OOPSES.ends_report(&text);
-            }
-        }
-        NEEDLES.info_with_stack.iter().any(|f| f.find(bytes).is_some())
+/// The line of `log` starting at byte `start`.
+fn line_from(log: &[u8], start: usize) -> Line<'_> {
+    let end = memchr::memchr(b'\n', &log[start..]).map_or(log.len(), |p| start + p);
+    Line { start, next: (end + 1).min(log.len()).max(end), bytes: &log[start..end] }
+}
+
+/// The group of the report `line` starts, unless the header is a false positive or the
+/// kernel replays the line right after.
+fn starts_report(log: &[u8], line: &Line<'_>) -> Option<&'static Group> {
+    let text = String::from_utf8_lossy(without_elapsed(line.bytes));
+    let group = OOPSES.match_line(&text)?;
+    if is_host_line(line.bytes) && !group.spec.weak {
+        return None;
     }
+    (!replayed_after(log, line)).then_some(group)
+}
+
+fn replayed_after(log: &[u8], line: &Line<'_>) -> bool {
+    if line.next >= log.len() {
+        return false;
+    }
+    let next = line_from(log, line.next);
+    NEEDLES.replay.find(next.bytes).is_some()
+}
+
+/// `line` starts another report that ends the current one (or is a non-crash message
+/// with a stack, which cuts it as well).
+fn ends_report(log: &[u8], line: &Line<'_>, next_header: &mut Option<usize>) -> bool {
+    let bytes = without_elapsed(line.bytes);
+    if next_header.is_some_and(|at| at < line.start) {
+        *next_header = OOPSES.headers.find_at(log, line.start).map(|m| m.start());
+    }
+    if next_header.is_some_and(|at| at < line.next) {
+        let text = String::from_utf8_lossy(bytes);
+        if OOPSES.match_line(&text).is_some() && !replayed_after(log, line) {
+            return OOPSES.ends_report(&text);
+        }
+    }
+    NEEDLES.info_with_stack.iter().any(|f| f.find(bytes).is_some())
 }
 
 /// Per-report collection state.
