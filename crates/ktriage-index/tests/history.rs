@@ -253,3 +253,86 @@ fn incremental_equals_fresh() {
     assert_eq!(again.commits, 0);
     assert_eq!(dump(&built, &fresh), dump(&built, &incremental));
 }
+
+/// Writes one step of a scripted history (see `ktriage_example`).
+fn write_step(root: &std::path::Path, step: &str, headers: &str, ops: &str, files: &[(&str, &str)]) {
+    let dir = root.join(step);
+    std::fs::create_dir_all(&dir).expect("step dir");
+    std::fs::write(dir.join("COMMIT"), format!("author: Dev <dev@example.org>\n{headers}\n\n{step}\n")).expect("COMMIT");
+    if !ops.is_empty() {
+        std::fs::write(dir.join("ops"), ops).expect("ops");
+    }
+    for (path, text) in files {
+        let file = dir.join("files").join(path);
+        std::fs::create_dir_all(file.parent().expect("file has a parent")).expect("files dir");
+        std::fs::write(file, text).expect("file");
+    }
+}
+
+/// Ten lines `line N of x.c`, with some replaced.
+fn x_c(replace: &[(usize, &str)]) -> String {
+    (1..=10)
+        .map(|n| replace.iter().find(|(at, _)| *at == n).map_or_else(|| format!("line {n} of x.c\n"), |(_, text)| format!("{text}\n")))
+        .collect()
+}
+
+#[test]
+fn blame_follows_merge_second_parent_and_renames() {
+    // Like bcachefs-tools: a sync commit on the main line copies a change made on a side
+    // history that had already moved the file; the merge takes the side's file (its second
+    // parent's blob exactly, at the new path). `git blame` passes every line of the merge
+    // to the second parent, then follows the renames back.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let steps_dir = dir.path().join("history");
+    write_step(&steps_dir, "01-initial", "date: 2026-01-01T10:00:00Z", "", &[("lib/x.c", &x_c(&[]))]);
+    let side = x_c(&[(3, "line 3 changed on the side")]);
+    write_step(&steps_dir, "02-side-move", "date: 2026-01-02T10:00:00Z\nparent: 01-initial", "rm lib/x.c\n", &[("fs/x.c", &side)]);
+    let sync = x_c(&[(3, "line 3 changed on the side"), (8, "line 8 only on the main line")]);
+    write_step(&steps_dir, "03-main-sync", "date: 2026-01-03T10:00:00Z\nparent: 01-initial", "", &[("lib/x.c", &sync)]);
+    write_step(
+        &steps_dir,
+        "04-merge",
+        "date: 2026-01-04T10:00:00Z\nparent: 03-main-sync\nmerge: 02-side-move",
+        "rm lib/x.c\n",
+        &[("fs/x.c", &side)],
+    );
+    let late = x_c(&[(3, "line 3 changed on the side"), (5, "line 5 changed after the merge")]);
+    write_step(&steps_dir, "05-late-move", "date: 2026-01-05T10:00:00Z\nparent: 04-merge", "rm fs/x.c\n", &[("fs/sub/x.c", &late)]);
+    let built = build_repo(&steps_dir, &dir.path().join("repo")).expect("history builds");
+    let index = Index::open_or_create(&built.path, None).expect("index");
+    let head = history_at(&index, "HEAD");
+    let lines = head.blame("fs/sub/x.c", 1, 10).expect("blame");
+    let blamed: Vec<String> = steps(&built, lines.iter().map(|l| &l.commit));
+    // What `git blame fs/sub/x.c` names.
+    let mut expected = vec!["01-initial"; 10];
+    expected[2] = "02-side-move";
+    expected[4] = "05-late-move";
+    assert_eq!(blamed, expected);
+    // Cross-checked with the git CLI where there is one.
+    let git = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&built.path)
+        .args(["blame", "--porcelain", "HEAD", "--", "fs/sub/x.c"])
+        .output();
+    if let Some(out) = git.ok().filter(|out| out.status.success()) {
+        let text = String::from_utf8_lossy(&out.stdout);
+        let git_commits: Vec<String> = text
+            .lines()
+            .filter(|line| line.len() > 41 && line.as_bytes()[40] == b' ' && line[..40].bytes().all(|b| b.is_ascii_hexdigit()))
+            .map(|line| line[..40].to_string())
+            .collect();
+        assert_eq!(steps(&built, &git_commits), expected, "git blame");
+    }
+    assert_eq!(lines[2].text, "line 3 changed on the side");
+    assert_eq!(lines[2].author, "Dev <dev@example.org>");
+    assert!(lines[2].date.starts_with("2026-01-02"), "{}", lines[2].date);
+    // A range is blamed alone, and as of an older revision.
+    let one = head.blame("fs/sub/x.c", 8, 8).expect("blame");
+    assert_eq!(steps(&built, one.iter().map(|l| &l.commit)), ["01-initial"]);
+    let at03 = history_at(&index, &id(&built, "03-main-sync"));
+    let old = at03.blame("lib/x.c", 3, 8).expect("blame");
+    assert_eq!(
+        steps(&built, old.iter().map(|l| &l.commit)),
+        ["03-main-sync", "01-initial", "01-initial", "01-initial", "01-initial", "03-main-sync"]
+    );
+}

@@ -20,6 +20,7 @@
 //! revision.
 
 mod ancestry;
+mod blame;
 pub mod date;
 mod diff;
 mod fixes;

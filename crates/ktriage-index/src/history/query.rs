@@ -5,7 +5,7 @@ use super::store::{HistoryStore, Key};
 use super::{ancestors, date, oid, Change, CommitRecord, FileChange, FunctionChange, ResolvedBy, Trailer};
 use crate::error::{Error, Result};
 use crate::{Index, Progress, Rev};
-use git2::{BlameOptions, DiffFindOptions, DiffFormat, DiffOptions, Oid, Sort};
+use git2::{DiffFindOptions, DiffFormat, DiffOptions, Oid, Sort};
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
@@ -356,7 +356,9 @@ impl History<'_> {
         Ok((text, truncated))
     }
 
-    /// Who last changed each line `start..=end` of `path` (clamped to the file).
+    /// Who last changed each line `start..=end` of `path` (clamped to the file), as
+    /// `git blame` says: following merges into every parent and whole-file renames (see
+    /// the `blame` module).
     pub fn blame(&self, path: &str, start: u32, end: u32) -> Result<Vec<BlameLine>> {
         let repo = self.index.repo.git();
         let context = || format!("blaming {path} at {}", self.rev.name);
@@ -373,28 +375,17 @@ impl History<'_> {
         if start == 0 || start > end {
             return Ok(Vec::new());
         }
-        let mut options = BlameOptions::new();
-        options.newest_commit(self.rev.commit).min_line(start as usize).max_line(end as usize);
-        let blame = repo.blame_file(Path::new(path), Some(&mut options)).map_err(Error::git(context()))?;
-        let mut out = Vec::new();
-        for line in start..=end {
-            let hunk = blame
-                .get_line(line as usize)
-                .ok_or_else(|| Error::BadQuery(format!("git has no blame for {path}:{line} at {}", self.rev.name)))?;
-            let signature = hunk.final_signature();
-            out.push(BlameLine {
+        let blamed = super::blame::blame(self.index, &self.ancestors, self.rev.commit, path, entry.id(), start - 1, end - start + 1)?;
+        Ok((start..=end)
+            .zip(blamed)
+            .map(|(line, (commit, author, date))| BlameLine {
                 line,
-                commit: hunk.final_commit_id().to_string(),
-                author: format!(
-                    "{} <{}>",
-                    String::from_utf8_lossy(signature.name_bytes()),
-                    String::from_utf8_lossy(signature.email_bytes())
-                ),
-                date: date::format(signature.when().seconds(), signature.when().offset_minutes()),
+                commit: commit.to_string(),
+                author,
+                date,
                 text: lines[(line - 1) as usize].to_string(),
-            });
-        }
-        Ok(out)
+            })
+            .collect())
     }
 
     /// The commits whose `Fixes:` names `commit`, and what `commit` itself fixes.
@@ -424,6 +415,6 @@ impl History<'_> {
     }
 }
 
-fn not_indexed(id: Oid) -> Error {
+pub(super) fn not_indexed(id: Oid) -> Error {
     Error::BadQuery(format!("commit {id} is not in the history index; run `ktriage index` for a ref that contains it"))
 }

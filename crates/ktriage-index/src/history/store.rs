@@ -6,11 +6,12 @@
 //! are written in the same transaction as the records they point to.
 
 use super::functions::FnSpan;
-use super::CommitRecord;
+use super::{CommitRecord, Signature};
 use crate::error::{Error, Result};
 use crate::store::Store;
 use git2::Oid;
-use redb::{MultimapTableDefinition, ReadableTableMetadata, TableDefinition};
+use redb::{MultimapTableDefinition, ReadOnlyTable, ReadableTableMetadata, TableDefinition};
+use serde::Deserialize;
 use std::collections::HashMap;
 
 const COMMITS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("hist_commits");
@@ -32,6 +33,46 @@ pub(crate) enum Key<'a> {
     RenamedTo(&'a str),
     /// Commits with this subject.
     Subject(&'a str),
+}
+
+/// The leading fields of a [`CommitRecord`]: enough to walk the graph by date.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct CommitHead {
+    /// The commit id (read past: the caller knows it).
+    _id: [u8; 20],
+    /// Parent ids, first parent first.
+    pub parents: Vec<[u8; 20]>,
+    /// Author.
+    pub author: Signature,
+    /// Committer.
+    pub committer: Signature,
+}
+
+/// Commit records read in one read transaction (see [`HistoryStore::commit_reader`]).
+pub(crate) struct CommitReader<'a> {
+    store: HistoryStore<'a>,
+    table: Option<ReadOnlyTable<&'static [u8], &'static [u8]>>,
+}
+
+impl CommitReader<'_> {
+    fn decode<T: for<'de> Deserialize<'de>>(&self, commit: Oid) -> Result<Option<T>> {
+        let Some(table) = &self.table else { return Ok(None) };
+        let Some(value) = table.get(commit.as_bytes()).map_err(self.store.store.err())? else { return Ok(None) };
+        // A record starts with the fields of `CommitHead`; postcard ignores what follows.
+        postcard::from_bytes(value.value())
+            .map(Some)
+            .map_err(|err| self.store.corrupt(format!("record of commit {commit}: {err}")))
+    }
+
+    /// The record of an indexed commit.
+    pub fn commit(&self, commit: Oid) -> Result<Option<CommitRecord>> {
+        self.decode(commit)
+    }
+
+    /// The parents and signatures of an indexed commit, without decoding the rest.
+    pub fn head(&self, commit: Oid) -> Result<Option<CommitHead>> {
+        self.decode(commit)
+    }
 }
 
 /// The history tables of a [`Store`].
@@ -74,6 +115,18 @@ impl<'a> HistoryStore<'a> {
         self.get_raw(COMMITS, commit)?
             .map(|bytes| postcard::from_bytes(&bytes).map_err(|err| self.corrupt(format!("record of commit {commit}: {err}"))))
             .transpose()
+    }
+
+    /// A reader of commit records that keeps one read transaction open, for walks that
+    /// look up many commits.
+    pub fn commit_reader(&self) -> Result<CommitReader<'a>> {
+        let txn = self.store.db().begin_read().map_err(self.store.err())?;
+        let table = match txn.open_table(COMMITS) {
+            Ok(table) => Some(table),
+            Err(redb::TableError::TableDoesNotExist(_)) => None,
+            Err(err) => return Err(self.store.err()(err)),
+        };
+        Ok(CommitReader { store: HistoryStore { store: self.store }, table })
     }
 
     /// The stored spans of a blob.
