@@ -9,6 +9,14 @@
 //! lossily, never rejected.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+
+/// `<host> login: ` before a console line, searched on every line (built once).
+static LOGIN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b" login: "));
+/// The end of the printk prefix, searched on every line (built once).
+static PREFIX_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"] "));
 
 /// Who printed a console line, as far as the line tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +78,7 @@ fn strip_elapsed(line: &[u8]) -> (Option<u32>, &[u8]) {
 /// Returns the context and the text after the first `] ` of the line.
 fn printk_prefix(line: &[u8]) -> Option<(Context<'_>, &[u8])> {
     let mut rest = skip_dropped(line);
-    if let Some(pos) = memchr::memmem::find(rest, b" login: ") {
+    if let Some(pos) = LOGIN.find(rest) {
         if !rest.starts_with(b"[") {
             rest = &rest[pos + 8..];
         }
@@ -84,7 +92,7 @@ fn printk_prefix(line: &[u8]) -> Option<(Context<'_>, &[u8])> {
     if after.first() != Some(&b' ') {
         return None;
     }
-    let cut = memchr::memmem::find(line, b"] ").map_or(line.len(), |pos| pos + 2);
+    let cut = PREFIX_END.find(line).map_or(line.len(), |pos| pos + 2);
     Some((context, &line[cut..]))
 }
 

@@ -94,8 +94,9 @@ pub fn parse_reader_limited<R: Read>(reader: R, max_reports: usize) -> io::Resul
     let mut weak = Vec::new();
     while strong.len() + weak.len() < max_reports {
         let Some(collected) = scanner.next_report()? else { break };
-        let report = build(&collected);
-        if collected.group.spec.weak {
+        let weak_report = collected.group.spec.weak;
+        let report = build(collected);
+        if weak_report {
             weak.push(report);
         } else {
             strong.push(report);
@@ -112,7 +113,7 @@ pub fn parse_reader_limited<R: Read>(reader: R, max_reports: usize) -> io::Resul
 }
 
 /// Turns a collected report into a [`Report`].
-fn build(c: &Collected) -> Report {
+fn build(c: Collected) -> Report {
     let text = &c.text[..c.report_end];
     let mut desc = oops::describe(&OOPSES, c.group, text);
     if desc.title.trim().is_empty() {
@@ -139,7 +140,7 @@ fn build(c: &Collected) -> Report {
         guilty_file,
         start_line: c.start_line,
         end_line: c.end_line,
-        frames: c.frames.clone(),
+        frames: c.frames,
         dedup_key,
     }
 }
