@@ -19,8 +19,10 @@
 //! Origins are processed newest first by commit date, so entries that reach a commit by
 //! several routes are diffed once. Renames are followed for the whole file (the first
 //! parent's rename from the stored record; for other parents of a merge, the paths visible
-//! commits renamed to this one), copies are not, as `git blame` without `-C`. The walk
-//! stops when every requested line is attributed.
+//! commits renamed to this one), copies are not, as `git blame` without `-C`. The stored
+//! renames come from libgit2, whose similarity measure accepts pairs git rejects (a small
+//! file "renamed" into a much larger one), so a rename is followed only when git's own
+//! measure agrees. The walk stops when every requested line is attributed.
 //!
 //! Does not: ignore whitespace or revisions (`-w`, `--ignore-rev`); detect moved or copied
 //! lines (`-M`, `-C`).
@@ -163,10 +165,12 @@ impl Walk<'_> {
                 _ => self.renamed_from(path)?,
             };
             for candidate in candidates {
-                if let Some(found) = self.blob_at(*parent, &candidate)? {
-                    if found == blob {
-                        return self.add(*parent, &candidate, blob, entries);
-                    }
+                let Some(found) = self.blob_at(*parent, &candidate)? else { continue };
+                if found == blob {
+                    return self.add(*parent, &candidate, blob, entries);
+                }
+                // libgit2 found the stored renames; keep those git's rule also finds.
+                if self.similar(found, blob)? {
                     origins[nth] = Some((candidate, found));
                     break;
                 }
@@ -217,6 +221,16 @@ impl Walk<'_> {
         Ok((passed, kept))
     }
 
+    /// True when `git diff -M` would take `blob` as a rename of `source` (see [`similar`]).
+    fn similar(&mut self, source: Oid, blob: Oid) -> Result<bool> {
+        self.load(source)?;
+        self.load(blob)?;
+        Ok(match (self.blobs.get(&source), self.blobs.get(&blob)) {
+            (Some(source), Some(blob)) => similar(source, blob),
+            _ => false,
+        })
+    }
+
     fn load(&mut self, blob: Oid) -> Result<()> {
         if let hash_map::Entry::Vacant(slot) = self.blobs.entry(blob) {
             slot.insert(self.index.repo.read_blob(blob)?);
@@ -247,5 +261,70 @@ impl Walk<'_> {
             }
         }
         Ok(out)
+    }
+}
+
+/// Git's rename similarity (`diffcore-delta.c`, default `-M50%`): the bytes of `source`
+/// found again in `dest`, counted per chunk (a line, or 64 bytes of a longer one, CR of a
+/// CRLF ignored) by a hash of the chunk, must be at least half the larger file; files
+/// whose sizes differ by more than half the larger are never similar.
+fn similar(source: &[u8], dest: &[u8]) -> bool {
+    let (larger, smaller) = (source.len().max(dest.len()), source.len().min(dest.len()));
+    if larger == 0 || (larger - smaller) * 2 > larger {
+        return false;
+    }
+    let (from, to) = (chunk_bytes(source), chunk_bytes(dest));
+    let copied: usize = from.iter().map(|(hash, count)| to.get(hash).map_or(0, |other| (*count).min(*other))).sum();
+    copied * 2 >= larger
+}
+
+/// Bytes per chunk hash, as git's `hash_chars`.
+fn chunk_bytes(data: &[u8]) -> HashMap<u32, usize> {
+    const HASHBASE: u32 = 107_927;
+    let mut out = HashMap::new();
+    let (mut accum1, mut accum2, mut n) = (0u32, 0u32, 0usize);
+    let mut add = |accum1: u32, accum2: u32, n: usize| {
+        let hash = accum1.wrapping_add(accum2.wrapping_mul(0x61)) % HASHBASE;
+        *out.entry(hash).or_insert(0) += n;
+    };
+    for (at, &byte) in data.iter().enumerate() {
+        if byte == b'\r' && data.get(at + 1) == Some(&b'\n') {
+            continue;
+        }
+        let old = accum1;
+        accum1 = (accum1 << 7) ^ (accum2 >> 25);
+        accum2 = (accum2 << 7) ^ (old >> 25);
+        accum1 = accum1.wrapping_add(u32::from(byte));
+        n += 1;
+        if n < 64 && byte != b'\n' {
+            continue;
+        }
+        add(accum1, accum2, n);
+        (accum1, accum2, n) = (0, 0, 0);
+    }
+    if n > 0 {
+        add(accum1, accum2, n);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::similar;
+
+    fn lines(range: std::ops::Range<u32>) -> Vec<u8> {
+        range.flat_map(|n| format!("line {n} of some file\n").into_bytes()).collect()
+    }
+
+    #[test]
+    fn similarity_is_gits() {
+        assert!(similar(&lines(0..100), &lines(0..100)));
+        // 60 of 100 lines kept: 60% >= 50%.
+        assert!(similar(&lines(0..100), &[lines(0..60), lines(200..240)].concat()));
+        // 40 kept: below half.
+        assert!(!similar(&lines(0..100), &[lines(0..40), lines(200..260)].concat()));
+        // All of a small file inside one three times its size: sizes too far apart.
+        assert!(!similar(&lines(0..100), &lines(0..300)));
+        assert!(!similar(b"", b""));
     }
 }
