@@ -1,14 +1,16 @@
 //! Commit ranking: which commits of the revision's history most likely introduced the failure.
 //!
 //! Signals, each weighted in [`CommitWeights`]: recent commits that changed the top-ranked
-//! functions (newest first, decaying) and commits whose messages match the failure's words.
+//! functions (newest first, decaying; in proportion to each function's score; a body change
+//! counts more than adding the function, and a pure move least) and commits whose messages
+//! match the failure's words.
 //! (Line-level blame is not used: libgit2's blame measured 1 s per range on bcachefs-tools
 //! and disagreed with `git blame` on half the lines; see BENCHMARKS.md.) Every lookup goes through a [`History`], which only sees the
 //! revision and its ancestors.
 
 use crate::rank::Ranking;
 use crate::{Evidence, RankedFunction};
-use ktriage_index::history::History;
+use ktriage_index::history::{Change, History};
 use ktriage_index::Result;
 use std::collections::HashMap;
 
@@ -60,8 +62,14 @@ pub fn rank_commits(
         let fn_factor = 0.6f64.powi(fn_rank as i32);
         let events = history.function_history(&function.name, Some(&function.path))?;
         for (recency, event) in events.iter().filter(|e| !e.whitespace_only).take(CHANGES_PER_FUNCTION).enumerate() {
-            let score = weights.function_change * fn_factor * 0.75f64.powi(recency as i32);
-            ranking.add(event.id.clone(), score, format!("changed {}()", function.name));
+            let kind_factor = match event.change {
+                Change::Modified | Change::Removed => 1.0,
+                Change::Added => 0.5,
+                Change::Moved => 0.3,
+            };
+            let score = weights.function_change * fn_factor * kind_factor * 0.75f64.powi(recency as i32);
+            let why = format!("{} {}()", event.change.as_str(), function.name);
+            ranking.add(event.id.clone(), score, why);
             subjects.entry(event.id.clone()).or_insert_with(|| event.subject.clone());
         }
     }
