@@ -1,28 +1,34 @@
-//! Manual measurements, ignored by default: throughput of [`parse_log`] on a large log
-//! (`KTRIAGE_THROUGHPUT_LOG`), and benchmark predictions for `score_signatures.py`
+//! Manual measurements, ignored by default: throughput of the streaming parser
+//! ([`parse_reader_limited`]) on a large log file (`KTRIAGE_THROUGHPUT_LOG`; the report cap is
+//! `KTRIAGE_THROUGHPUT_MAX_REPORTS`, default [`MAX_REPORTS`], set it high to measure real
+//! throughput on concatenated logs), and benchmark predictions for `score_signatures.py`
 //! (`KTRIAGE_BENCH_CASES` → `KTRIAGE_BENCH_OUT`) without building the CLI.
 //! Run with `cargo test --release --test throughput -- --ignored --nocapture`.
 
 use std::io::Write;
 use std::time::Instant;
 
-use ktriage_ci::report::parse_log;
+use ktriage_ci::report::{parse_log, parse_reader_limited, MAX_REPORTS};
 
 #[test]
 #[ignore = "needs a large log in KTRIAGE_THROUGHPUT_LOG"]
 fn parse_log_throughput() {
     let Ok(path) = std::env::var("KTRIAGE_THROUGHPUT_LOG") else { return };
-    let log = std::fs::read(&path).unwrap_or_else(|err| panic!("{path}: {err}"));
+    let max_reports = std::env::var("KTRIAGE_THROUGHPUT_MAX_REPORTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(MAX_REPORTS);
+    let size = std::fs::metadata(&path).unwrap_or_else(|err| panic!("{path}: {err}")).len();
+    let file = std::fs::File::open(&path).unwrap_or_else(|err| panic!("{path}: {err}"));
     let started = Instant::now();
-    let reports = parse_log(&log);
+    let reports = parse_reader_limited(file, max_reports).unwrap_or_else(|err| panic!("{path}: {err}"));
     let secs = started.elapsed().as_secs_f64();
-    let lines = memchr::memchr_iter(b'\n', &log).count();
     let last = reports.iter().map(|r| r.end_line).max().unwrap_or(0);
     println!(
-        "{} MB, {} reports (last ends at line {last} of {lines}), {secs:.2}s, {:.0} MB/s",
-        log.len() / 1_000_000,
+        "{} MB, {} reports (cap {max_reports}; last ends at line {last}), {secs:.2}s, {:.0} MB/s",
+        size / 1_000_000,
         reports.len(),
-        log.len() as f64 / 1e6 / secs
+        size as f64 / 1e6 / secs
     );
 }
 
