@@ -153,7 +153,9 @@ fn build(c: Collected) -> Report {
 /// location keeps two assertions or warnings in one function apart; the price is that a
 /// bug whose line moves (a later kernel, an edit above it) gets a new key.
 fn dedup_key(kind: &str, title: &str, text: &str) -> String {
-    match text.lines().find_map(source_location) {
+    // A location word holds `.c:` or `.h:`: without one the per-line split is skipped.
+    let location = guilty::has_source_location(text).then(|| text.lines().find_map(source_location)).flatten();
+    match location {
         Some(location) => format!("{kind}|{title}|{location}"),
         None => format!("{kind}|{title}"),
     }

@@ -61,6 +61,11 @@ pub(crate) fn guilty_file(title: &str, report: &str) -> Option<String> {
 }
 
 fn first_guilty(report: &str) -> Option<String> {
+    // Every candidate line holds a `.c:`/`.h:` location; most reports (unsymbolized) hold
+    // none, and one search of the whole text is cheaper than a regex per line.
+    if !has_source_location(report) {
+        return None;
+    }
     let rules = &*RULES;
     let mut lines = report.split('\n');
     let mut guilty: Option<String> = None;
@@ -93,6 +98,11 @@ fn first_guilty(report: &str) -> Option<String> {
 }
 
 /// The first `path.c:LINE` of a line.
+/// `text` holds a `.c:` or `.h:` (the literal [`Rules::source`] looks for).
+pub(crate) fn has_source_location(text: &str) -> bool {
+    text.contains(".c:") || text.contains(".h:")
+}
+
 fn source_file(line: &str) -> Option<&str> {
     if !RULES.source.is_match(line) {
         return None;
