@@ -116,6 +116,8 @@ pub struct Snapshot<'a> {
     rev: Rev,
     files: Vec<TreeFile>,
     paths_by_blob: HashMap<Oid, Vec<usize>>,
+    visible_commits: std::sync::OnceLock<HashSet<Oid>>,
+    doc_freqs: crate::text::DocFreqs,
 }
 
 impl<'a> Snapshot<'a> {
@@ -124,7 +126,7 @@ impl<'a> Snapshot<'a> {
         for (file_idx, file) in files.iter().enumerate() {
             paths_by_blob.entry(file.blob).or_default().push(file_idx);
         }
-        Snapshot { index, rev, files, paths_by_blob }
+        Snapshot { index, rev, files, paths_by_blob, visible_commits: std::sync::OnceLock::new(), doc_freqs: Default::default() }
     }
 
     /// The revision this snapshot answers for.
@@ -214,15 +216,27 @@ impl<'a> Snapshot<'a> {
         Ok(out)
     }
 
+    /// The indexed commits visible at this revision (it and its ancestors), computed once;
+    /// empty when no history is indexed.
+    fn visible_commits(&self) -> Result<&HashSet<Oid>> {
+        if let Some(commits) = self.visible_commits.get() {
+            return Ok(commits);
+        }
+        let commits = if HistoryStore::new(&self.index.store).is_empty()? {
+            HashSet::new()
+        } else {
+            history::ancestors(self.index.repo.git(), self.rev.commit)?
+        };
+        Ok(self.visible_commits.get_or_init(|| commits))
+    }
+
     /// Ranked full-text search over identifiers (split into parts), code and messages, and
     /// over the messages of the indexed commits that are this revision or its ancestors.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
         let mut owners: HashSet<Oid> = self.paths_by_blob.keys().copied().collect();
-        if !HistoryStore::new(&self.index.store).is_empty()? {
-            owners.extend(history::ancestors(self.index.repo.git(), self.rev.commit)?);
-        }
+        owners.extend(self.visible_commits()?.iter().copied());
         let query_terms: HashSet<String> = terms::unique_terms(query).into_iter().collect();
-        let hits = self.index.text.search(query, &owners, limit)?;
+        let hits = self.index.text.search(query, &owners, limit, &self.doc_freqs)?;
         let mut contents: HashMap<Oid, Vec<u8>> = HashMap::new();
         let mut out = Vec::new();
         for hit in hits {
@@ -274,7 +288,7 @@ impl<'a> Snapshot<'a> {
     pub fn search_messages(&self, text: &str, limit: usize) -> Result<Vec<MessageHit>> {
         let blobs: HashSet<Oid> = self.paths_by_blob.keys().copied().collect();
         let mut out = Vec::new();
-        for hit in self.index.text.search_kind(text, &blobs, limit, Some(DocKind::Message))? {
+        for hit in self.index.text.search_kind(text, &blobs, limit, Some(DocKind::Message), &self.doc_freqs)? {
             let facts = self.index.facts(hit.blob)?;
             let function = facts
                 .messages

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::facts::FileFacts;
 use crate::terms;
 use git2::Oid;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tantivy::collector::{Count, FilterCollector, TopDocs};
@@ -22,7 +22,7 @@ use tantivy::{doc, DocAddress, DocId, Index, IndexReader, IndexWriter, Score, Se
 const TOKENIZER: &str = "ktriage_terms";
 
 /// Document kinds in the text index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DocKind {
     /// A symbol: its name and the code of its span.
     Symbol,
@@ -50,6 +50,11 @@ impl DocKind {
         }
     }
 }
+
+/// Document frequencies of terms among one set of visible documents (one revision), kept
+/// across the searches of that set so each term is counted once.
+#[derive(Debug, Default)]
+pub struct DocFreqs(std::sync::Mutex<HashMap<(Option<DocKind>, String), usize>>);
 
 /// One ranked text hit, before it is mapped to paths.
 #[derive(Debug, Clone)]
@@ -209,8 +214,8 @@ impl TextIndex {
     }
 
     /// Ranked hits for `query` among documents of the given blobs and commits.
-    pub fn search(&self, query: &str, blobs: &HashSet<Oid>, limit: usize) -> Result<Vec<TextHit>> {
-        self.search_kind(query, blobs, limit, None)
+    pub fn search(&self, query: &str, blobs: &HashSet<Oid>, limit: usize, freqs: &DocFreqs) -> Result<Vec<TextHit>> {
+        self.search_kind(query, blobs, limit, None, freqs)
     }
 
     /// Like [`TextIndex::search`], only documents of `kind` when given.
@@ -220,6 +225,7 @@ impl TextIndex {
         blobs: &HashSet<Oid>,
         limit: usize,
         kind: Option<DocKind>,
+        freqs: &DocFreqs,
     ) -> Result<Vec<TextHit>> {
         let fields = &self.fields;
         let query_terms = terms::unique_terms(query);
@@ -244,14 +250,20 @@ impl TextIndex {
             }
         };
         let searcher = self.reader.searcher();
-        let count = |query: &dyn Query| -> Result<usize> {
+        let count = |term: &str, query: &dyn Query| -> Result<usize> {
+            let key = (kind, term.to_string());
+            if let Some(n) = freqs.0.lock().expect("doc-frequency lock is never poisoned").get(&key) {
+                return Ok(*n);
+            }
             let collector = FilterCollector::new("blob_key".to_string(), visible.clone(), Count);
-            searcher.search(query, &collector).map_err(self.corrupt())
+            let n = searcher.search(query, &collector).map_err(self.corrupt())?;
+            freqs.0.lock().expect("doc-frequency lock is never poisoned").insert(key, n);
+            Ok(n)
         };
         // Scores use only the visible documents' statistics: each matched term adds its
         // inverse document frequency among the visible documents (three times in a name),
         // so nothing outside the queried revision can change a ranking.
-        let n_docs = count(kind_clause(Box::new(AllQuery)).as_ref())? as f32;
+        let n_docs = count("", kind_clause(Box::new(AllQuery)).as_ref())? as f32;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for term in &query_terms {
             let in_field = |field| -> Box<dyn Query> {
@@ -259,7 +271,7 @@ impl TextIndex {
             };
             let either: Box<dyn Query> =
                 Box::new(BooleanQuery::new(vec![(Occur::Should, in_field(fields.name)), (Occur::Should, in_field(fields.body))]));
-            let doc_freq = count(kind_clause(either).as_ref())? as f32;
+            let doc_freq = count(term, kind_clause(either).as_ref())? as f32;
             if doc_freq == 0.0 {
                 continue;
             }

@@ -4,8 +4,8 @@
 //! functions (newest first, decaying; in proportion to each function's score; a body change
 //! counts more than adding the function, and a pure move least) and commits whose messages
 //! match the failure's words.
-//! (Line-level blame is not used: libgit2's blame measured 1 s per range on bcachefs-tools
-//! and disagreed with `git blame` on half the lines; see BENCHMARKS.md.) Every lookup goes through a [`History`], which only sees the
+//! Blame adds the commits that last touched the top functions' lines (by share of lines) and
+//! the lines the failure points at. Every lookup goes through a [`History`], which only sees the
 //! revision and its ancestors.
 
 use crate::rank::Ranking;
@@ -32,6 +32,10 @@ pub struct RankedCommit {
 pub struct CommitWeights {
     /// A commit changed a top-ranked function (the newest change counts most).
     pub function_change: f64,
+    /// A commit last touched lines of a top-ranked function (by share of its lines).
+    pub function_blame: f64,
+    /// A commit last touched a line the failure points at.
+    pub anchor_blame: f64,
     /// A commit message matches the failure's words.
     pub message: f64,
 }
@@ -39,12 +43,16 @@ pub struct CommitWeights {
 impl CommitWeights {
     /// The weights measured best on the development cases.
     pub fn measured() -> CommitWeights {
-        CommitWeights { function_change: 3.0, message: 1.0 }
+        CommitWeights { function_change: 3.0, function_blame: 4.0, anchor_blame: 3.0, message: 1.0 }
     }
 }
 
 /// How many top functions are followed into history.
 const TOP_FUNCTIONS: usize = 4;
+/// Longest function span blamed, in lines.
+const MAX_BLAME_LINES: u32 = 400;
+/// How many of the lines the failure points at are blamed.
+const MAX_ANCHORS: usize = 6;
 /// How many of each function's newest changes count.
 const CHANGES_PER_FUNCTION: usize = 8;
 
@@ -71,6 +79,26 @@ pub fn rank_commits(
             let why = format!("{} {}()", event.change.as_str(), function.name);
             ranking.add(event.id.clone(), score, why);
             subjects.entry(event.id.clone()).or_insert_with(|| event.subject.clone());
+        }
+    }
+    for (fn_rank, function) in functions.iter().take(TOP_FUNCTIONS).enumerate() {
+        let fn_factor = 0.6f64.powi(fn_rank as i32);
+        let end = function.end_line.min(function.line + MAX_BLAME_LINES);
+        let lines = history.blame(&function.path, function.line, end)?;
+        let n_lines = lines.len().max(1) as f64;
+        let mut by_commit: HashMap<&str, usize> = HashMap::new();
+        for line in &lines {
+            *by_commit.entry(line.commit.as_str()).or_default() += 1;
+        }
+        for (commit, count) in by_commit {
+            let score = weights.function_blame * fn_factor * count as f64 / n_lines;
+            ranking.add(commit.to_string(), score, format!("last touched {count} lines of {}()", function.name));
+        }
+    }
+    for (path, line) in evidence.anchors.iter().take(MAX_ANCHORS) {
+        for blamed in history.blame(path, line.saturating_sub(2).max(1), line + 2)? {
+            let why = format!("last touched {path}:{}", blamed.line);
+            ranking.add(blamed.commit, weights.anchor_blame / 5.0, why);
         }
     }
     for (id, raw) in &evidence.commit_hits {
