@@ -3,7 +3,7 @@
 //! `git log -p --no-merges`, function history against `git log -L`, blame against
 //! `git blame -L`, and the share of `Fixes:` trailers resolved.
 
-use super::bench_util::{git, percentile, time_it};
+use super::bench_util::{git, latency_row, time_it};
 use anyhow::Context;
 use ktriage_index::history::{functions, parse_fix};
 use ktriage_index::{History, Index, NoProgress, TreeFile};
@@ -154,7 +154,6 @@ fn bench_function_history(
     }
     ours_times.sort();
     git_times.sort();
-    let (ours_sum, git_sum): (Duration, Duration) = (ours_times.iter().sum(), git_times.iter().sum());
     println!("\n## history of {} functions under {} vs git log -L :FUNC:PATH", picked.len(), args.under);
     println!("| what | value |\n|---|---|");
     println!(
@@ -162,16 +161,7 @@ fn bench_function_history(
         100.0 * found as f64 / git_total.max(1) as f64
     );
     println!("| commits ktriage finds that git does not | {extra}, of which {extra_older} older than git's oldest (lost at a rename/move) |");
-    println!(
-        "| latency p50 / p95 / total | ktriage {:.1} / {:.1} / {:.0} ms; git {:.0} / {:.0} / {:.0} ms; git/ktriage total {:.0}x |",
-        percentile(&ours_times, 50).as_secs_f64() * 1e3,
-        percentile(&ours_times, 95).as_secs_f64() * 1e3,
-        ours_sum.as_secs_f64() * 1e3,
-        percentile(&git_times, 50).as_secs_f64() * 1e3,
-        percentile(&git_times, 95).as_secs_f64() * 1e3,
-        git_sum.as_secs_f64() * 1e3,
-        git_sum.as_secs_f64() / ours_sum.as_secs_f64().max(1e-9)
-    );
+    println!("{}", latency_row(&ours_times, &git_times));
     for miss in misses.iter().take(10) {
         println!("missed: {miss}");
     }
@@ -212,20 +202,10 @@ fn bench_blame(
     }
     ours_times.sort();
     git_times.sort();
-    let (ours_sum, git_sum): (Duration, Duration) = (ours_times.iter().sum(), git_times.iter().sum());
     println!("\n## blame of {total} random lines under {} vs git blame -L", args.under);
     println!("| what | value |\n|---|---|");
     println!("| same commit as git | {same} of {total} ({:.1}%) |", 100.0 * same as f64 / total.max(1) as f64);
-    println!(
-        "| latency p50 / p95 / total | ktriage {:.0} / {:.0} / {:.0} ms; git {:.0} / {:.0} / {:.0} ms; git/ktriage total {:.2}x |",
-        percentile(&ours_times, 50).as_secs_f64() * 1e3,
-        percentile(&ours_times, 95).as_secs_f64() * 1e3,
-        ours_sum.as_secs_f64() * 1e3,
-        percentile(&git_times, 50).as_secs_f64() * 1e3,
-        percentile(&git_times, 95).as_secs_f64() * 1e3,
-        git_sum.as_secs_f64() * 1e3,
-        git_sum.as_secs_f64() / ours_sum.as_secs_f64().max(1e-9)
-    );
+    println!("{}", latency_row(&ours_times, &git_times));
     for line in differ.iter().take(10) {
         println!("differs: {line}");
     }

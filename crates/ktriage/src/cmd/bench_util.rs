@@ -61,3 +61,20 @@ pub fn peak_rss_mb() -> f64 {
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
 }
+
+/// A markdown row comparing sorted ktriage and git latencies: p50, p95 and total of each,
+/// and the ratio of the totals.
+pub fn latency_row(ours: &[Duration], git: &[Duration]) -> String {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let (ours_sum, git_sum): (Duration, Duration) = (ours.iter().sum(), git.iter().sum());
+    format!(
+        "| latency p50 / p95 / total | ktriage {:.1} / {:.1} / {:.0} ms; git {:.0} / {:.0} / {:.0} ms; git/ktriage total {:.2}x |",
+        ms(percentile(ours, 50)),
+        ms(percentile(ours, 95)),
+        ms(ours_sum),
+        ms(percentile(git, 50)),
+        ms(percentile(git, 95)),
+        ms(git_sum),
+        git_sum.as_secs_f64() / ours_sum.as_secs_f64().max(1e-9)
+    )
+}
