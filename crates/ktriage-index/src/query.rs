@@ -118,6 +118,7 @@ pub struct Snapshot<'a> {
     paths_by_blob: HashMap<Oid, Vec<usize>>,
     visible_commits: std::sync::OnceLock<HashSet<Oid>>,
     doc_freqs: crate::text::DocFreqs,
+    all_files: std::sync::OnceLock<Vec<TreeFile>>,
 }
 
 impl<'a> Snapshot<'a> {
@@ -126,7 +127,7 @@ impl<'a> Snapshot<'a> {
         for (file_idx, file) in files.iter().enumerate() {
             paths_by_blob.entry(file.blob).or_default().push(file_idx);
         }
-        Snapshot { index, rev, files, paths_by_blob, visible_commits: std::sync::OnceLock::new(), doc_freqs: Default::default() }
+        Snapshot { index, rev, files, paths_by_blob, visible_commits: std::sync::OnceLock::new(), doc_freqs: Default::default(), all_files: std::sync::OnceLock::new() }
     }
 
     /// The revision this snapshot answers for.
@@ -214,6 +215,15 @@ impl<'a> Snapshot<'a> {
             }
         }
         Ok(out)
+    }
+
+    /// Every file of the tree (not only C sources), listed once per snapshot.
+    fn all_files(&self) -> Result<&[TreeFile]> {
+        if let Some(files) = self.all_files.get() {
+            return Ok(files);
+        }
+        let files = self.index.repo.tree_files(self.rev.commit)?;
+        Ok(self.all_files.get_or_init(|| files))
     }
 
     /// The indexed commits visible at this revision (it and its ancestors), computed once;
@@ -366,7 +376,7 @@ impl<'a> Snapshot<'a> {
 
     /// Resolves a path as a log may write it to a file of the whole tree (not only C files).
     pub fn resolve_path(&self, wanted: &str) -> Result<String> {
-        let tree = self.index.repo.tree_files(self.rev.commit)?;
+        let tree = self.all_files()?;
         let tree_paths = tree.iter().map(|file| file.path.as_str());
         let not_found = |hint: String| Error::NoSuchPath { path: wanted.to_string(), rev: self.rev.name.clone(), hint };
         match paths::resolve(tree_paths, wanted, &self.index.config.path_prefixes) {
@@ -382,7 +392,7 @@ impl<'a> Snapshot<'a> {
     /// alias. `None` bounds mean the whole file.
     pub fn read(&self, wanted: &str, start: Option<u32>, end: Option<u32>) -> Result<FileText> {
         let path = self.resolve_path(wanted)?;
-        let tree = self.index.repo.tree_files(self.rev.commit)?;
+        let tree = self.all_files()?;
         let file = tree.iter().find(|file| file.path == path).ok_or_else(|| Error::NoSuchPath {
             path: path.clone(),
             rev: self.rev.name.clone(),
