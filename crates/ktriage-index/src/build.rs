@@ -51,17 +51,13 @@ impl Index {
                 let parsed: Vec<(Oid, Vec<u8>, FileFacts)> = contents
                     .into_par_iter()
                     .map(|(blob, content)| {
-                        let facts = if content.len() > MAX_SOURCE_BYTES || looks_binary(&content) {
-                            FileFacts::default()
-                        } else {
-                            parse::parse_c(&content)
-                        };
+                        let facts = if is_skipped(&content) { FileFacts::default() } else { parse::parse_c(&content) };
                         progress.advance(1);
                         (blob, content, facts)
                     })
                     .collect();
                 for (blob, content, facts) in &parsed {
-                    if content.len() > MAX_SOURCE_BYTES || looks_binary(content) {
+                    if is_skipped(content) {
                         stats.skipped_blobs += 1;
                     }
                     stats.parsed_bytes += content.len() as u64;
@@ -81,6 +77,11 @@ impl Index {
         self.store.put_tree(rev.commit, &files)?;
         Ok(stats)
     }
+}
+
+/// Blobs listed but not parsed: larger than the size limit, or binary.
+fn is_skipped(content: &[u8]) -> bool {
+    content.len() > MAX_SOURCE_BYTES || looks_binary(content)
 }
 
 fn short(rev: &Rev) -> String {

@@ -80,9 +80,6 @@ pub fn rank_commits(
             ranking.add(event.id.clone(), score, why);
             subjects.entry(event.id.clone()).or_insert_with(|| event.subject.clone());
         }
-    }
-    for (fn_rank, function) in functions.iter().take(TOP_FUNCTIONS).enumerate() {
-        let fn_factor = 0.6f64.powi(fn_rank as i32);
         let end = function.end_line.min(function.line + MAX_BLAME_LINES);
         let lines = history.blame(&function.path, function.line, end)?;
         let n_lines = lines.len().max(1) as f64;
