@@ -1,7 +1,8 @@
 //! Helpers: run the built binary and build example repositories.
 
 use std::path::Path;
-use std::process::Command;
+use crate::fake_server::FakeServer;
+use std::process::{Command, Output as ProcessOutput};
 
 /// What one run of the binary printed.
 pub struct Output {
@@ -37,3 +38,23 @@ pub fn ktriage(cwd: &Path, args: &[&str]) -> Output {
 pub fn example_repo(dir: &Path) -> ktriage_example::BuiltRepo {
     ktriage_example::build_repo(&ktriage_example::bundled_history(), &dir.join("repo")).expect("example builds")
 }
+
+/// The API key the fake model server is given; it must never appear in any file written.
+pub const API_KEY: &str = "sk-e2e-KEY-0042-never-written";
+
+/// `ktriage ARGS` with no model in the environment, or with the fake server's.
+pub fn command(cwd: &Path, args: &[&str], server: Option<&FakeServer>) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ktriage"));
+    command.args(args).current_dir(cwd).env_remove("KTRIAGE_MODEL").env_remove("OPENAI_BASE_URL").env_remove("OPENAI_API_KEY");
+    if let Some(server) = server {
+        command.env("OPENAI_BASE_URL", &server.base_url).env("OPENAI_API_KEY", API_KEY).env("KTRIAGE_MODEL", "fake-model");
+    }
+    command
+}
+
+/// Runs `command` to its end: exit code, stdout and stderr.
+pub fn run(command: &mut Command) -> (i32, String, String) {
+    let ProcessOutput { status, stdout, stderr } = command.output().expect("ktriage runs");
+    (status.code().unwrap_or(-1), String::from_utf8_lossy(&stdout).into_owned(), String::from_utf8_lossy(&stderr).into_owned())
+}
+

@@ -2,36 +2,14 @@
 //! of a result tree, and a run killed mid-investigation resumed without repeating answered
 //! requests, against a fake model server.
 
-// Shared with the agent crate's tests; this binary uses only the server half of it.
-#[allow(dead_code)]
-#[path = "../../crates/ktriage-agent/tests/support/mod.rs"]
-mod fake_server;
-
-use crate::support::example_repo;
-use fake_server::{message, tool_calls, FakeServer, Reply};
+use crate::fake_server::{message, tool_calls, FakeServer, Reply};
+use crate::support::{command, example_repo, run, API_KEY};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-const API_KEY: &str = "sk-e2e-KEY-0042-never-written";
 
 fn example_log() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/minifs/ci/discard-panic.log"))
-}
-
-/// `ktriage ARGS` with no model in the environment, or with the fake server's.
-fn command(cwd: &Path, args: &[&str], server: Option<&FakeServer>) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ktriage"));
-    command.args(args).current_dir(cwd).env_remove("KTRIAGE_MODEL").env_remove("OPENAI_BASE_URL").env_remove("OPENAI_API_KEY");
-    if let Some(server) = server {
-        command.env("OPENAI_BASE_URL", &server.base_url).env("OPENAI_API_KEY", API_KEY).env("KTRIAGE_MODEL", "fake-model");
-    }
-    command
-}
-
-fn run(command: &mut Command) -> (i32, String, String) {
-    let Output { status, stdout, stderr } = command.output().expect("ktriage runs");
-    (status.code().unwrap_or(-1), String::from_utf8_lossy(&stdout).into_owned(), String::from_utf8_lossy(&stderr).into_owned())
 }
 
 #[test]

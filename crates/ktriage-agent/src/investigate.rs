@@ -104,9 +104,20 @@ pub struct Prompts {
     pub system: String,
     /// The dossier, as the first user message.
     pub dossier: String,
-    /// Renders the request for the note, given why the investigation stopped (empty when the
-    /// model stopped by itself).
+    /// Renders the request for the final answer, given why the investigation stopped (empty
+    /// when the model stopped by itself).
     pub final_request: Box<dyn Fn(&str) -> String>,
+    /// What the investigation ends with.
+    pub ending: Ending,
+}
+
+/// What the model is asked to end an investigation with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The note as JSON ([`Draft`]); prose is only a fallback.
+    Note,
+    /// An answer in prose (with inline citations).
+    Prose,
 }
 
 /// One investigation in progress.
@@ -152,8 +163,17 @@ pub async fn investigate(
             replayed: 0,
         },
     };
-    let reason = session.explore(rev_short).await?;
-    if session.outcome.draft.is_none() {
+    let reason = session.explore(rev_short, prompts.ending).await?;
+    let answered = match prompts.ending {
+        Ending::Note => session.outcome.draft.is_some(),
+        Ending::Prose => session.outcome.prose.is_some() && reason.is_empty(),
+    };
+    if !answered && prompts.ending == Ending::Prose {
+        session.messages.push(Message::User { content: (prompts.final_request)(&reason) });
+        let (response, _) = session.request(ToolChoice::None).await?;
+        let content = response.content.map(|content| clip(&content, MAX_ANSWER_CHARS));
+        session.outcome.prose = content.filter(|text| !text.trim().is_empty()).or(session.outcome.prose.take());
+    } else if !answered {
         session.messages.push(Message::User { content: (prompts.final_request)(&reason) });
         let (response, _) = session.request(ToolChoice::None).await?;
         if !response.tool_calls.is_empty() {
@@ -182,7 +202,7 @@ impl Session<'_, '_> {
 
     /// Turns with tools until the model stops or a limit is hit; returns why it stopped
     /// (empty when the model stopped by itself).
-    async fn explore(&mut self, rev_short: &str) -> Result<String, InvestigateError> {
+    async fn explore(&mut self, rev_short: &str, ending: Ending) -> Result<String, InvestigateError> {
         let mut seen_calls: HashMap<String, u32> = HashMap::new();
         loop {
             if let Some(reason) = self.budget_exhausted() {
@@ -195,7 +215,10 @@ impl Session<'_, '_> {
             let (response, replayed) = self.request(ToolChoice::Auto).await?;
             let content = response.content.map(|content| clip(&content, MAX_ANSWER_CHARS));
             if response.tool_calls.is_empty() {
-                let draft = content.as_deref().and_then(extract_json).and_then(|value| read_draft(&value, rev_short));
+                let draft = match ending {
+                    Ending::Note => content.as_deref().and_then(extract_json).and_then(|value| read_draft(&value, rev_short)),
+                    Ending::Prose => None,
+                };
                 self.messages.push(Message::Assistant { content: content.clone(), tool_calls: Vec::new() });
                 if draft.is_some() {
                     self.outcome.draft = draft;

@@ -12,11 +12,14 @@
 //! - [`note`], [`verify`], [`render`]: the note, its citation verifier and its renderings.
 //! - [`journal`]: the append-only record of a run, and resuming from it.
 //! - [`evidence`]: the failure read from its log and the evidence-only note.
+//! - [`ask`]: questions about commits and code, answered with checked citations (or with
+//!   the index's search results when there is no model).
 //!
 //! [`triage`] ties them together for one failure and writes `note.md`, `note.json`,
 //! `note.txt` and `journal.jsonl` into an output directory.
 #![deny(missing_docs)]
 
+pub mod ask;
 pub mod client;
 pub mod evidence;
 pub mod investigate;
@@ -107,6 +110,11 @@ impl Runtime {
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map(Runtime)
     }
 
+    /// Runs `future` to completion.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.0.block_on(future)
+    }
+
     /// [`triage`], waiting for it.
     pub fn triage(&self, index: &Index, rev: &Rev, case: &Case<'_>, out: &Path, settings: &Settings) -> Result<Written, Error> {
         self.0.block_on(triage(index, rev, case, out, settings))
@@ -168,6 +176,7 @@ pub async fn triage(index: &Index, rev: &Rev, case: &Case<'_>, out: &Path, setti
                             .unwrap_or_else(|err| err.to_string())
                     })
                 },
+                ending: investigate::Ending::Note,
             };
             match investigate::investigate(&client, &registry, &tool_context, &mut journal, &settings.budgets, &prompts, &rev_short).await {
                 Ok(outcome) => {

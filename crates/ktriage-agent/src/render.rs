@@ -9,13 +9,17 @@ use std::sync::OnceLock;
 /// Width of `note.txt`, for mailing lists.
 pub const TEXT_WIDTH: usize = 78;
 
-const TEMPLATES: [(&str, &str); 6] = [
+const TEMPLATES: [(&str, &str); 10] = [
     ("system.md.j2", include_str!("../../../prompts/system.md.j2")),
     ("dossier.md.j2", include_str!("../../../prompts/dossier.md.j2")),
     ("final.md.j2", include_str!("../../../prompts/final.md.j2")),
     ("note.md.j2", include_str!("../../../prompts/note.md.j2")),
     ("note.txt.j2", include_str!("../../../prompts/note.txt.j2")),
     ("summary.md.j2", include_str!("../../../prompts/summary.md.j2")),
+    ("ask_system.md.j2", include_str!("../../../prompts/ask_system.md.j2")),
+    ("ask_question.md.j2", include_str!("../../../prompts/ask_question.md.j2")),
+    ("ask_final.md.j2", include_str!("../../../prompts/ask_final.md.j2")),
+    ("ask.md.j2", include_str!("../../../prompts/ask.md.j2")),
 ];
 
 /// A template failed to render.

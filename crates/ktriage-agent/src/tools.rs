@@ -107,6 +107,14 @@ impl Registry {
         Registry { tools, specs }
     }
 
+    /// The same registry without the tools named in `names` (e.g. `log_excerpt` where there
+    /// is no failing log).
+    pub fn without(mut self, names: &[&str]) -> Registry {
+        self.tools.retain(|name, _| !names.contains(name));
+        self.specs.retain(|spec| !names.contains(&spec.name.as_str()));
+        self
+    }
+
     /// The specs of the tools, as sent to the model.
     pub fn specs(&self) -> &[ToolSpec] {
         &self.specs

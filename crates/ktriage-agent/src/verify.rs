@@ -44,6 +44,14 @@ pub fn verify_note(note: &mut Note, verifier: &Verifier<'_>) {
     note.citations = run.counts;
 }
 
+/// Checks the `path:line` and commit-id references inside prose (an answer to a question),
+/// returning the text with failures flagged in place, and the counts.
+pub fn verify_text(text: &str, verifier: &Verifier<'_>) -> (String, CitationCounts) {
+    let mut run = Run { verifier, counts: CitationCounts::default(), files: HashMap::new() };
+    let text = run.inline(text);
+    (text, run.counts)
+}
+
 struct Run<'v, 'a> {
     verifier: &'v Verifier<'a>,
     counts: CitationCounts,

@@ -1,9 +1,12 @@
 //! Arguments shared by the commands that read a repository's index.
 
 use crate::output::Format;
+use ktriage_agent::client::{ClientConfig, DEFAULT_BASE_URL};
+use ktriage_agent::investigate::Budgets;
 use crate::progress::Bar;
 use ktriage_index::{Index, Rev, Snapshot};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// `--repo`, `--index`, `--quiet`.
 #[derive(Debug, Clone, clap::Args)]
@@ -56,4 +59,55 @@ pub fn open_snapshot<'a>(index: &'a Index, repo: &RepoArgs, at: &AtArgs) -> anyh
     let rev = index.resolve(&at.at)?;
     let snapshot = index.snapshot(&rev, &repo.progress())?;
     Ok((rev, snapshot))
+}
+
+/// The model and its limits: `--model` (or `KTRIAGE_MODEL`), `OPENAI_BASE_URL`,
+/// `OPENAI_API_KEY` (only ever sent as a header), budgets, timeouts and retries.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelArgs {
+    /// Model name; without one (and without KTRIAGE_MODEL) no model is asked.
+    #[arg(long, env = "KTRIAGE_MODEL")]
+    pub model: Option<String>,
+    /// Model requests before the final answer is asked for.
+    #[arg(long, default_value_t = 30)]
+    pub max_turns: u32,
+    /// Tool calls before the final answer is asked for.
+    #[arg(long, default_value_t = 60)]
+    pub max_tool_calls: u32,
+    /// Ask the server to stream its answers (server-sent events).
+    #[arg(long)]
+    pub stream: bool,
+    /// Seconds a model request may take (and a stream may stay silent).
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
+    /// Retries of a failed model request (429, 5xx, timeouts, dropped connections).
+    #[arg(long, default_value_t = 4)]
+    pub retries: u32,
+    /// Delay before the first retry, in milliseconds (doubled for each further one).
+    #[arg(long, default_value_t = 1000)]
+    pub retry_delay_ms: u64,
+}
+
+impl ModelArgs {
+    /// The client for the model at `OPENAI_BASE_URL` with `OPENAI_API_KEY`; `None` when no
+    /// model is named.
+    pub fn client(&self) -> Option<ClientConfig> {
+        let model = self.model.as_deref().filter(|model| !model.trim().is_empty())?;
+        let base_url = std::env::var("OPENAI_BASE_URL").ok().filter(|url| !url.trim().is_empty());
+        let api_key = std::env::var("OPENAI_API_KEY").ok();
+        let mut config = ClientConfig::new(base_url.as_deref().unwrap_or(DEFAULT_BASE_URL), api_key, model);
+        config.stream = self.stream;
+        config.request_timeout = Duration::from_secs(self.timeout.max(1));
+        config.stream_idle_timeout = Duration::from_secs(self.timeout.max(1));
+        config.retry.max_retries = self.retries;
+        config.retry.base_delay = Duration::from_millis(self.retry_delay_ms);
+        Some(config)
+    }
+
+    /// The investigation's budgets.
+    pub fn budgets(&self) -> Budgets {
+        let mut budgets = Budgets::standard(self.max_turns);
+        budgets.max_tool_calls = self.max_tool_calls;
+        budgets
+    }
 }

@@ -22,6 +22,8 @@ pub struct Args {
     /// No progress bars.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    model: super::common::ModelArgs,
 }
 
 /// Runs `example`.
@@ -73,7 +75,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("{:>4}  {line}", text.start as usize + offset);
     }
     println!("\nTry: ktriage def minifs_fs_start --repo {}", args.out.display());
-    triage_example_log(&index, &built, &args.out)?;
+    triage_example_log(&index, &built, &args.out, &args.model)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -81,19 +83,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 const EXAMPLE_LOG: &str = include_str!("../../../../examples/minifs/ci/discard-panic.log");
 
 /// Triages the bundled CI log at the commit that introduced the panic, with the model of
-/// `KTRIAGE_MODEL` when one is configured and evidence-only otherwise, and prints the note.
-fn triage_example_log(index: &Index, built: &ktriage_example::BuiltRepo, out: &Path) -> anyhow::Result<()> {
+/// `--model` (or `KTRIAGE_MODEL`) when one is configured and evidence-only otherwise, and prints the note.
+fn triage_example_log(index: &Index, built: &ktriage_example::BuiltRepo, out: &Path, model: &super::common::ModelArgs) -> anyhow::Result<()> {
     let Some(bug) = built.commits.iter().find(|c| c.step.contains("discard-panic")) else { return Ok(()) };
     let triage_dir = out.with_file_name(format!("{}-triage", out.file_name().map_or("example".into(), |name| name.to_string_lossy())));
     std::fs::create_dir_all(&triage_dir).with_context(|| format!("creating {}", triage_dir.display()))?;
     let log_path = triage_dir.join("discard-panic.log");
     std::fs::write(&log_path, EXAMPLE_LOG).with_context(|| format!("writing {}", log_path.display()))?;
-    let model = std::env::var("KTRIAGE_MODEL").ok();
-    let settings = ktriage_agent::Settings {
-        client: super::triage::client_config(model.as_deref()),
-        budgets: ktriage_agent::investigate::Budgets::standard(30),
-        resume: false,
-    };
+    let settings = ktriage_agent::Settings { client: model.client(), budgets: model.budgets(), resume: false };
     let short_id = &bug.id.to_string()[..12];
     println!(
         "\n$ ktriage triage --repo {} --at {short_id} --log {} --out {}{}",

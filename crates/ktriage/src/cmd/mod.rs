@@ -1,5 +1,6 @@
 //! Subcommand definitions and dispatch.
 
+mod ask;
 mod bench;
 mod bench_history;
 mod bench_index;
@@ -61,6 +62,8 @@ enum Command {
     Locate(locate::Args),
     /// Investigate a failure with a model and write a triage note (evidence-only without one).
     Triage(triage::Args),
+    /// Answer a question about commits and code (search results without a model).
+    Ask(ask::Args),
     /// Read CI results and console logs.
     #[command(subcommand)]
     Ci(ci::CiCommand),
@@ -87,6 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Fixes(args) => history::run_fixes(args),
         Command::Locate(args) => locate::run(args),
         Command::Triage(args) => triage::run(args),
+        Command::Ask(args) => ask::run(args),
         Command::Ci(command) => ci::run(command),
         Command::Bench(command) => bench::run(command),
     }

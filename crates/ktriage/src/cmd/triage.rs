@@ -5,10 +5,8 @@
 //! The model is configured from `--model` (or `KTRIAGE_MODEL`), `OPENAI_BASE_URL` and
 //! `OPENAI_API_KEY`; the key is only ever sent as a header, never printed or written.
 
-use super::common::{AtArgs, RepoArgs};
+use super::common::{AtArgs, ModelArgs, RepoArgs};
 use anyhow::Context;
-use ktriage_agent::client::{ClientConfig, DEFAULT_BASE_URL};
-use ktriage_agent::investigate::Budgets;
 use ktriage_agent::note::Mode;
 use ktriage_agent::{Case, Settings, SummaryEntry, Written};
 use ktriage_ci::results::{read_results, Run};
@@ -16,7 +14,6 @@ use ktriage_index::{Index, Rev};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 /// Log file names of a test's result directory, in the order they are tried.
 const LOG_NAMES: [&str; 2] = ["log", "full_log"];
@@ -39,30 +36,11 @@ pub struct Args {
     /// Directory for the notes (created if needed).
     #[arg(long)]
     out: PathBuf,
-    /// Model name; without one (and without KTRIAGE_MODEL) the note is evidence-only.
-    #[arg(long, env = "KTRIAGE_MODEL")]
-    model: Option<String>,
-    /// Model requests before the note is asked for.
-    #[arg(long, default_value_t = 30)]
-    max_turns: u32,
-    /// Tool calls before the note is asked for.
-    #[arg(long, default_value_t = 60)]
-    max_tool_calls: u32,
     /// Continue an interrupted run from the journal in --out, without repeating answered requests.
     #[arg(long)]
     resume: bool,
-    /// Ask the server to stream its answers (server-sent events).
-    #[arg(long)]
-    stream: bool,
-    /// Seconds a model request may take (and a stream may stay silent).
-    #[arg(long, default_value_t = 300)]
-    timeout: u64,
-    /// Retries of a failed model request (429, 5xx, timeouts, dropped connections).
-    #[arg(long, default_value_t = 4)]
-    retries: u32,
-    /// Delay before the first retry, in milliseconds (doubled for each further one).
-    #[arg(long, default_value_t = 1000)]
-    retry_delay_ms: u64,
+    #[command(flatten)]
+    model: ModelArgs,
     #[command(flatten)]
     repo: RepoArgs,
     #[command(flatten)]
@@ -98,27 +76,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The client for `model` at `OPENAI_BASE_URL` with `OPENAI_API_KEY`, with the default
-/// limits; `None` when no model is named.
-pub(super) fn client_config(model: Option<&str>) -> Option<ClientConfig> {
-    let model = model.filter(|model| !model.trim().is_empty())?;
-    let base_url = std::env::var("OPENAI_BASE_URL").ok().filter(|url| !url.trim().is_empty());
-    let api_key = std::env::var("OPENAI_API_KEY").ok();
-    Some(ClientConfig::new(base_url.as_deref().unwrap_or(DEFAULT_BASE_URL), api_key, model))
-}
-
 fn settings(args: &Args) -> Settings {
-    let client = client_config(args.model.as_deref()).map(|mut config| {
-        config.stream = args.stream;
-        config.request_timeout = Duration::from_secs(args.timeout.max(1));
-        config.stream_idle_timeout = Duration::from_secs(args.timeout.max(1));
-        config.retry.max_retries = args.retries;
-        config.retry.base_delay = Duration::from_millis(args.retry_delay_ms);
-        config
-    });
-    let mut budgets = Budgets::standard(args.max_turns);
-    budgets.max_tool_calls = args.max_tool_calls;
-    Settings { client, budgets, resume: args.resume }
+    Settings { client: args.model.client(), budgets: args.model.budgets(), resume: args.resume }
 }
 
 fn read_log(path: &Path) -> anyhow::Result<String> {
