@@ -240,6 +240,34 @@ pub struct Sim {
     pub truth: Truth,
 }
 
+impl Sim {
+    /// Renames the window's commits, newest first, to `ids` (for a tree whose commits must
+    /// exist in a real repository), in the plan and the answer key; with fewer ids than
+    /// commits, the oldest commits keep their generated ids.
+    pub fn relabel_commits(&mut self, ids: &[String]) {
+        let renames: BTreeMap<String, String> = self
+            .truth
+            .commits
+            .iter()
+            .cloned()
+            .zip(ids.iter().cloned())
+            .collect();
+        let rename = |id: &mut String| {
+            if let Some(new) = renames.get(id.as_str()) {
+                id.clone_from(new);
+            }
+        };
+        self.truth.commits.iter_mut().for_each(rename);
+        for test in self.truth.tests.values_mut() {
+            test.first_bad
+                .iter_mut()
+                .chain(test.first_good.iter_mut())
+                .chain(test.infra_commits.iter_mut())
+                .for_each(rename);
+        }
+    }
+}
+
 const FAMILIES: &[(&str, &[&str])] = &[
     (
         "ec",
@@ -322,116 +350,126 @@ const FAMILIES: &[(&str, &[&str])] = &[
     ("encryption", &["basic", "unlock", "rekey"]),
 ];
 
-/// `(function, file, callers innermost first, context)`; context 0 = syscall, 1 = workqueue,
-/// 2 = interrupt.
-const SITES: &[(&str, &str, &[&str], u8)] = &[
-    (
-        "btree_split",
-        "btree/interior.c",
-        &[
+/// Where a simulated bug is raised: a function, its file (under `fs/bcachefs/` in the
+/// logs) and its callers, innermost first.
+#[derive(Debug, Clone, Copy)]
+pub struct Site {
+    /// The function the report names.
+    pub function: &'static str,
+    /// Its file, relative to `fs/bcachefs/`.
+    pub file: &'static str,
+    /// Its callers, innermost first.
+    pub callers: &'static [&'static str],
+}
+
+/// The bcachefs sites [`generate`] draws bugs from.
+pub const BCACHEFS_SITES: &[Site] = &[
+    Site {
+        function: "btree_split",
+        file: "btree/interior.c",
+        callers: &[
             "bch2_btree_split_leaf",
             "bch2_trans_commit_error",
             "__bch2_trans_commit",
             "bch2_extent_update",
         ],
-        1,
-    ),
-    ("bch2_read_endio", "data/read.c", &[], 2),
-    ("bch2_write_endio", "data/write.c", &[], 2),
-    ("btree_node_write_endio", "btree/write.c", &[], 2),
-    (
-        "bch2_journal_flush_seq",
-        "journal/journal.c",
-        &["bch2_fsync"],
-        0,
-    ),
-    (
-        "discard_one_bucket_fast",
-        "alloc/background.c",
-        &["bch2_do_discards_fast_work"],
-        1,
-    ),
-    (
-        "bch2_dev_usrdata_drop",
-        "data/migrate.c",
-        &[
+    },
+    Site {
+        function: "bch2_read_endio",
+        file: "data/read.c",
+        callers: &[],
+    },
+    Site {
+        function: "bch2_write_endio",
+        file: "data/write.c",
+        callers: &[],
+    },
+    Site {
+        function: "btree_node_write_endio",
+        file: "btree/write.c",
+        callers: &[],
+    },
+    Site {
+        function: "bch2_journal_flush_seq",
+        file: "journal/journal.c",
+        callers: &["bch2_fsync"],
+    },
+    Site {
+        function: "discard_one_bucket_fast",
+        file: "alloc/background.c",
+        callers: &["bch2_do_discards_fast_work"],
+    },
+    Site {
+        function: "bch2_dev_usrdata_drop",
+        file: "data/migrate.c",
+        callers: &[
             "bch2_dev_data_drop",
             "bch2_dev_remove",
             "bch2_ioctl_disk_remove",
             "bch2_fs_ioctl",
         ],
-        0,
-    ),
-    (
-        "bch2_ec_read_extent",
-        "ec.c",
-        &["__bch2_read_extent", "bchfs_read", "bch2_readahead"],
-        0,
-    ),
-    (
-        "bch2_snapshot_node_delete",
-        "snapshots/snapshot.c",
-        &[
+    },
+    Site {
+        function: "bch2_ec_read_extent",
+        file: "ec.c",
+        callers: &["__bch2_read_extent", "bchfs_read", "bch2_readahead"],
+    },
+    Site {
+        function: "bch2_snapshot_node_delete",
+        file: "snapshots/snapshot.c",
+        callers: &[
             "bch2_delete_dead_snapshots",
             "bch2_ioctl_subvolume_destroy",
             "bch2_fs_ioctl",
         ],
-        0,
-    ),
-    (
-        "bch2_trans_update_extent",
-        "btree/update.c",
-        &[
+    },
+    Site {
+        function: "bch2_trans_update_extent",
+        file: "btree/update.c",
+        callers: &[
             "bch2_trans_update",
             "bch2_extent_update",
             "bch2_write_index_default",
         ],
-        1,
-    ),
-    (
-        "bch2_bucket_alloc_trans",
-        "alloc/foreground.c",
-        &[
+    },
+    Site {
+        function: "bch2_bucket_alloc_trans",
+        file: "alloc/foreground.c",
+        callers: &[
             "bch2_bucket_alloc_set_trans",
             "bch2_alloc_sectors_start_trans",
             "bch2_write",
         ],
-        0,
-    ),
-    (
-        "bch2_inode_peek",
-        "fs/inode.c",
-        &[
+    },
+    Site {
+        function: "bch2_inode_peek",
+        file: "fs/inode.c",
+        callers: &[
             "bch2_inode_find_by_inum_trans",
             "bch2_vfs_inode_get",
             "bch2_lookup",
         ],
-        0,
-    ),
-    (
-        "bch2_fs_recovery",
-        "init/recovery.c",
-        &["bch2_fs_start", "bch2_fs_get_tree", "vfs_get_tree"],
-        0,
-    ),
-    (
-        "bch2_move_extent",
-        "data/move.c",
-        &["bch2_move_data_btree", "bch2_move_data", "bch2_data_job"],
-        1,
-    ),
-    (
-        "bch2_dirent_create",
-        "fs/dirent.c",
-        &["bch2_create_trans", "__bch2_create", "bch2_mknod"],
-        0,
-    ),
-    (
-        "bch2_journal_reclaim",
-        "journal/reclaim.c",
-        &["bch2_journal_reclaim_thread"],
-        1,
-    ),
+    },
+    Site {
+        function: "bch2_fs_recovery",
+        file: "init/recovery.c",
+        callers: &["bch2_fs_start", "bch2_fs_get_tree", "vfs_get_tree"],
+    },
+    Site {
+        function: "bch2_move_extent",
+        file: "data/move.c",
+        callers: &["bch2_move_data_btree", "bch2_move_data", "bch2_data_job"],
+    },
+    Site {
+        function: "bch2_dirent_create",
+        file: "fs/dirent.c",
+        callers: &["bch2_create_trans", "__bch2_create", "bch2_mknod"],
+    },
+    Site {
+        function: "bch2_journal_reclaim",
+        file: "journal/reclaim.c",
+        callers: &["bch2_journal_reclaim_thread"],
+    },
 ];
 
 const SUBJECTS: &[&str] = &[
@@ -449,8 +487,19 @@ const SUBJECTS: &[&str] = &[
     "Fix null ptr deref in device removal",
 ];
 
-/// Generates the plan and the answer key of a tree.
+/// Generates the plan and the answer key of a tree, with bugs in [`BCACHEFS_SITES`].
 pub fn generate(params: SimParams) -> Sim {
+    generate_with_sites(params, BCACHEFS_SITES)
+}
+
+/// Generates the plan and the answer key of a tree with bugs raised in `sites` (for trees
+/// whose stacks name the functions of another repository); [`BCACHEFS_SITES`] when empty.
+pub fn generate_with_sites(params: SimParams, sites: &[Site]) -> Sim {
+    let sites = if sites.is_empty() {
+        BCACHEFS_SITES
+    } else {
+        sites
+    };
     let n = params.commits.max(8);
     let nt = params.tests.max(40);
     let mut rng = Rng::new(params.seed ^ 0x5eed_0000_0000_0000);
@@ -467,6 +516,7 @@ pub fn generate(params: SimParams) -> Sim {
         bugs: Vec::new(),
         free: (0..nt).collect(),
         tests: &tests,
+        sites,
     };
     g.populate(nt, params.hard);
     let mut workers = BTreeMap::new();
@@ -588,6 +638,8 @@ struct Gen<'a> {
     /// Tests not yet given a class.
     free: Vec<usize>,
     tests: &'a [String],
+    /// Where bugs are raised.
+    sites: &'a [Site],
 }
 
 impl Gen<'_> {
@@ -609,16 +661,16 @@ impl Gen<'_> {
 
     /// A random site where no bug of one of `kinds` exists yet (while there is one).
     fn free_site(&mut self, kinds: &[Kind]) -> usize {
-        let mut s = self.rng.below(SITES.len());
+        let mut s = self.rng.below(self.sites.len());
         for _ in 0..64 {
-            let func = SITES[s].0;
+            let func = self.sites[s].function;
             let taken = self.bugs.iter().any(|b| {
                 b.stack[0] == func && kinds.iter().any(|&k| kind_family(k) == b.kind_family())
             });
             if !taken {
                 break;
             }
-            s = self.rng.below(SITES.len());
+            s = self.rng.below(self.sites.len());
         }
         s
     }
@@ -626,7 +678,11 @@ impl Gen<'_> {
     /// A new bug of `kind` in the site `site` (a free one when `None`).
     fn new_bug(&mut self, kind: Kind, site: Option<usize>, test: usize) -> usize {
         let s = site.unwrap_or_else(|| self.free_site(&[kind]));
-        let (func, file, callers, _) = SITES[s];
+        let Site {
+            function: func,
+            file,
+            callers,
+        } = self.sites[s];
         let kasan = (
             self.rng
                 .pick(&["use-after-free", "slab-out-of-bounds"])
