@@ -300,6 +300,20 @@ pub fn read_results_with(path: &Path, opts: &ReadOptions) -> Result<ResultSet, E
     Ok(set)
 }
 
+/// The log file of `test` on `commit` in the result tree at `path`: a ktestci tree
+/// (`<commit>/<test>/`) or ktest output (`ktest-out/out/<test>/`), trying `log`, `log.br`,
+/// `full_log.br`, `full_log`. `None` for layouts without per-test log files.
+pub fn find_log(path: &Path, commit: &str, test: &str) -> Option<PathBuf> {
+    ktest::test_log(path, commit, test)
+}
+
+/// Reads a log file, decompressing `.br` files, as text (invalid UTF-8 replaced): at most
+/// [`MAX_LOG_BYTES`], and a description of any problem that left the text incomplete.
+pub fn read_log(path: &Path) -> Result<(String, Option<String>), Error> {
+    let (bytes, problem) = log::read_log_file(path)?;
+    Ok((String::from_utf8_lossy(&bytes).into_owned(), problem))
+}
+
 /// Detects the layout of `path`.
 pub fn detect(path: &Path) -> Result<InputFormat, Error> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;

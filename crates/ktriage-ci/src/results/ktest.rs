@@ -67,6 +67,15 @@ pub(super) fn ktest_out_dir(path: &Path) -> Option<PathBuf> {
     })
 }
 
+/// The first log file of `test` on `commit`, in a ktestci tree or a ktest output directory.
+pub(super) fn test_log(path: &Path, commit: &str, test: &str) -> Option<PathBuf> {
+    let out_dir = ktest_out_dir(path).unwrap_or_else(|| path.to_path_buf());
+    [path.join(commit).join(test), out_dir.join(test)]
+        .iter()
+        .flat_map(|dir| LOG_NAMES.iter().map(move |name| dir.join(name)))
+        .find(|p| p.is_file())
+}
+
 /// Reads the commit order (newest first) and subjects from `branch.json`.
 fn read_branch(path: &Path) -> Result<Vec<BranchEntry>, Error> {
     let file = path.join("branch.json");
