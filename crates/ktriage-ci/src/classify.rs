@@ -188,6 +188,22 @@ pub struct NoiseBand {
     pub outside_band: bool,
 }
 
+impl NoiseBand {
+    /// Where the commit stands: `within band`, `ABOVE band`, `below band`, or
+    /// `no other commits` when there is no band.
+    pub fn verdict(&self) -> &'static str {
+        if self.commits == 0 {
+            "no other commits"
+        } else if self.newest > self.max {
+            "ABOVE band"
+        } else if self.newest < self.min {
+            "below band"
+        } else {
+            "within band"
+        }
+    }
+}
+
 /// Status counts of one commit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CommitCounts {
