@@ -42,7 +42,7 @@ impl Index {
         let mut stats = IndexStats { commit: rev.commit.to_string(), files: files.len(), ..IndexStats::default() };
         if !missing.is_empty() {
             progress.start(&format!("indexing {}", short(rev)), missing.len() as u64);
-            let mut writer = self.text.writer()?;
+            let mut writer = self.text()?.writer()?;
             for chunk in missing.chunks(BATCH_BLOBS) {
                 let contents = chunk
                     .iter()
@@ -63,15 +63,15 @@ impl Index {
                     stats.parsed_bytes += content.len() as u64;
                     stats.functions += u64::from(facts.stats.functions);
                     stats.functions_lost += u64::from(facts.stats.functions_lost);
-                    self.text.add_blob(&writer, *blob, content, facts)?;
+                    self.text()?.add_blob(&writer, *blob, content, facts)?;
                 }
-                self.text.commit(&mut writer)?;
+                self.text()?.commit(&mut writer)?;
                 let batch: Vec<(Oid, FileFacts)> =
                     parsed.into_iter().map(|(blob, _, facts)| (blob, facts)).collect();
                 self.store.write_blobs(&batch)?;
                 stats.new_blobs += batch.len();
             }
-            self.text.finish(writer)?;
+            self.text()?.finish(writer)?;
             progress.finish();
         }
         self.store.put_tree(rev.commit, &files)?;

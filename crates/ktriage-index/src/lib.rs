@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 mod build;
+pub mod codec;
 pub mod error;
 pub mod facts;
 pub mod history;
@@ -43,10 +44,10 @@ use facts::FileFacts;
 use git2::Oid;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Version of the on-disk format; an index with another version must be rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Progress reporting for long operations; the CLI shows a bar, the library prints nothing.
 pub trait Progress: Sync {
@@ -80,7 +81,8 @@ pub struct IndexConfig {
 pub struct Index {
     repo: repo::Repo,
     store: store::Store,
-    text: text::TextIndex,
+    /// Opened on first use: `def`, `callers` and history queries never need it.
+    text: OnceLock<text::TextIndex>,
     dir: PathBuf,
     config: IndexConfig,
     facts_cache: Mutex<HashMap<Oid, Arc<FileFacts>>>,
@@ -148,8 +150,7 @@ impl Index {
             Err(_) => IndexConfig::default(),
         };
         let store = store::Store::open(&dir)?;
-        let text = text::TextIndex::open(&dir)?;
-        Ok(Index { repo, store, text, dir, config, facts_cache: Mutex::new(HashMap::new()) })
+        Ok(Index { repo, store, text: OnceLock::new(), dir, config, facts_cache: Mutex::new(HashMap::new()) })
     }
 
     /// The repository.
@@ -160,6 +161,21 @@ impl Index {
     /// The structured store.
     pub fn store(&self) -> &store::Store {
         &self.store
+    }
+
+    /// The full-text index, opened on first use.
+    pub fn text(&self) -> Result<&text::TextIndex> {
+        if let Some(text) = self.text.get() {
+            return Ok(text);
+        }
+        let text = text::TextIndex::open(&self.dir)?;
+        Ok(self.text.get_or_init(|| text))
+    }
+
+    /// Rewrites the store without the space its earlier transactions freed (run after
+    /// indexing); true when anything was reclaimed.
+    pub fn compact(&mut self) -> Result<bool> {
+        self.store.compact()
     }
 
     /// The index directory.

@@ -147,13 +147,12 @@ impl<'a> Snapshot<'a> {
     /// Definitions and declarations of `name`: definitions first, then prototypes, by path.
     pub fn def(&self, name: &str) -> Result<Vec<Definition>> {
         let mut out = Vec::new();
-        for item in self.index.store.symbol_items(name)? {
-            if !self.paths_by_blob.contains_key(&item.blob) {
+        for blob in self.index.store.symbol_blobs(name)? {
+            if !self.paths_by_blob.contains_key(&blob) {
                 continue;
             }
-            let facts = self.index.facts(item.blob)?;
-            let Some(symbol) = facts.symbols.get(item.index as usize) else { continue };
-            for path in self.paths_of(item.blob) {
+            let facts = self.index.facts(blob)?;
+            for (symbol, path) in facts.symbols.iter().filter(|symbol| symbol.name == name).flat_map(|symbol| self.paths_of(blob).map(move |path| (symbol, path))) {
                 out.push(Definition {
                     name: symbol.name.clone(),
                     kind: symbol.kind,
@@ -174,13 +173,12 @@ impl<'a> Snapshot<'a> {
     /// Call sites of `name`, by path and line.
     pub fn callers(&self, name: &str) -> Result<Vec<CallSite>> {
         let mut out = Vec::new();
-        for item in self.index.store.callee_items(name)? {
-            if !self.paths_by_blob.contains_key(&item.blob) {
+        for blob in self.index.store.callee_blobs(name)? {
+            if !self.paths_by_blob.contains_key(&blob) {
                 continue;
             }
-            let facts = self.index.facts(item.blob)?;
-            let Some(call) = facts.calls.get(item.index as usize) else { continue };
-            for path in self.paths_of(item.blob) {
+            let facts = self.index.facts(blob)?;
+            for (call, path) in facts.calls.iter().filter(|call| call.callee == name).flat_map(|call| self.paths_of(blob).map(move |path| (call, path))) {
                 out.push(CallSite {
                     caller: call.caller.clone(),
                     callee: call.callee.clone(),
@@ -246,7 +244,7 @@ impl<'a> Snapshot<'a> {
         let mut owners: HashSet<Oid> = self.paths_by_blob.keys().copied().collect();
         owners.extend(self.visible_commits()?.iter().copied());
         let query_terms: HashSet<String> = terms::unique_terms(query).into_iter().collect();
-        let hits = self.index.text.search(query, &owners, limit, &self.doc_freqs)?;
+        let hits = self.index.text()?.search(query, &owners, limit, &self.doc_freqs)?;
         let mut contents: HashMap<Oid, Vec<u8>> = HashMap::new();
         let mut out = Vec::new();
         for hit in hits {
@@ -298,7 +296,7 @@ impl<'a> Snapshot<'a> {
     pub fn search_messages(&self, text: &str, limit: usize) -> Result<Vec<MessageHit>> {
         let blobs: HashSet<Oid> = self.paths_by_blob.keys().copied().collect();
         let mut out = Vec::new();
-        for hit in self.index.text.search_kind(text, &blobs, limit, Some(DocKind::Message), &self.doc_freqs)? {
+        for hit in self.index.text()?.search_kind(text, &blobs, limit, Some(DocKind::Message), &self.doc_freqs)? {
             let facts = self.index.facts(hit.blob)?;
             let function = facts
                 .messages

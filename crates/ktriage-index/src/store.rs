@@ -4,41 +4,21 @@
 //! caches the source listing of commits already indexed. redb transactions are atomic, so an
 //! interrupted write leaves the store as it was before the transaction.
 
+use crate::codec;
 use crate::error::{Error, Result};
 use crate::facts::FileFacts;
 use crate::repo::TreeFile;
 use git2::Oid;
 use redb::{Database, MultimapTableDefinition, ReadableTableMetadata, TableDefinition};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 const BLOBS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("blobs");
 const TREES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trees");
-const SYMBOLS: MultimapTableDefinition<&str, &[u8]> = MultimapTableDefinition::new("symbols");
-const CALLEES: MultimapTableDefinition<&str, &[u8]> = MultimapTableDefinition::new("callees");
-
-/// A reference from a name to one item of a blob's facts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BlobItem {
-    /// The blob holding the item.
-    pub blob: Oid,
-    /// Index into the blob's `symbols` or `calls`.
-    pub index: u32,
-}
-
-impl BlobItem {
-    fn encode(self) -> [u8; 24] {
-        let mut bytes = [0u8; 24];
-        bytes[..20].copy_from_slice(self.blob.as_bytes());
-        bytes[20..].copy_from_slice(&self.index.to_le_bytes());
-        bytes
-    }
-
-    fn decode(bytes: &[u8]) -> Option<BlobItem> {
-        let blob = Oid::from_bytes(bytes.get(..20)?).ok()?;
-        let index = u32::from_le_bytes(bytes.get(20..24)?.try_into().ok()?);
-        Some(BlobItem { blob, index })
-    }
-}
+/// Name → the blobs defining or declaring a symbol of that name (each blob once).
+const SYMBOLS: MultimapTableDefinition<&str, [u8; 20]> = MultimapTableDefinition::new("symbols");
+/// Name → the blobs calling a function or macro of that name (each blob once).
+const CALLEES: MultimapTableDefinition<&str, [u8; 20]> = MultimapTableDefinition::new("callees");
 
 /// The redb-backed store of an index directory.
 pub struct Store {
@@ -55,6 +35,9 @@ impl Store {
             other => Error::corrupt(dir, other),
         })?;
         let store = Store { db, dir: dir.to_path_buf() };
+        if store.has_tables()? {
+            return Ok(store);
+        }
         let txn = store.db.begin_write().map_err(store.err())?;
         txn.open_table(BLOBS).map_err(store.err())?;
         txn.open_table(TREES).map_err(store.err())?;
@@ -62,6 +45,26 @@ impl Store {
         txn.open_multimap_table(CALLEES).map_err(store.err())?;
         txn.commit().map_err(store.err())?;
         Ok(store)
+    }
+
+    /// True when the tables exist already, so that opening an index writes nothing.
+    fn has_tables(&self) -> Result<bool> {
+        let txn = self.db.begin_read().map_err(self.err())?;
+        let exists = |result: std::result::Result<(), redb::TableError>| match result {
+            Ok(()) => Ok(true),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(false),
+            Err(err) => Err(self.err()(err)),
+        };
+        Ok(exists(txn.open_table(BLOBS).map(drop))?
+            && exists(txn.open_table(TREES).map(drop))?
+            && exists(txn.open_multimap_table(SYMBOLS).map(drop))?
+            && exists(txn.open_multimap_table(CALLEES).map(drop))?)
+    }
+
+    /// Rewrites the database file without the space freed by earlier transactions (redb
+    /// never reuses all of it); true when anything was reclaimed.
+    pub fn compact(&mut self) -> Result<bool> {
+        self.db.compact().map_err(|err| Error::corrupt(&self.dir, err))
     }
 
     /// The database, for other modules that keep tables of their own in it.
@@ -95,8 +98,7 @@ impl Store {
         let Some(value) = table.get(blob.as_bytes()).map_err(self.err())? else {
             return Ok(None);
         };
-        let facts = postcard::from_bytes(value.value())
-            .map_err(|err| Error::corrupt(&self.dir, format!("facts of blob {blob}: {err}")))?;
+        let facts = codec::unpack(value.value()).map_err(|err| Error::corrupt(&self.dir, format!("facts of blob {blob}: {err}")))?;
         Ok(Some(facts))
     }
 
@@ -108,43 +110,41 @@ impl Store {
             let mut symbols = txn.open_multimap_table(SYMBOLS).map_err(self.err())?;
             let mut callees = txn.open_multimap_table(CALLEES).map_err(self.err())?;
             for (blob, facts) in batch {
-                let bytes = postcard::to_stdvec(facts)
-                    .map_err(|err| Error::corrupt(&self.dir, format!("encoding facts: {err}")))?;
+                let bytes = codec::pack(facts).map_err(|err| Error::corrupt(&self.dir, format!("encoding facts: {err}")))?;
                 blobs.insert(blob.as_bytes(), bytes.as_slice()).map_err(self.err())?;
-                for (index, symbol) in facts.symbols.iter().enumerate() {
-                    let item = BlobItem { blob: *blob, index: index as u32 }.encode();
-                    symbols.insert(symbol.name.as_str(), item.as_slice()).map_err(self.err())?;
+                let id: [u8; 20] = blob.as_bytes().try_into().map_err(|_| Error::corrupt(&self.dir, format!("blob id {blob}")))?;
+                let defined: BTreeSet<&str> = facts.symbols.iter().map(|symbol| symbol.name.as_str()).collect();
+                for name in defined {
+                    symbols.insert(name, id).map_err(self.err())?;
                 }
-                for (index, call) in facts.calls.iter().enumerate() {
-                    let item = BlobItem { blob: *blob, index: index as u32 }.encode();
-                    callees.insert(call.callee.as_str(), item.as_slice()).map_err(self.err())?;
+                let called: BTreeSet<&str> = facts.calls.iter().map(|call| call.callee.as_str()).collect();
+                for name in called {
+                    callees.insert(name, id).map_err(self.err())?;
                 }
             }
         }
         txn.commit().map_err(self.err())
     }
 
-    /// Symbols named `name`, in every indexed blob.
-    pub fn symbol_items(&self, name: &str) -> Result<Vec<BlobItem>> {
-        self.multimap_items(SYMBOLS, name)
+    /// The blobs with a symbol named `name`.
+    pub fn symbol_blobs(&self, name: &str) -> Result<Vec<Oid>> {
+        self.blobs_by_name(SYMBOLS, name)
     }
 
-    /// Call sites whose callee is `name`, in every indexed blob.
-    pub fn callee_items(&self, name: &str) -> Result<Vec<BlobItem>> {
-        self.multimap_items(CALLEES, name)
+    /// The blobs with a call of `name`.
+    pub fn callee_blobs(&self, name: &str) -> Result<Vec<Oid>> {
+        self.blobs_by_name(CALLEES, name)
     }
 
-    fn multimap_items(&self, table: MultimapTableDefinition<&str, &[u8]>, name: &str) -> Result<Vec<BlobItem>> {
+    fn blobs_by_name(&self, table: MultimapTableDefinition<&str, [u8; 20]>, name: &str) -> Result<Vec<Oid>> {
         let txn = self.db.begin_read().map_err(self.err())?;
         let table = txn.open_multimap_table(table).map_err(self.err())?;
-        let mut items = Vec::new();
+        let mut blobs = Vec::new();
         for value in table.get(name).map_err(self.err())? {
-            let value = value.map_err(self.err())?;
-            let item = BlobItem::decode(value.value())
-                .ok_or_else(|| Error::corrupt(&self.dir, format!("bad entry for `{name}`")))?;
-            items.push(item);
+            let id = value.map_err(self.err())?.value();
+            blobs.push(Oid::from_bytes(&id).map_err(|_| Error::corrupt(&self.dir, format!("bad entry for `{name}`")))?);
         }
-        Ok(items)
+        Ok(blobs)
     }
 
     /// The cached source listing of an indexed commit.
@@ -154,15 +154,13 @@ impl Store {
         let Some(value) = table.get(commit.as_bytes()).map_err(self.err())? else {
             return Ok(None);
         };
-        let files = postcard::from_bytes(value.value())
-            .map_err(|err| Error::corrupt(&self.dir, format!("tree of {commit}: {err}")))?;
+        let files = codec::unpack(value.value()).map_err(|err| Error::corrupt(&self.dir, format!("tree of {commit}: {err}")))?;
         Ok(Some(files))
     }
 
     /// Records the source listing of a commit whose blobs are all indexed.
     pub fn put_tree(&self, commit: Oid, files: &[TreeFile]) -> Result<()> {
-        let bytes = postcard::to_stdvec(files)
-            .map_err(|err| Error::corrupt(&self.dir, format!("encoding tree: {err}")))?;
+        let bytes = codec::pack(files).map_err(|err| Error::corrupt(&self.dir, format!("encoding tree: {err}")))?;
         let txn = self.db.begin_write().map_err(self.err())?;
         txn.open_table(TREES)
             .map_err(self.err())?

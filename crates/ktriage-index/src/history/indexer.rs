@@ -45,7 +45,7 @@ impl Index {
         }
         progress.start("indexing history", pending.len() as u64);
         let git_dir = self.repo.git_dir();
-        let mut writer = self.text.writer()?;
+        let mut writer = self.text()?.writer()?;
         for chunk in pending.chunks(BATCH_COMMITS) {
             let analyses: Vec<Analysis> = chunk
                 .par_iter()
@@ -78,15 +78,15 @@ impl Index {
                 stats.fixes_resolved += record.fixes.iter().filter(|fix| fix.commit.is_some()).count();
                 stats.merges += usize::from(record.is_merge());
                 batch_subjects.insert(record.subject.clone(), record.oid());
-                self.text.add_commit(&writer, record.oid(), &record.subject, &record.body)?;
+                self.text()?.add_commit(&writer, record.oid(), &record.subject, &record.body)?;
                 records.push(record);
             }
-            self.text.commit(&mut writer)?;
+            self.text()?.commit(&mut writer)?;
             hist.write(&scanned, &records)?;
             stats.commits += records.len();
             progress.advance(chunk.len() as u64);
         }
-        self.text.finish(writer)?;
+        self.text()?.finish(writer)?;
         progress.finish();
         Ok(stats)
     }

@@ -7,6 +7,7 @@
 
 use super::functions::FnSpan;
 use super::{CommitRecord, Signature};
+use crate::codec;
 use crate::error::{Error, Result};
 use crate::store::Store;
 use git2::Oid;
@@ -58,8 +59,8 @@ impl CommitReader<'_> {
     fn decode<T: for<'de> Deserialize<'de>>(&self, commit: Oid) -> Result<Option<T>> {
         let Some(table) = &self.table else { return Ok(None) };
         let Some(value) = table.get(commit.as_bytes()).map_err(self.store.store.err())? else { return Ok(None) };
-        // A record starts with the fields of `CommitHead`; postcard ignores what follows.
-        postcard::from_bytes(value.value())
+        // A record starts with the fields of `CommitHead`; decoding ignores what follows.
+        codec::unpack(value.value())
             .map(Some)
             .map_err(|err| self.store.corrupt(format!("record of commit {commit}: {err}")))
     }
@@ -113,7 +114,7 @@ impl<'a> HistoryStore<'a> {
     /// The record of an indexed commit.
     pub fn commit(&self, commit: Oid) -> Result<Option<CommitRecord>> {
         self.get_raw(COMMITS, commit)?
-            .map(|bytes| postcard::from_bytes(&bytes).map_err(|err| self.corrupt(format!("record of commit {commit}: {err}"))))
+            .map(|bytes| codec::unpack(&bytes).map_err(|err| self.corrupt(format!("record of commit {commit}: {err}"))))
             .transpose()
     }
 
@@ -132,7 +133,7 @@ impl<'a> HistoryStore<'a> {
     /// The stored spans of a blob.
     pub fn spans(&self, blob: Oid) -> Result<Option<Vec<FnSpan>>> {
         self.get_raw(SPANS, blob)?
-            .map(|bytes| postcard::from_bytes(&bytes).map_err(|err| self.corrupt(format!("spans of blob {blob}: {err}"))))
+            .map(|bytes| codec::unpack(&bytes).map_err(|err| self.corrupt(format!("spans of blob {blob}: {err}"))))
             .transpose()
     }
 
@@ -218,14 +219,14 @@ impl<'a> HistoryStore<'a> {
 
     /// Writes new spans and commit records with their lookup entries, in one transaction.
     pub fn write(&self, spans: &[(Oid, Vec<FnSpan>)], records: &[CommitRecord]) -> Result<()> {
-        let encode = |what: String, result: postcard::Result<Vec<u8>>| {
+        let encode = |what: String, result: std::result::Result<Vec<u8>, String>| {
             result.map_err(|e| self.corrupt(format!("encoding {what}: {e}")))
         };
         let txn = self.store.db().begin_write().map_err(self.store.err())?;
         {
             let mut span_table = txn.open_table(SPANS).map_err(self.store.err())?;
             for (blob, blob_spans) in spans {
-                let bytes = encode(format!("spans of {blob}"), postcard::to_stdvec(blob_spans))?;
+                let bytes = encode(format!("spans of {blob}"), codec::pack(blob_spans))?;
                 span_table.insert(blob.as_bytes(), bytes.as_slice()).map_err(self.store.err())?;
             }
             let mut commits = txn.open_table(COMMITS).map_err(self.store.err())?;
@@ -236,7 +237,7 @@ impl<'a> HistoryStore<'a> {
             let mut fixed_by = txn.open_multimap_table(FIXED_BY).map_err(self.store.err())?;
             for record in records {
                 let id = record.id.as_slice();
-                let bytes = encode(format!("commit {}", record.oid()), postcard::to_stdvec(record))?;
+                let bytes = encode(format!("commit {}", record.oid()), codec::pack(record))?;
                 commits.insert(id, bytes.as_slice()).map_err(self.store.err())?;
                 for function in &record.functions {
                     functions.insert(function.name.as_str(), id).map_err(self.store.err())?;

@@ -39,7 +39,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     // 1. Index HEAD versus reading every C file once with git grep.
     let (_, git_grep) = time_it(|| git(repo, &["grep", "-c", ".", "HEAD", "--", "*.c", "*.h"]));
-    let index = Index::open_or_create(&args.repo, Some(&index_dir))?;
+    let mut index = Index::open_or_create(&args.repo, Some(&index_dir))?;
     let head = index.resolve("HEAD")?;
     let (stats, index_head) = time_it(|| index.index_rev(&head, &NoProgress));
     let stats = stats?;
@@ -82,6 +82,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         per_tree.iter().sum::<Duration>().as_secs_f64() / per_tree.len().max(1) as f64,
         new_blobs
     );
+
+    // Compaction, as `ktriage index` does after indexing.
+    let before = dir_size(&index_dir)?;
+    let (compacted, took) = time_it(|| index.compact());
+    compacted?;
+    println!("compaction: {:.3} s, {:.1} MB -> {:.1} MB", took.as_secs_f64(), before as f64 / 1e6, dir_size(&index_dir)? as f64 / 1e6);
 
     // 3. Query latency over symbols taken from HEAD's tree.
     let snapshot = index.snapshot(&head, &NoProgress)?;

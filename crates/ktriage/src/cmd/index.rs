@@ -30,7 +30,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.rebuild {
         Index::remove(&args.repo.repo, args.repo.index_dir.as_deref())?;
     }
-    let index = args.repo.open()?;
+    let mut index = args.repo.open()?;
     let revs = if args.revs.is_empty() { vec!["HEAD".to_string()] } else { args.revs.clone() };
     let progress = args.repo.progress();
     let mut all_stats = Vec::new();
@@ -69,6 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         history = Some(stats);
     }
+    index.compact()?;
     if args.format == Format::Json {
         print_json(&serde_json::json!({ "index": index.dir(), "revs": all_stats, "history": history }))?;
     }
