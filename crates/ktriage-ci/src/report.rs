@@ -63,6 +63,17 @@ pub struct Report {
     pub dedup_key: String,
 }
 
+impl Report {
+    /// The lines of `log` (the log the report was found in) that the report spans, joined
+    /// with newlines; lines past the end of `log` are left out.
+    pub fn text(&self, log: &str) -> String {
+        let lines: Vec<&str> = log.lines().collect();
+        let start = self.start_line.saturating_sub(1).min(lines.len());
+        let end = self.end_line.clamp(start, lines.len());
+        lines[start..end].join("\n")
+    }
+}
+
 /// At most this many reports are taken from one log (a bound against logs that repeat
 /// a header millions of times).
 pub const MAX_REPORTS: usize = 4096;

@@ -37,6 +37,16 @@ fn bcachefs_assertion_gives_kernel_bug_title() {
 }
 
 #[test]
+fn report_text_is_its_span_of_the_log() {
+    let log = String::from_utf8(data("bcachefs_assert_x86.log")).expect("utf-8 log");
+    let rep = primary("bcachefs_assert_x86.log");
+    let text = rep.text(&log);
+    assert_eq!(text.lines().count(), rep.end_line - rep.start_line + 1);
+    assert_eq!(text.lines().next(), log.lines().nth(rep.start_line - 1));
+    assert_eq!(rep.text("only one line"), "", "lines past the end of the log are left out");
+}
+
+#[test]
 fn arm64_bug_in_interrupt() {
     let reports = parse_log(&data("bcachefs_bug_arm64.log"));
     assert_eq!(reports[0].title, "kernel BUG in bch2_read_endio");

@@ -48,22 +48,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(if dossier.files.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-/// The text of report `n` of a log (the whole log when it has no report).
+/// The text of report `n` of the log at `path` (the whole log when it has no report).
 fn failure_text(path: &std::path::Path, n: usize) -> anyhow::Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    let reports = ktriage_ci::report::parse_log(&bytes);
+    report_text(&String::from_utf8_lossy(&bytes), n).with_context(|| path.display().to_string())
+}
+
+/// The text of report `n` of `log`, 0 being the primary one; the whole log when it holds no
+/// kernel report (then only `n` = 0 exists).
+pub(super) fn report_text(log: &str, n: usize) -> anyhow::Result<String> {
+    let reports = ktriage_ci::report::parse_log(log.as_bytes());
     if reports.is_empty() {
-        anyhow::ensure!(n == 0, "{}: no kernel report found, so there is no report {n}", path.display());
-        return Ok(text);
+        anyhow::ensure!(n == 0, "no kernel report found, so there is no report {n}");
+        return Ok(log.to_string());
     }
-    let report = reports
-        .get(n)
-        .with_context(|| format!("{}: has {} reports, no report {n}", path.display(), reports.len()))?;
-    let lines: Vec<&str> = text.lines().collect();
-    let start = report.start_line.saturating_sub(1).min(lines.len());
-    let end = report.end_line.clamp(start, lines.len());
-    Ok(lines[start..end].join("\n"))
+    let report = reports.get(n).with_context(|| format!("{} kernel reports found, no report {n}", reports.len()))?;
+    Ok(report.text(log))
 }
 
 fn print_text(dossier: &Dossier) -> anyhow::Result<()> {
