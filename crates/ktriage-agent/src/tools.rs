@@ -115,6 +115,16 @@ impl Registry {
         self
     }
 
+    /// The same registry with one more tool (replacing one of the same name), offered as
+    /// `spec`, whose name must be the tool's.
+    pub fn with(mut self, tool: Box<dyn Tool>, spec: ToolSpec) -> Registry {
+        debug_assert_eq!(tool.name(), spec.name, "a tool is offered under its own name");
+        self.specs.retain(|known| known.name != spec.name);
+        self.specs.push(spec);
+        self.tools.insert(tool.name(), tool);
+        self
+    }
+
     /// The specs of the tools, as sent to the model.
     pub fn specs(&self) -> &[ToolSpec] {
         &self.specs
@@ -173,7 +183,8 @@ pub fn bound(mut text: String, max: usize) -> String {
     text
 }
 
-fn string_arg<'v>(args: &'v Value, key: &str) -> Result<&'v str, ToolError> {
+/// A required non-empty string argument, trimmed.
+pub fn string_arg<'v>(args: &'v Value, key: &str) -> Result<&'v str, ToolError> {
     match args.get(key) {
         Some(Value::String(text)) if !text.trim().is_empty() => Ok(text.trim()),
         Some(other) if !other.is_null() => {
@@ -183,7 +194,8 @@ fn string_arg<'v>(args: &'v Value, key: &str) -> Result<&'v str, ToolError> {
     }
 }
 
-fn optional_string<'v>(args: &'v Value, key: &str) -> Result<Option<&'v str>, ToolError> {
+/// An optional string argument, trimmed; absent, null and blank are `None`.
+pub fn optional_string<'v>(args: &'v Value, key: &str) -> Result<Option<&'v str>, ToolError> {
     match args.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
@@ -192,7 +204,7 @@ fn optional_string<'v>(args: &'v Value, key: &str) -> Result<Option<&'v str>, To
 }
 
 /// A non-negative integer argument; numeric strings are accepted (small models send them).
-fn optional_number(args: &Value, key: &str) -> Result<Option<u32>, ToolError> {
+pub fn optional_number(args: &Value, key: &str) -> Result<Option<u32>, ToolError> {
     let bad = || ToolError::RespondToModel(format!("argument `{key}` must be a non-negative integer"));
     match args.get(key) {
         None | Some(Value::Null) => Ok(None),
@@ -202,7 +214,8 @@ fn optional_number(args: &Value, key: &str) -> Result<Option<u32>, ToolError> {
     }
 }
 
-fn limit_arg(args: &Value, default: u32, max: u32) -> Result<usize, ToolError> {
+/// The `limit` argument, `default` when absent, clamped to `1..=max`.
+pub fn limit_arg(args: &Value, default: u32, max: u32) -> Result<usize, ToolError> {
     Ok(optional_number(args, "limit")?.unwrap_or(default).clamp(1, max) as usize)
 }
 
