@@ -6,5 +6,6 @@
 mod fake_server;
 mod ask;
 mod index_cli;
+mod mcp;
 mod support;
 mod triage;

@@ -25,10 +25,11 @@ pub struct Args {
     max_reports: usize,
 }
 
-/// The JSON document printed with `--format json`.
+/// The JSON document printed with `--format json` (and by the MCP tool `parse_log`).
 #[derive(Serialize)]
-struct Output<'a> {
-    reports: &'a [Report],
+pub(super) struct Output<'a> {
+    /// The reports, primary first.
+    pub(super) reports: &'a [Report],
 }
 
 /// Runs `ci parse-log`.

@@ -16,6 +16,7 @@ mod history;
 mod index;
 mod locate;
 mod localize_metrics;
+mod mcp;
 mod query;
 mod triage;
 
@@ -64,6 +65,8 @@ enum Command {
     Triage(triage::Args),
     /// Answer a question about commits and code (search results without a model).
     Ask(ask::Args),
+    /// Serve the index to MCP clients over stdio (read-only tools, as of any revision).
+    Mcp(mcp::Args),
     /// Read CI results and console logs.
     #[command(subcommand)]
     Ci(ci::CiCommand),
@@ -91,6 +94,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Locate(args) => locate::run(args),
         Command::Triage(args) => triage::run(args),
         Command::Ask(args) => ask::run(args),
+        Command::Mcp(args) => mcp::run(args),
         Command::Ci(command) => ci::run(command),
         Command::Bench(command) => bench::run(command),
     }
