@@ -188,18 +188,43 @@ pub struct NoiseBand {
     pub outside_band: bool,
 }
 
+/// Where a commit stands against the noise band of the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// More failures than any other commit.
+    Above,
+    /// Fewer failures than any other commit.
+    Below,
+    /// Inside the band.
+    Within,
+    /// There are no other commits.
+    Alone,
+}
+
+impl Standing {
+    /// `ABOVE band`, `below band`, `within band` or `no other commits`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Standing::Above => "ABOVE band",
+            Standing::Below => "below band",
+            Standing::Within => "within band",
+            Standing::Alone => "no other commits",
+        }
+    }
+}
+
 impl NoiseBand {
-    /// Where the commit stands: `within band`, `ABOVE band`, `below band`, or
-    /// `no other commits` when there is no band.
-    pub fn verdict(&self) -> &'static str {
+    /// Where the commit stands against the band.
+    pub fn standing(&self) -> Standing {
         if self.commits == 0 {
-            "no other commits"
+            Standing::Alone
         } else if self.newest > self.max {
-            "ABOVE band"
+            Standing::Above
         } else if self.newest < self.min {
-            "below band"
+            Standing::Below
         } else {
-            "within band"
+            Standing::Within
         }
     }
 }

@@ -173,7 +173,7 @@ pub fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {
 
 /// `74 fails / 12962 tests at f51f0a6; noise band 56–76 over 7 commits: within band`.
 fn headline(commit: &classify::CommitCounts, noise: &NoiseBand) -> String {
-    let verdict = noise.verdict();
+    let verdict = noise.standing().name();
     let infra = if commit.infra > 0 {
         format!(" (+{} infra)", commit.infra)
     } else {
