@@ -18,6 +18,14 @@ pub const MAX_FIELD_CHARS: usize = 4000;
 /// Most items kept from one list of a model's draft.
 pub const MAX_LIST_ITEMS: usize = 24;
 
+/// A directory name for a note about `title`: lowercase ASCII words joined by `-`, at most
+/// 60 characters.
+pub fn slug(title: &str) -> String {
+    let slug: String = title.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    let slug = slug.split('-').filter(|part| !part.is_empty()).collect::<Vec<_>>().join("-");
+    slug.chars().take(60).collect()
+}
+
 /// A triage note.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Note {

@@ -7,16 +7,13 @@
 
 use super::common::{AtArgs, ModelArgs, RepoArgs};
 use anyhow::Context;
-use ktriage_agent::note::Mode;
+use ktriage_agent::note::{slug, Mode};
 use ktriage_agent::{Case, Settings, SummaryEntry, Written};
-use ktriage_ci::results::{read_results, Run};
+use ktriage_ci::results::{find_log, read_results, Run};
 use ktriage_index::{Index, Rev};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-/// Log file names of a test's result directory, in the order they are tried.
-const LOG_NAMES: [&str; 2] = ["log", "full_log"];
 
 /// Arguments of `triage`.
 #[derive(Debug, clap::Args)]
@@ -80,9 +77,13 @@ fn settings(args: &Args) -> Settings {
     Settings { client: args.model.client(), budgets: args.model.budgets(), resume: args.resume }
 }
 
+/// Reads a log (plain or brotli); a problem that left it incomplete is a warning.
 fn read_log(path: &Path) -> anyhow::Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading the log {}", path.display()))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    let (text, problem) = ktriage_ci::results::read_log(path).context("reading the log")?;
+    if let Some(problem) = problem {
+        eprintln!("ktriage: warning: {problem}");
+    }
+    Ok(text)
 }
 
 /// Prints where a note went; true when the model failed.
@@ -161,7 +162,7 @@ fn triage_results(
         let log = match &log_file {
             Some(path) => read_log(path)?,
             None => {
-                errors.push(format!("{}: no plain-text log found; triaged from its signature only", first.test));
+                errors.push(format!("{}: no log found; triaged from its signature only", first.test));
                 first.signature().map_or_else(|| format!("{} failed", first.test), |s| s.title.clone())
             }
         };
@@ -175,17 +176,4 @@ fn triage_results(
     let summary = ktriage_agent::write_summary(&args.out, &rev.commit.to_string(), &subject, &entries, infra, &errors)?;
     println!("{}", summary.display());
     Ok(failed)
-}
-
-/// The plain log of a test in a ktestci tree or a ktest output directory.
-fn find_log(results: &Path, commit: &str, test: &str) -> Option<PathBuf> {
-    let dirs = [results.join(commit).join(test), results.join("out").join(test), results.join("ktest-out/out").join(test)];
-    dirs.iter().flat_map(|dir| LOG_NAMES.iter().map(move |name| dir.join(name))).find(|path| path.is_file())
-}
-
-/// A directory name for a failure title.
-fn slug(title: &str) -> String {
-    let slug: String = title.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
-    let slug = slug.split('-').filter(|part| !part.is_empty()).collect::<Vec<_>>().join("-");
-    slug.chars().take(60).collect()
 }
