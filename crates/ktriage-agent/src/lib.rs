@@ -14,6 +14,7 @@
 //! - [`evidence`]: the failure read from its log and the evidence-only note.
 //! - [`ask`]: questions about commits and code, answered with checked citations (or with
 //!   the index's search results when there is no model).
+//! - [`session`]: overnight sessions over a result window: plan, memory, lock, report.
 //!
 //! [`triage`] ties them together for one failure and writes `note.md`, `note.json`,
 //! `note.txt` and `journal.jsonl` into an output directory.
@@ -26,6 +27,7 @@ pub mod investigate;
 pub mod journal;
 pub mod note;
 pub mod render;
+pub mod session;
 pub mod tools;
 pub mod verify;
 

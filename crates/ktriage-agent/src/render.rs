@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 /// Width of `note.txt`, for mailing lists.
 pub const TEXT_WIDTH: usize = 78;
 
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 12] = [
     ("system.md.j2", include_str!("../../../prompts/system.md.j2")),
     ("dossier.md.j2", include_str!("../../../prompts/dossier.md.j2")),
     ("final.md.j2", include_str!("../../../prompts/final.md.j2")),
@@ -20,6 +20,8 @@ const TEMPLATES: [(&str, &str); 10] = [
     ("ask_question.md.j2", include_str!("../../../prompts/ask_question.md.j2")),
     ("ask_final.md.j2", include_str!("../../../prompts/ask_final.md.j2")),
     ("ask.md.j2", include_str!("../../../prompts/ask.md.j2")),
+    ("report.md.j2", include_str!("../../../prompts/report.md.j2")),
+    ("index.html.j2", include_str!("../../../prompts/index.html.j2")),
 ];
 
 /// A template failed to render.
