@@ -17,6 +17,7 @@ mod index;
 mod locate;
 mod localize_metrics;
 mod mcp;
+mod overnight;
 mod query;
 mod triage;
 
@@ -63,6 +64,8 @@ enum Command {
     Locate(locate::Args),
     /// Investigate a failure with a model and write a triage note (evidence-only without one).
     Triage(triage::Args),
+    /// Triage a CI result window within a budget: notes for what matters, one session report.
+    Overnight(overnight::Args),
     /// Answer a question about commits and code (search results without a model).
     Ask(ask::Args),
     /// Serve the index to MCP clients over stdio (read-only tools, as of any revision).
@@ -93,6 +96,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Fixes(args) => history::run_fixes(args),
         Command::Locate(args) => locate::run(args),
         Command::Triage(args) => triage::run(args),
+        Command::Overnight(args) => overnight::run(args),
         Command::Ask(args) => ask::run(args),
         Command::Mcp(args) => mcp::run(args),
         Command::Ci(command) => ci::run(command),
