@@ -7,5 +7,6 @@ mod fake_server;
 mod ask;
 mod index_cli;
 mod mcp;
+mod overnight;
 mod support;
 mod triage;
