@@ -34,7 +34,7 @@ const SITES: &[Site] = &[
     Site { function: "minifs_discard_one_bucket", file: "discard.c", callers: &["minifs_discard_work"] },
     Site { function: "minifs_bucket_alloc", file: "alloc.c", callers: &["minifs_inode_create"] },
     Site { function: "minifs_inode_create", file: "inode.c", callers: &[] },
-    Site { function: "minifs_btree_lookup", file: "btree_iter.c", callers: &["minifs_inode_create"] },
+    Site { function: "minifs_btree_lookup", file: "btree_iter.c", callers: &["minifs_fs_start"] },
     Site { function: "minifs_fs_start", file: "super.c", callers: &[] },
     Site { function: UPSTREAM, file: "blk-mq.c", callers: &["__blk_mq_sched_dispatch_requests", "blk_mq_run_work_fn"] },
 ];
@@ -195,6 +195,13 @@ fn session_report_matches_the_window_and_a_second_run_is_free() {
         }
     }
 
+    // The newest regressions first, then persistent failures.
+    let age = |section: &Value| section["first_bad"].as_str().and_then(|id| fixture.sim.truth.commits.iter().position(|c| c == id));
+    let classes: Vec<&str> = sections.iter().filter_map(|section| section["class"].as_str()).collect();
+    assert!(classes.windows(2).all(|pair| pair != ["persistent", "regression"]), "{classes:?}");
+    let ages: Vec<usize> = sections.iter().filter(|section| section["class"] == "regression").filter_map(age).collect();
+    assert!(ages.windows(2).all(|pair| pair[0] <= pair[1]) && ages.first() == Some(&0), "{ages:?}");
+
     // Three notes, linked and written; the rest not dug into, with what to look at next.
     let noted: Vec<&Value> = sections.iter().filter(|section| section["note"].is_object()).collect();
     assert_eq!(noted.len(), 3);
@@ -281,6 +288,49 @@ fn a_killed_session_resumes_to_the_same_report_and_the_lock_holds_meanwhile() {
 }
 
 #[test]
+fn notes_of_an_earlier_commit_are_seen_before_unless_their_evidence_changed() {
+    let fixture = Fixture::new();
+    // Last night's window: the same results without the newest commit.
+    let old = fixture.path("results-old");
+    write_tree(&fixture.sim, &old, false).expect("the tree is written");
+    let newest = &fixture.sim.truth.commits[0];
+    std::fs::remove_dir_all(old.join(newest)).expect("remove the newest commit");
+    let branch: Vec<Value> = serde_json::from_str(&read(&old.join("branch.json"))).expect("branch.json");
+    std::fs::write(old.join("branch.json"), serde_json::to_string(&branch[1..]).expect("json")).expect("write branch.json");
+    let mut args = fixture.args("out");
+    (args[4], args[8]) = ("results-old", "20");
+    let (code, stdout, stderr) = run(&mut command(fixture.dir.path(), &args, None));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let last_night = fixture.report("out");
+    assert_eq!(last_night["commit"], fixture.sim.truth.commits[1].as_str());
+
+    // Tonight: notes whose tests and suspect functions are unchanged are seen before; the
+    // newest commit changes `minifs_inode_create`, so failures pointing there are looked at
+    // again, and so are groups with a new failing test.
+    args[4] = "results";
+    let (code, stdout, stderr) = run(&mut command(fixture.dir.path(), &args, None));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let report = fixture.report("out");
+    let sections = report["sections"].as_array().expect("sections");
+    let seen: Vec<&Value> = sections.iter().filter(|section| section["depth"] == "seen-before").collect();
+    let revisited: Vec<&Value> = sections.iter().filter(|section| section["revisit"].is_string()).collect();
+    assert!(!seen.is_empty() && !revisited.is_empty(), "{sections:?}");
+    let markdown = read(&fixture.path("out/report.md"));
+    for section in &seen {
+        assert_eq!(section["note"]["commit"], fixture.sim.truth.commits[1].as_str());
+        let number = section["note"]["number"].as_u64().expect("number");
+        assert!(markdown.contains(&format!("seen before, see note {number}")), "{markdown}");
+    }
+    let changed_by_newest = format!("commit `{}`", &newest[..12]);
+    assert!(
+        revisited.iter().any(|section| section["revisit"].as_str().is_some_and(|why| why.contains(&changed_by_newest) && why.contains("minifs_inode_create"))),
+        "{revisited:?}"
+    );
+    let remade = sections.iter().filter(|section| section["note"]["commit"] == newest.as_str()).count();
+    assert!(stdout.contains(&format!("{remade} investigated now, {} notes reused", seen.len())), "{stdout}");
+}
+
+#[test]
 fn without_a_model_the_report_and_notes_are_evidence_only() {
     let fixture = Fixture::new();
     let (code, stdout, stderr) = fixture.session("out", None);
@@ -296,6 +346,23 @@ fn without_a_model_the_report_and_notes_are_evidence_only() {
         assert!(note.contains("Evidence-only note"), "{note}");
     }
     assert!(!read(&fixture.path("out/report.md")).contains("AI-assisted"));
+}
+
+#[test]
+fn a_spent_budget_starts_no_investigation() {
+    let fixture = Fixture::new();
+    let mut args = fixture.args("out");
+    args.extend(["--budget-minutes", "0"]);
+    let (code, stdout, stderr) = run(&mut command(fixture.dir.path(), &args, None));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let report = fixture.report("out");
+    let sections = report["sections"].as_array().expect("sections");
+    assert!(!sections.is_empty());
+    for section in sections {
+        assert_eq!(section["depth"], "not-dug-into");
+        assert!(section["not_dug_into"].as_str().is_some_and(|why| why.contains("0 minutes of wall time")), "{section}");
+    }
+    assert!(!fixture.path("out/notes").exists());
 }
 
 #[test]

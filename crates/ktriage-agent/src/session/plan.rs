@@ -3,7 +3,8 @@
 //!
 //! Failing tests are taken one signature group at a time (one bug hitting many tests is one
 //! candidate); a failing test without a signature is its own group. Regressions come first,
-//! then persistent failures, each by how many tests they break. Flaky groups, fixed ones and
+//! the newest first (by their first failing commit), then persistent failures; ties go to
+//! the failure that breaks more tests. Flaky groups, fixed ones and
 //! tests that only failed for infrastructure reasons are summarised, never investigated.
 
 use ktriage_ci::classify::{Class, Classification, TestClass};
@@ -168,9 +169,15 @@ pub fn plan(set: &ResultSet, classification: &Classification) -> Plan {
             Class::Infra | Class::Pass => {}
         }
     }
+    // The newest regressions first (by their first failing commit), then by how many tests
+    // a failure breaks.
+    let age = |candidate: &Candidate| {
+        candidate.first_bad.as_deref().and_then(|first_bad| set.commits.iter().position(|commit| commit.commit == first_bad))
+    };
     candidates.sort_by(|a, b| {
         rank(a.class)
             .cmp(&rank(b.class))
+            .then(age(a).unwrap_or(usize::MAX).cmp(&age(b).unwrap_or(usize::MAX)))
             .then(b.tests.len().cmp(&a.tests.len()))
             .then(b.failures.cmp(&a.failures))
             .then(a.key.cmp(&b.key))
