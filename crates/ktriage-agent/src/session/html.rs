@@ -13,7 +13,7 @@ const WIDTH: f64 = 720.0;
 /// Height of the chart.
 const HEIGHT: f64 = 260.0;
 /// Margins: left (y labels), right, top, bottom (commit labels).
-const MARGIN: (f64, f64, f64, f64) = (48.0, 16.0, 16.0, 64.0);
+const MARGIN: (f64, f64, f64, f64) = (48.0, 24.0, 16.0, 64.0);
 /// Horizontal grid lines (and y labels).
 const TICKS: usize = 4;
 
