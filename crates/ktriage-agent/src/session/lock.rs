@@ -3,7 +3,8 @@
 //! The lock is `session.lock` in the output directory, created with `create_new` and holding
 //! the owner's pid and its start time (from `/proc/<pid>/stat`, so a recycled pid is not
 //! mistaken for the owner). A lock whose owner is gone is stale: it is replaced. The lock is
-//! removed when the [`SessionLock`] is dropped.
+//! removed when the [`SessionLock`] is dropped. Where there is no `/proc` to ask, a lock is
+//! never taken for stale: remove a dead session's lock by hand there.
 
 use std::fs::OpenOptions;
 use std::io::Write;
