@@ -331,6 +331,28 @@ fn notes_of_an_earlier_commit_are_seen_before_unless_their_evidence_changed() {
 }
 
 #[test]
+fn an_unreachable_model_stops_the_investigations_and_the_next_run_retries() {
+    let fixture = Fixture::new();
+    let failing = FakeServer::start(vec![Reply::Status { code: 500, retry_after: None, body: "down".into() }]);
+    let mut args = fixture.args("out");
+    args.extend(["--retries", "0"]);
+    let (code, stdout, stderr) = run(&mut command(fixture.dir.path(), &args, Some(&failing)));
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(stderr.contains("the model could not be reached"), "{stderr}");
+    assert_eq!(failing.requests().len(), 1, "no investigation starts after the model failed");
+    let report = fixture.report("out");
+    let sections = report["sections"].as_array().expect("sections");
+    assert_eq!(sections[0]["depth"], "evidence-only");
+    assert!(sections[0]["note"]["number"].is_null(), "a note made without the model is not remembered");
+    assert!(sections[1..].iter().all(|section| section["not_dug_into"].as_str().is_some_and(|why| why.starts_with("the model could not be reached"))));
+    let server = FakeServer::start(script(3));
+    let (code, stdout, stderr) = fixture.session("out", Some(&server));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(server.requests().len(), 6);
+    assert_eq!(fixture.report("out")["sections"][0]["depth"], "hypothesis");
+}
+
+#[test]
 fn without_a_model_the_report_and_notes_are_evidence_only() {
     let fixture = Fixture::new();
     let (code, stdout, stderr) = fixture.session("out", None);
