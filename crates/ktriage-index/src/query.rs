@@ -241,10 +241,21 @@ impl<'a> Snapshot<'a> {
     /// Ranked full-text search over identifiers (split into parts), code and messages, and
     /// over the messages of the indexed commits that are this revision or its ancestors.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
+        self.search_in(query, limit, None)
+    }
+
+    /// Like [`Snapshot::search`], only symbols (no messages, no commits).
+    pub fn search_symbols(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
+        self.search_in(query, limit, Some(DocKind::Symbol))
+    }
+
+    fn search_in(&self, query: &str, limit: usize, kind: Option<DocKind>) -> Result<Vec<SearchHit>> {
         let mut owners: HashSet<Oid> = self.paths_by_blob.keys().copied().collect();
-        owners.extend(self.visible_commits()?.iter().copied());
+        if kind.is_none_or(|kind| kind == DocKind::Commit) {
+            owners.extend(self.visible_commits()?.iter().copied());
+        }
         let query_terms: HashSet<String> = terms::unique_terms(query).into_iter().collect();
-        let hits = self.index.text()?.search(query, &owners, limit, &self.doc_freqs)?;
+        let hits = self.index.text()?.search_kind(query, &owners, limit, kind, &self.doc_freqs)?;
         let mut contents: HashMap<Oid, Vec<u8>> = HashMap::new();
         let mut out = Vec::new();
         for hit in hits {

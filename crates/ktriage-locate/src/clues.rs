@@ -50,7 +50,8 @@ pub struct Clues {
     pub frames: Vec<FrameClue>,
     /// Locations, in order of appearance, deduplicated.
     pub locations: Vec<LocationClue>,
-    /// Functions named by `In function 'f'` lines.
+    /// Functions named by `In function 'f'` lines, and by message lines that start with a
+    /// function's name (`check_dirents(): error ...`, the kernel's `%s(): ` idiom).
     pub in_functions: Vec<String>,
     /// Lines that may be logged messages, cleaned of console prefixes.
     pub message_lines: Vec<String>,
@@ -75,6 +76,12 @@ fn location_regex() -> &'static Regex {
         Regex::new(r"(?P<path>[A-Za-z0-9_./-]*[A-Za-z0-9_-]\.[ch]):(?P<line>\d+)(?::\d+)?(?::\s*(?P<sev>[a-z ]+):)?")
             .expect("the location pattern is valid")
     })
+}
+
+/// A message line that starts with the name of the function reporting it.
+fn reporter_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"^([a-z_][a-z0-9_]*[a-z0-9])(\(\))?: ").expect("the reporter pattern is valid"))
 }
 
 fn in_function_regex() -> &'static Regex {
@@ -137,7 +144,8 @@ pub fn read_clues(text: &str) -> Clues {
                 locations.push(LocationClue { path, line: number, is_error });
             }
         }
-        for caps in in_function_regex().captures_iter(line) {
+        let reporter = reporter_regex().captures(line.trim_start()).filter(|caps| caps.get(2).is_some() || caps[1].contains('_'));
+        for caps in in_function_regex().captures_iter(line).chain(reporter) {
             if !in_functions.iter().any(|f| f == &caps[1]) {
                 in_functions.push(caps[1].to_string());
             }
@@ -177,24 +185,25 @@ pub fn read_clues(text: &str) -> Clues {
 }
 
 /// Literal runs of message lines between dynamic parts (numbers, ids, punctuation), of at
-/// least two words and 12 characters, longest first, at most `limit`.
-pub fn message_fragments(lines: &[String], limit: usize) -> Vec<String> {
+/// least two words and 12 characters, longest first, at most `limit`, each with the index of
+/// the first line it was found in.
+pub fn message_fragments(lines: &[String], limit: usize) -> Vec<(String, usize)> {
     static SPLIT: OnceLock<Regex> = OnceLock::new();
     let split = SPLIT.get_or_init(|| {
         Regex::new(r#"0x[0-9a-fA-F]+|[0-9a-fA-F]*[0-9][0-9a-fA-F]*|[\[\](){}<>:;,="'`|]|\s-\s"#)
             .expect("the fragment split pattern is valid")
     });
-    let mut fragments: Vec<String> = Vec::new();
-    for line in lines {
+    let mut fragments: Vec<(String, usize)> = Vec::new();
+    for (line_index, line) in lines.iter().enumerate() {
         for piece in split.split(line) {
             let words: Vec<&str> = piece.split_whitespace().collect();
             let fragment = words.join(" ");
-            if words.len() >= 2 && fragment.len() >= 12 && !fragments.contains(&fragment) {
-                fragments.push(fragment);
+            if words.len() >= 2 && fragment.len() >= 12 && !fragments.iter().any(|(known, _)| *known == fragment) {
+                fragments.push((fragment, line_index));
             }
         }
     }
-    fragments.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    fragments.sort_by_key(|(fragment, _)| std::cmp::Reverse(fragment.len()));
     fragments.truncate(limit);
     fragments
 }
@@ -247,6 +256,19 @@ mod tests {
         assert_eq!(names, ["bch2_foo", "bch2_bar", "baz"]);
         assert!(clues.frames[0].unreliable);
         assert_eq!(clues.frames[2].location, Some(("fs/x.c".into(), 12)));
+    }
+
+    #[test]
+    fn a_message_line_led_by_a_function_name_names_the_reporter() {
+        let clues = read_clues(
+            "check_dirents(): error transaction_restart_nested\n\
+             bch2_check_key_has_inode: error finding live keys\n\
+             error: not a function\n",
+        );
+        assert_eq!(clues.kind, QueryKind::Errmsg);
+        assert_eq!(clues.in_functions, ["check_dirents", "bch2_check_key_has_inode"]);
+        let fragments = message_fragments(&clues.message_lines, 16);
+        assert!(fragments.contains(&("error finding live keys".to_string(), 1)), "{fragments:?}");
     }
 
     #[test]

@@ -52,7 +52,7 @@ impl Weights {
     pub fn measured() -> Weights {
         Weights {
             location: 4.0,
-            in_function: 6.0,
+            in_function: 15.0,
             frame: 1.25,
             guilty_file: 4.0,
             message: 0.875,
@@ -269,6 +269,9 @@ pub fn gather(snapshot: &Snapshot, text: &str) -> Result<Evidence> {
 
 /// How signals fade within one failure: later locations, deeper frames.
 struct Decay {
+    /// Per message line: the first error line of a log is usually the cause, later ones
+    /// its consequences (going read-only, recovery failing).
+    message_line: f64,
     location_non_error: f64,
     location: f64,
     frame: f64,
@@ -277,7 +280,7 @@ struct Decay {
 
 impl Decay {
     fn measured() -> Decay {
-        Decay { location_non_error: 0.6, location: 0.7, frame: 0.6, frame_unreliable: 0.3 }
+        Decay { message_line: 0.6, location_non_error: 0.6, location: 0.7, frame: 0.6, frame_unreliable: 0.3 }
     }
 }
 
@@ -354,8 +357,36 @@ impl Scorer<'_, '_> {
     }
 
     fn in_functions(&mut self, clues: &Clues) -> Result<()> {
+        let mut n_suffix_lookups = 0;
         for name in &clues.in_functions {
-            self.add_definitions(name, Signal::InFunction, 1.0, "compiler names")?;
+            self.add_function(name, Signal::InFunction, "the failure reports from", &mut n_suffix_lookups)?;
+        }
+        Ok(())
+    }
+
+    /// Credits the definitions of function `name`; when there is none, the functions whose
+    /// names end in `_name` (a name printed without its subsystem prefix, as `check_dirents`
+    /// for `bch2_check_dirents`), found among the symbols the search returns, at half credit.
+    fn add_function(&mut self, name: &str, signal: Signal, why: &str, n_suffix_lookups: &mut usize) -> Result<()> {
+        if self.add_definitions(name, signal, 1.0, why)? {
+            return Ok(());
+        }
+        let looks_like_function = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !looks_like_function || *n_suffix_lookups == MAX_SUFFIX_LOOKUPS {
+            return Ok(());
+        }
+        *n_suffix_lookups += 1;
+        let suffix = format!("_{name}");
+        let mut prefixed: Vec<String> = Vec::new();
+        for hit in self.snapshot.search_symbols(name, 10)? {
+            if let Some(symbol) = hit.symbol.filter(|symbol| symbol.ends_with(&suffix)) {
+                if !prefixed.contains(&symbol) {
+                    prefixed.push(symbol);
+                }
+            }
+        }
+        for symbol in prefixed {
+            self.add_definitions(&symbol, signal, 0.5, &format!("{why} {name}, as"))?;
         }
         Ok(())
     }
@@ -381,7 +412,8 @@ impl Scorer<'_, '_> {
     }
 
     fn messages(&mut self, clues: &Clues) -> Result<()> {
-        for line in clues.message_lines.iter().take(40) {
+        for (line_index, line) in clues.message_lines.iter().take(40).enumerate() {
+            let position = self.decay.message_line.powi(line_index as i32);
             let line_terms: HashSet<String> = terms::unique_terms(line).into_iter().collect();
             if line_terms.len() < 2 {
                 continue;
@@ -396,7 +428,7 @@ impl Scorer<'_, '_> {
                 if quality < 0.6 {
                     continue;
                 }
-                let raw = quality * quality;
+                let raw = quality * quality * position;
                 let why = format!("prints \"{}\"", shorten(&hit.text, 60));
                 let definition = self.function_at(&hit.path, hit.line)?;
                 let function = definition
@@ -422,27 +454,8 @@ impl Scorer<'_, '_> {
     fn identifiers(&mut self, clues: &Clues) -> Result<()> {
         let frames: HashSet<&str> = clues.frames.iter().map(|frame| frame.function.as_str()).collect();
         let mut n_suffix_lookups = 0;
-        for name in clues.identifiers.iter().filter(|name| !frames.contains(name.as_str())).take(40) {
-            if self.add_definitions(name, Signal::Identifier, 1.0, "the failure mentions")? {
-                continue;
-            }
-            let looks_like_function = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-            if !looks_like_function || n_suffix_lookups == MAX_SUFFIX_LOOKUPS {
-                continue;
-            }
-            n_suffix_lookups += 1;
-            let suffix = format!("_{name}");
-            let mut prefixed: Vec<String> = Vec::new();
-            for hit in self.snapshot.search(name, 10)? {
-                if let Some(symbol) = hit.symbol.filter(|symbol| symbol.ends_with(&suffix)) {
-                    if !prefixed.contains(&symbol) {
-                        prefixed.push(symbol);
-                    }
-                }
-            }
-            for symbol in prefixed {
-                self.add_definitions(&symbol, Signal::Identifier, 0.5, &format!("the failure mentions {name}, as"))?;
-            }
+        for name in clues.identifiers.iter().filter(|name| !frames.contains(name.as_str()) && !clues.in_functions.contains(name)).take(40) {
+            self.add_function(name, Signal::Identifier, "the failure mentions", &mut n_suffix_lookups)?;
         }
         Ok(())
     }
@@ -453,16 +466,16 @@ impl Scorer<'_, '_> {
         if fragments.is_empty() {
             return Ok(());
         }
-        let pattern = fragments.iter().map(|f| regex::escape(f)).collect::<Vec<_>>().join("|");
+        let pattern = fragments.iter().map(|(f, _)| regex::escape(f)).collect::<Vec<_>>().join("|");
         let hits = self.snapshot.grep(&pattern, 2000)?;
-        for fragment in &fragments {
+        for (fragment, line_index) in &fragments {
             let holders: Vec<_> =
                 hits.iter().filter(|hit| hit.text.contains('"') && hit.text.contains(fragment.as_str())).collect();
             if holders.is_empty() {
                 continue;
             }
             let n_words = fragment.split_whitespace().count() as f64;
-            let raw = (n_words / 6.0).min(1.0) / holders.len() as f64;
+            let raw = (n_words / 6.0).min(1.0) / holders.len() as f64 * self.decay.message_line.powi(*line_index as i32);
             let why = format!("has \"{}\"", shorten(fragment, 60));
             for hit in holders {
                 let definition = self.function_at(&hit.path, hit.line)?;
