@@ -13,10 +13,9 @@ use std::sync::LazyLock;
 
 use memchr::memmem::Finder;
 
-/// `<host> login: ` before a console line, searched on every line (built once).
+/// `<host> login: ` before a console line, searched in lines that do not start with `[`
+/// (built once).
 static LOGIN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b" login: "));
-/// The end of the printk prefix, searched on every line (built once).
-static PREFIX_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"] "));
 
 /// Who printed a console line, as far as the line tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,8 +77,8 @@ fn strip_elapsed(line: &[u8]) -> (Option<u32>, &[u8]) {
 /// Returns the context and the text after the first `] ` of the line.
 fn printk_prefix(line: &[u8]) -> Option<(Context<'_>, &[u8])> {
     let mut rest = skip_dropped(line);
-    if let Some(pos) = LOGIN.find(rest) {
-        if !rest.starts_with(b"[") {
+    if !rest.starts_with(b"[") {
+        if let Some(pos) = LOGIN.find(rest) {
             rest = &rest[pos + 8..];
         }
     }
@@ -92,8 +91,14 @@ fn printk_prefix(line: &[u8]) -> Option<(Context<'_>, &[u8])> {
     if after.first() != Some(&b' ') {
         return None;
     }
-    let cut = PREFIX_END.find(line).map_or(line.len(), |pos| pos + 2);
+    let cut = prefix_end(line).map_or(line.len(), |pos| pos + 2);
     Some((context, &line[cut..]))
+}
+
+/// Position of the first `] ` of a line (the prefix's is near the start, so a `]` search
+/// beats a substring search).
+fn prefix_end(line: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(b']', line).find(|&pos| line.get(pos + 1) == Some(&b' '))
 }
 
 fn skip_dropped(line: &[u8]) -> &[u8] {
@@ -147,7 +152,7 @@ fn digits1(s: &[u8]) -> Option<&[u8]> {
 
 /// Removes ANSI escape sequences (CSI `ESC [ ... final`, and two-byte `ESC x`).
 pub fn strip_ansi(text: &str) -> Cow<'_, str> {
-    if !text.contains('\x1b') {
+    if memchr::memchr(0x1b, text.as_bytes()).is_none() {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
