@@ -1,14 +1,23 @@
 //! Manual measurements, ignored by default: throughput of the streaming parser
 //! ([`parse_reader_limited`]) on a large log file (`KTRIAGE_THROUGHPUT_LOG`; the report cap is
 //! `KTRIAGE_THROUGHPUT_MAX_REPORTS`, default [`MAX_REPORTS`], set it high to measure real
-//! throughput on concatenated logs), and benchmark predictions for `score_signatures.py`
-//! (`KTRIAGE_BENCH_CASES` → `KTRIAGE_BENCH_OUT`) without building the CLI.
+//! throughput on concatenated logs; `KTRIAGE_THROUGHPUT_JSON` also writes the reports as
+//! `ktriage ci parse-log --format json` prints them, and times that), and benchmark
+//! predictions for `score_signatures.py` (`KTRIAGE_BENCH_CASES` → `KTRIAGE_BENCH_OUT`)
+//! without building the CLI.
 //! Run with `cargo test --release --test throughput -- --ignored --nocapture`.
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::time::Instant;
 
-use ktriage_ci::report::{parse_log, parse_reader_limited, MAX_REPORTS};
+use ktriage_ci::report::{parse_log, parse_reader_limited, Report, MAX_REPORTS};
+use serde::Serialize;
+
+/// The document `ktriage ci parse-log --format json` prints.
+#[derive(Serialize)]
+struct Output<'a> {
+    reports: &'a [Report],
+}
 
 #[test]
 #[ignore = "needs a large log in KTRIAGE_THROUGHPUT_LOG"]
@@ -30,6 +39,19 @@ fn parse_log_throughput() {
         reports.len(),
         size as f64 / 1e6 / secs
     );
+    if let Ok(json) = std::env::var("KTRIAGE_THROUGHPUT_JSON") {
+        let started = Instant::now();
+        write_json(&json, &reports);
+        println!("JSON output: {:.2}s", started.elapsed().as_secs_f64());
+    }
+}
+
+/// Writes `reports` to `path` exactly as `ktriage ci parse-log --format json` prints them.
+fn write_json(path: &str, reports: &[Report]) {
+    let file = std::fs::File::create(path).unwrap_or_else(|err| panic!("{path}: {err}"));
+    let mut out = BufWriter::new(file);
+    serde_json::to_writer_pretty(&mut out, &Output { reports }).unwrap_or_else(|err| panic!("{path}: {err}"));
+    writeln!(out).and_then(|()| out.flush()).unwrap_or_else(|err| panic!("{path}: {err}"));
 }
 
 #[test]
