@@ -10,6 +10,8 @@ mod collect;
 mod demangle;
 mod frames;
 mod guilty;
+mod hits;
+mod lines;
 mod oops;
 mod pattern;
 mod table;
@@ -129,9 +131,9 @@ fn build(c: Collected) -> Report {
     let mut desc = oops::describe(&OOPSES, c.group, text);
     if desc.title.trim().is_empty() {
         // The header line itself was cut (e.g. it looked like an unreliable frame).
-        desc = oops::describe(&OOPSES, c.group, &c.header);
+        desc = oops::describe(&OOPSES, c.group, c.header);
     }
-    let corrupted = desc.corrupted || oops::is_corrupted(&desc.title, &c.text, desc.format);
+    let corrupted = desc.corrupted || oops::is_corrupted(&desc.title, c.text, desc.format);
     let title = match desc.format {
         Some(format) if format.verbatim() => desc.title.clone(),
         _ => title::normalize(&desc.title),
@@ -141,7 +143,7 @@ fn build(c: Collected) -> Report {
         Some(test) => Some(test.to_owned()),
         None => title::frame_of(&title),
     };
-    let guilty_file = guilty::guilty_file(&title, &c.text);
+    let guilty_file = guilty::guilty_file(&title, c.text);
     let dedup_key = dedup_key(&kind, &title, text);
     Report {
         title,
@@ -164,19 +166,8 @@ fn build(c: Collected) -> Report {
 /// location keeps two assertions or warnings in one function apart; the price is that a
 /// bug whose line moves (a later kernel, an edit above it) gets a new key.
 fn dedup_key(kind: &str, title: &str, text: &str) -> String {
-    // A location word holds `.c:` or `.h:`: without one the per-line split is skipped.
-    let location = guilty::has_source_location(text).then(|| text.lines().find_map(source_location)).flatten();
-    match location {
+    match guilty::first_location(text) {
         Some(location) => format!("{kind}|{title}|{location}"),
         None => format!("{kind}|{title}"),
     }
-}
-
-/// The first `path.c:NNN` (or `.h`) word of a line.
-fn source_location(line: &str) -> Option<&str> {
-    line.split(|c: char| c.is_whitespace() || c == '!' || c == ',').find(|word| {
-        word.rsplit_once(':').is_some_and(|(path, number)| {
-            (path.ends_with(".c") || path.ends_with(".h")) && !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())
-        })
-    })
 }

@@ -15,7 +15,8 @@ use crate::clean::{split_line, strip_ansi, Context};
 use crate::report::Frame;
 
 use super::frames::parse_frame;
-use super::oops::{Group, INFO_WITH_STACK, OOPSES};
+use super::lines::{line_from, replayed_after, without_elapsed, Line, LineCache, LineFacts};
+use super::oops::{Group, OOPSES};
 use super::CONSOLE_HANGUP;
 
 /// At most this many lines are scanned for one report.
@@ -28,45 +29,18 @@ const TAIL_LINES: usize = 50;
 /// At most this many frames are kept per report.
 const MAX_FRAMES: usize = 256;
 
-/// Literal searches done on every line of a report window, built once.
-struct Needles {
-    replay: Finder<'static>,
-    kmsan: Finder<'static>,
-    info_with_stack: Vec<Finder<'static>>,
-    taint: Finder<'static>,
-    nmi: Finder<'static>,
-    panic: Finder<'static>,
-    circular: Finder<'static>,
-    eoi: Finder<'static>,
-    questionable: Finder<'static>,
-    offset: Finder<'static>,
-    end_trace: Finder<'static>,
-    test_marker: Finder<'static>,
-}
-
-static NEEDLES: LazyLock<Needles> = LazyLock::new(|| Needles {
-    replay: Finder::new(b"** replaying previous printk message **"),
-    kmsan: Finder::new(b"BUG: KMSAN:"),
-    info_with_stack: INFO_WITH_STACK.iter().map(|m| Finder::new(m.as_bytes())).collect(),
-    taint: Finder::new(b"Disabling lock debugging due to kernel taint"),
-    nmi: Finder::new(b"Sending NMI from CPU"),
-    panic: Finder::new(b"Kernel panic - not syncing"),
-    circular: Finder::new(b"WARNING: possible circular locking dependency detected"),
-    eoi: Finder::new(b"<EOI>"),
-    questionable: Finder::new(b" ? "),
-    offset: Finder::new(b"+0x"),
-    end_trace: Finder::new(b"---[ end "),
-    test_marker: Finder::new(b"========= "),
-});
+/// `BUG: KMSAN:` headers keep fewer lines before a trailing panic is cut (searched once per
+/// report).
+static KMSAN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"BUG: KMSAN:"));
 
 /// A report's lines, ready to be titled.
-pub(crate) struct Collected {
+pub(crate) struct Collected<'s> {
     /// The group whose header starts the report.
     pub group: &'static Group,
     /// Collected text, one `\n`-terminated line each, console prefixes stripped.
-    pub text: String,
+    pub text: &'s str,
     /// The header line, console prefixes stripped, `\n`-terminated.
-    pub header: String,
+    pub header: &'s str,
     /// Length of the text that belongs to this report (the rest follows the next header).
     pub report_end: usize,
     /// 1-based line of the header.
@@ -102,13 +76,14 @@ pub(crate) struct Scanner<R> {
     hangup: bool,
     /// `buf` was searched for the hangup message up to here.
     hangup_checked: usize,
-}
-
-/// One line of the log.
-struct Line<'a> {
-    start: usize,
-    next: usize,
-    bytes: &'a [u8],
+    /// Facts of the lines of the current report window, kept for the next window.
+    lines: LineCache,
+    /// The text of the report being collected (kept to reuse its allocation).
+    text: String,
+    /// Its header line.
+    header: String,
+    /// Its frames.
+    frames: Vec<Frame>,
 }
 
 impl<R: Read> Scanner<R> {
@@ -123,11 +98,15 @@ impl<R: Read> Scanner<R> {
             newlines: 0,
             hangup: false,
             hangup_checked: 0,
+            lines: LineCache::new(),
+            text: String::new(),
+            header: String::new(),
+            frames: Vec::new(),
         }
     }
 
     /// The next report, if any.
-    pub fn next_report(&mut self) -> io::Result<Option<Collected>> {
+    pub fn next_report(&mut self) -> io::Result<Option<Collected<'_>>> {
         loop {
             self.fill()?;
             let log = &self.buf[..];
@@ -178,6 +157,7 @@ impl<R: Read> Scanner<R> {
             let drop = self.pos;
             self.line_number(drop);
             self.buf.drain(..drop);
+            self.lines.clear();
             self.pos = 0;
             self.counted_to = 0;
             self.hangup_checked -= drop.min(self.hangup_checked);
@@ -213,71 +193,67 @@ impl<R: Read> Scanner<R> {
     }
 
     /// Collects the report whose header line starts at `first`.
-    fn collect(&mut self, first: usize, group: &'static Group) -> Collected {
+    fn collect(&mut self, first: usize, group: &'static Group) -> Collected<'_> {
         let start_line = self.line_number(first);
         let log = &self.buf[..];
-        let first = line_from(log, first);
-        let context = split_line(first.bytes).context;
-        let min_lines = if NEEDLES.kmsan.find(first.bytes).is_some() { 16 } else { 22 };
-        let mut out = Collected {
-            group,
-            text: String::new(),
-            header: String::new(),
-            report_end: 0,
-            start_line,
-            end_line: start_line,
-            frames: Vec::new(),
-        };
+        self.text.clear();
+        self.header.clear();
+        self.lines.start_at(first);
+        let context = self.lines.line(log, 0, first).context.clone();
+        let header = line_from(log, first).bytes;
+        push_line(&mut self.header, split_line(header).body);
+        let min_lines = if KMSAN.find(header).is_some() { 16 } else { 22 };
         let mut state = State::default();
-        push_line(&mut out.header, split_line(first.bytes).body);
-        let mut next_header = Some(first.start);
-        let mut line = first;
+        let (mut report_end, mut end_line) = (0, start_line);
+        let mut next = first;
         for (scanned, line_no) in (0..MAX_SCAN_LINES).zip(start_line..) {
             let is_first = scanned == 0;
-            let split = split_line(line.bytes);
-            let (stripped, questionable) = strip_questionable(split.context, split.body);
-            if !is_first && state.second.is_none() && ends_report(log, &line, &mut next_header) {
+            let line = self.lines.line(log, scanned, next);
+            if !is_first && state.second.is_none() && line.ends_report {
                 state.second = Some((line.start, scanned));
             }
-            if state.end.is_none()
-                && (NEEDLES.end_trace.find(line.bytes).is_some() || NEEDLES.test_marker.find(line.bytes).is_some())
-            {
+            if state.end.is_none() && line.end_marker {
                 state.end = Some(scanned);
             }
-            let same_context = split.context == context
-                || (state.cpu_traceback && split.context.is_cpu());
-            let owned = state.second.is_none() || matches!(context, Context::Caller(_));
-            if is_first || (same_context && !questionable) {
+            let same_context =
+                line.context.same(&context, log) || (state.cpu_traceback && line.context.is_cpu(log));
+            let owned = state.second.is_none() || context.is_caller();
+            let text = &log[line.text.clone()];
+            if is_first || (same_context && !line.questionable) {
                 state.text_lines += 1;
-                if state.keep(line.bytes, min_lines) || is_first {
-                    push_line(&mut out.text, stripped);
+                if state.keep(line, min_lines) || is_first {
+                    push_line(&mut self.text, text);
                     if owned {
-                        out.report_end = out.text.len();
-                        out.end_line = line_no;
+                        report_end = self.text.len();
+                        end_line = line_no;
                     }
                     state.kept += 1;
                 }
             }
-            if same_context && owned && out.frames.len() < MAX_FRAMES {
-                if let Some(frame) = frame_of(stripped, questionable) {
-                    out.frames.push(frame);
+            if same_context && owned && self.frames.len() < MAX_FRAMES {
+                if let Some(frame) = frame_of(text, line.questionable) {
+                    self.frames.push(frame);
                 }
             }
             let past_next = state.second.map(|(_, at)| at).or(state.end).is_some_and(|at| scanned >= at + TAIL_LINES);
             if line.next >= log.len() || line.next == line.start || state.kept >= MAX_TEXT_LINES || past_next {
+                next = line.next;
                 break;
             }
-            line = line_from(log, line.next);
+            next = line.next;
         }
-        self.pos = state.second.map_or(line.next, |(start, _)| start).max(self.pos);
-        out
+        self.pos = state.second.map_or(next, |(start, _)| start).max(self.pos);
+        Collected {
+            group,
+            text: &self.text,
+            header: &self.header,
+            report_end,
+            start_line,
+            end_line,
+            // One allocation of the right size; the scratch vector keeps its capacity.
+            frames: self.frames.drain(..).collect(),
+        }
     }
-}
-
-/// The line of `log` starting at byte `start`.
-fn line_from(log: &[u8], start: usize) -> Line<'_> {
-    let end = memchr::memchr(b'\n', &log[start..]).map_or(log.len(), |p| start + p);
-    Line { start, next: (end + 1).min(log.len()).max(end), bytes: &log[start..end] }
 }
 
 /// The group of the report `line` starts, unless the header is a false positive or the
@@ -289,30 +265,6 @@ fn starts_report(log: &[u8], line: &Line<'_>) -> Option<&'static Group> {
         return None;
     }
     (!replayed_after(log, line)).then_some(group)
-}
-
-fn replayed_after(log: &[u8], line: &Line<'_>) -> bool {
-    if line.next >= log.len() {
-        return false;
-    }
-    let next = line_from(log, line.next);
-    NEEDLES.replay.find(next.bytes).is_some()
-}
-
-/// `line` starts another report that ends the current one (or is a non-crash message
-/// with a stack, which cuts it as well).
-fn ends_report(log: &[u8], line: &Line<'_>, next_header: &mut Option<usize>) -> bool {
-    let bytes = without_elapsed(line.bytes);
-    if next_header.is_some_and(|at| at < line.start) {
-        *next_header = OOPSES.headers.find_at(log, line.start).map(|m| m.start());
-    }
-    if next_header.is_some_and(|at| at < line.next) {
-        let text = String::from_utf8_lossy(bytes);
-        if OOPSES.match_line(&text).is_some() && !replayed_after(log, line) {
-            return OOPSES.ends_report(&text);
-        }
-    }
-    NEEDLES.info_with_stack.iter().any(|f| f.find(bytes).is_some())
 }
 
 /// Per-report collection state.
@@ -334,16 +286,13 @@ struct State {
 
 impl State {
     /// Whether to keep a line of the report's context.
-    fn keep(&mut self, line: &[u8], min_lines: usize) -> bool {
-        let n = &*NEEDLES;
-        if n.taint.find(line).is_some() {
+    fn keep(&mut self, line: &LineFacts, min_lines: usize) -> bool {
+        if line.taint {
             return false;
         }
-        if n.nmi.find(line).is_some() {
+        if line.nmi {
             self.cpu_traceback = true;
-        } else if self.text_lines > min_lines
-            && (n.panic.find(line).is_some() || n.circular.find(line).is_some())
-        {
+        } else if self.text_lines > min_lines && line.trailer {
             self.skip_rest = true;
         }
         !self.skip_rest
@@ -358,40 +307,33 @@ fn is_host_line(line: &[u8]) -> bool {
     split.elapsed.is_some() && split.context == Context::None
 }
 
-/// Drops ktest's elapsed field and a trailing CR.
-fn without_elapsed(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    match line.get(..6) {
-        Some(head) if head[5] == b' ' && head[..5].iter().all(u8::is_ascii_digit) => &line[6..],
-        _ => line,
-    }
-}
-
-/// With a printk context, `? func` frames (x86) and `(unreliable)` frames (powerpc) are
-/// unreliable; returns the line without the marker and whether it was unreliable.
-fn strip_questionable<'b>(context: Context<'_>, body: &'b [u8]) -> (&'b [u8], bool) {
-    if context == Context::None || NEEDLES.eoi.find(body).is_some() {
-        return (body, false);
-    }
-    if let Some(pos) = NEEDLES.questionable.find(body) {
-        return (&body[pos + 2..], true);
-    }
-    match body.strip_suffix(b" (unreliable)") {
-        Some(rest) => (rest, true),
-        None => (body, false),
-    }
-}
-
+/// Appends `line` to `text` as clean UTF-8 (invalid bytes replaced, ANSI escapes dropped)
+/// and a newline.
 fn push_line(text: &mut String, line: &[u8]) {
-    let line = String::from_utf8_lossy(line);
+    let line = as_text(line);
     text.push_str(&strip_ansi(&line));
     text.push('\n');
 }
 
+/// `bytes` as text, replacing invalid UTF-8 (the check alone is much cheaper than the
+/// lossy conversion, and almost every line is valid).
+fn as_text(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 fn frame_of(line: &[u8], questionable: bool) -> Option<Frame> {
-    NEEDLES.offset.find(line)?;
-    let text: Cow<'_, str> = String::from_utf8_lossy(line);
-    let mut frame = parse_frame(&text)?;
+    if !has_offset(line) {
+        return None;
+    }
+    let mut frame = parse_frame(&as_text(line))?;
     frame.reliable &= !questionable;
     Some(frame)
+}
+
+/// The line holds `+0x` (every frame does).
+fn has_offset(line: &[u8]) -> bool {
+    memchr::memchr_iter(b'+', line).any(|pos| line[pos + 1..].starts_with(b"0x"))
 }

@@ -3,11 +3,14 @@
 //! crate roots, nested paths, inherent and trait impls, back-references and simple types.
 //! Generic arguments are dropped. Anything else leaves the name as printed.
 
-/// Demangles a Rust v0 symbol; other names (and unsupported symbols) are returned as is.
-pub(crate) fn demangle(name: &str) -> String {
-    let Some(body) = name.strip_prefix("_R") else { return name.to_owned() };
+use std::borrow::Cow;
+
+/// Demangles a Rust v0 symbol; other names (and unsupported symbols) are returned as is,
+/// without a copy.
+pub(crate) fn demangle(name: &str) -> Cow<'_, str> {
+    let Some(body) = name.strip_prefix("_R") else { return Cow::Borrowed(name) };
     let mut p = Parser { s: body.as_bytes(), pos: 0, depth: 0 };
-    p.path().unwrap_or_else(|| name.to_owned())
+    p.path().map_or(Cow::Borrowed(name), Cow::Owned)
 }
 
 struct Parser<'a> {

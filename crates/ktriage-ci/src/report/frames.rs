@@ -4,35 +4,40 @@
 
 use std::sync::LazyLock;
 
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 
+use super::hits::{self, Hits};
 use super::pattern::compile;
 use super::table::Pick;
 use crate::report::Frame;
 
-/// Lines that start a stack trace (or an allocation/free stack).
-pub(crate) const STACK_START: &[&str] = &[
-    "Call (?:T|t)race",
-    "Allocated:",
-    "Allocated by task [0-9]+:",
-    "Freed:",
-    "Freed by task [0-9]+:",
-    r"[^k] backtrace(?: \(crc [[:xdigit:]]*\))?:",
-    "Backtrace:",
-    "Uninit was stored to memory at",
-    RISCV_STACK_START,
+/// Lines that start a stack trace (or an allocation/free stack), each with a literal of
+/// [`STACK_START_LITERALS`] that all its matches contain (a cheap pre-check).
+pub(crate) const STACK_START: &[(&str, &str)] = &[
+    ("Call (?:T|t)race", "race"),
+    ("Allocated:", "Allocated"),
+    ("Allocated by task [0-9]+:", "Allocated"),
+    ("Freed:", "Freed"),
+    ("Freed by task [0-9]+:", "Freed"),
+    (r"[^k] backtrace(?: \(crc [[:xdigit:]]*\))?:", "acktrace"),
+    ("Backtrace:", "acktrace"),
+    ("Uninit was stored to memory at", "Uninit was stored"),
+    (RISCV_STACK_START, "badaddr: "),
 ];
 
 /// riscv prints its stack after this register line, without a header.
 pub(crate) const RISCV_STACK_START: &str =
     "status: [0-9a-f]{16} badaddr: [0-9a-f]{16} cause: [0-9a-f]{16}";
 
-/// Literals one of which every [`STACK_START`] line contains (a cheap pre-check).
+/// Literals one of which every [`STACK_START`] line contains; none is a prefix of another.
 const STACK_START_LITERALS: &[&str] =
     &["race", "Allocated", "Freed", "acktrace", "Uninit was stored", "badaddr: "];
 
 /// Fault-injection stacks are often intermixed with reports: seeing one corrupts it.
 const CORRUPTED_LINES: &[&str] = &[r"^( \[<?(?:0x)?[0-9a-f]+>?\])? should_fail(slab)?(\.[a-z0-9.]+)?\+0x"];
+/// A literal every [`CORRUPTED_LINES`] match contains.
+const CORRUPTED_LITERAL: &str = " should_fail";
 
 /// Syscall-wrapper prefixes stripped from frame names (the shortest result wins).
 pub(crate) const STRIP_PREFIXES: &[&str] = &[
@@ -145,29 +150,82 @@ const HANG_SKIP: &[&str] = &[
 /// Compiled stack rules.
 pub(crate) struct StackRules {
     /// Each stack-start pattern.
-    pub start: Vec<Regex>,
+    start: Vec<Regex>,
+    /// The index in [`STACK_START_LITERALS`] of each stack-start pattern's literal.
+    start_literal: Vec<usize>,
     /// Any stack-start pattern.
     start_any: Regex,
     /// Pre-check for `start_any`.
-    start_literals: Regex,
+    start_literals: AhoCorasick,
     /// Fault-injection frames.
-    pub corrupted: Regex,
+    corrupted: Regex,
     stall: Regex,
 }
 
 /// The compiled rules.
-pub(crate) static RULES: LazyLock<StackRules> = LazyLock::new(|| StackRules {
-    start: STACK_START.iter().map(|p| compile(p)).collect(),
-    start_any: compile(&any_of(STACK_START)),
-    start_literals: compile(&STACK_START_LITERALS.iter().map(|l| regex::escape(l)).collect::<Vec<_>>().join("|")),
-    corrupted: compile(&CORRUPTED_LINES.join("|")),
-    stall: compile(&any_of(STALL_ANCHORS)),
+pub(crate) static RULES: LazyLock<StackRules> = LazyLock::new(|| {
+    let patterns: Vec<&str> = STACK_START.iter().map(|(pattern, _)| *pattern).collect();
+    StackRules {
+        start: patterns.iter().map(|p| compile(p)).collect(),
+        start_literal: STACK_START.iter().map(|(_, literal)| literal_index(literal)).collect(),
+        start_any: compile(&any_of(&patterns)),
+        start_literals: hits::automaton(STACK_START_LITERALS),
+        corrupted: compile(&CORRUPTED_LINES.join("|")),
+        stall: compile(&any_of(STALL_ANCHORS)),
+    }
 });
+
+/// Index of a stack-start literal in [`STACK_START_LITERALS`] (the table is checked by the
+/// tests, so a missing literal is a programming error).
+fn literal_index(literal: &str) -> usize {
+    STACK_START_LITERALS
+        .iter()
+        .position(|l| *l == literal)
+        .unwrap_or_else(|| panic!("stack-start literal {literal:?} is not in STACK_START_LITERALS"))
+}
 
 impl StackRules {
     /// The line starts a stack trace.
     pub fn is_stack_start(&self, line: &str) -> bool {
         self.start_literals.is_match(line) && self.start_any.is_match(line)
+    }
+
+    /// The stack-start patterns (with their index in [`StackRules::start`]) that may match
+    /// somewhere in `text`: those whose literal it holds.
+    pub fn starts_in<'r>(&'r self, text: &str) -> impl Iterator<Item = (usize, &'r Regex)> + 'r {
+        let present = hits::present(&self.start_literals, text.as_bytes());
+        self.start.iter().enumerate().filter(move |(i, _)| present & (1 << self.start_literal[*i]) != 0)
+    }
+}
+
+/// Line checks of a stack walk through one text, lines visited in order.
+pub(crate) struct StackLines<'t> {
+    text: &'t str,
+    /// Lines holding a stack-start literal.
+    starts: Hits<'static>,
+    /// The text holds [`CORRUPTED_LITERAL`] (else no line can be a fault-injection frame).
+    may_be_corrupted: bool,
+}
+
+impl<'t> StackLines<'t> {
+    /// Checks for the lines of `text`.
+    pub fn new(text: &'t str) -> Self {
+        StackLines {
+            text,
+            starts: Hits::new(&RULES.start_literals, 0),
+            may_be_corrupted: memchr::memmem::find(text.as_bytes(), CORRUPTED_LITERAL.as_bytes()).is_some(),
+        }
+    }
+
+    /// The line is a fault-injection frame, which corrupts the report.
+    pub fn is_corrupted(&self, line: &str) -> bool {
+        self.may_be_corrupted && RULES.corrupted.is_match(line)
+    }
+
+    /// The line at byte `at` of the text starts a stack trace (lines must be asked for in
+    /// order).
+    pub fn is_stack_start(&mut self, at: usize, line: &str) -> bool {
+        self.starts.any_in(self.text.as_bytes(), at, at + line.len()) && RULES.start_any.is_match(line)
     }
 }
 
@@ -222,6 +280,34 @@ fn pick_hang(frames: &[&str]) -> Option<(usize, String)> {
         .map(|i| (i, frames[i].to_owned()))
 }
 
+/// The bytes a name may hold (a table, since names are scanned byte by byte in every frame).
+type NameClass = [bool; 256];
+
+/// `[a-zA-Z0-9_]` plus `extra`.
+const fn name_class(extra: &[u8]) -> NameClass {
+    let mut class = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        class[byte] = (byte as u8).is_ascii_alphanumeric() || byte == b'_' as usize;
+        byte += 1;
+    }
+    let mut idx = 0;
+    while idx < extra.len() {
+        class[extra[idx] as usize] = true;
+        idx += 1;
+    }
+    class
+}
+
+/// A symbol name.
+const SYMBOL: NameClass = name_class(b"");
+/// A symbol with a `.isra.0`-style suffix, or a module name.
+const DOTTED: NameClass = name_class(b".");
+/// A function as a full frame prints it (C++-like and Rust names included).
+const FUNCTION: NameClass = name_class(b".$<>:");
+/// A source path.
+const PATH: NameClass = name_class(b"-./");
+
 /// A cursor over one line for the hand-written frame parsers below.
 struct Cursor<'a> {
     s: &'a str,
@@ -262,8 +348,9 @@ impl<'a> Cursor<'a> {
         ok
     }
 
-    fn name(&mut self, extra: &[u8]) -> &'a str {
-        self.skip_while(|b| b.is_ascii_alphanumeric() || b == b'_' || extra.contains(&b))
+    /// The longest prefix of bytes in `class`.
+    fn name(&mut self, class: &NameClass) -> &'a str {
+        self.skip_while(|b| class[usize::from(b)])
     }
 
     fn hex(&mut self) -> &'a str {
@@ -271,9 +358,23 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// The function names a stack-trace line shows: one, or arm's callee and caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LineNames<'a> {
+    first: &'a str,
+    second: Option<&'a str>,
+}
+
+impl<'a> LineNames<'a> {
+    /// The names, innermost first.
+    pub fn iter(self) -> impl Iterator<Item = &'a str> {
+        std::iter::once(self.first).chain(self.second)
+    }
+}
+
 /// Function names shown by a stack-trace line: `  [<pc>] [<pc>] name+0x..` (or
 /// `name.isra..`), or arm's `[<pc>] (callee) from [<pc>] (caller+0x..)`.
-pub(crate) fn frame_line_names(line: &str) -> Option<Vec<&str>> {
+pub(crate) fn frame_line_names(line: &str) -> Option<LineNames<'_>> {
     let mut c = Cursor { s: line };
     c.skip_while(|b| b == b' ');
     let after_spaces = c.s;
@@ -284,20 +385,21 @@ pub(crate) fn frame_line_names(line: &str) -> Option<Vec<&str>> {
         }
         pcs += 1;
     }
-    let name = c.name(b"");
+    let name = c.name(&SYMBOL);
     if !name.is_empty() && (c.s.starts_with('.') || c.s.starts_with('+')) {
-        return Some(vec![name]);
+        return Some(LineNames { first: name, second: None });
     }
     let mut c = Cursor { s: after_spaces };
     if !(c.pc() && c.eat(" (")) {
         return None;
     }
-    let callee = c.name(b".");
+    let callee = c.name(&DOTTED);
     if callee.is_empty() || !(c.eat(") from ") && c.pc() && c.eat(" (")) {
         return None;
     }
-    let caller = c.name(b"");
-    (!caller.is_empty() && (c.s.starts_with('.') || c.s.starts_with('+'))).then(|| vec![callee, caller])
+    let caller = c.name(&SYMBOL);
+    (!caller.is_empty() && (c.s.starts_with('.') || c.s.starts_with('+')))
+        .then_some(LineNames { first: callee, second: Some(caller) })
 }
 
 /// Parses one report line as a full stack frame, if it is one:
@@ -309,18 +411,19 @@ pub(crate) fn parse_frame(line: &str) -> Option<Frame> {
     }
     let questionable = c.eat("? ");
     c.eat("(");
-    let function = c.name(b".$<>:");
+    let function = c.name(&FUNCTION);
+    let offset_start = c.s;
     if function.is_empty() || !c.eat("+0x") {
         return None;
     }
-    let offset_start = c.s;
     if c.hex().is_empty() || !c.eat("/0x") || c.hex().is_empty() {
         return None;
     }
-    let offset = format!("+0x{}", &offset_start[..offset_start.len() - c.s.len()]);
+    // `+0xOFF/0xSIZE`, as printed.
+    let offset = offset_start[..offset_start.len() - c.s.len()].to_owned();
     c.eat(" ");
     let module = if c.eat("[") {
-        let module = c.name(b".");
+        let module = c.name(&DOTTED);
         c.skip_while(|b| b != b']');
         c.eat("]");
         (!module.is_empty()).then(|| module.to_owned())
@@ -329,13 +432,13 @@ pub(crate) fn parse_frame(line: &str) -> Option<Frame> {
     };
     c.eat(")");
     c.s = c.s.trim_start();
-    let path = c.name(b"-./");
+    let path = c.name(&PATH);
     let (path, line_no) = match (path.contains('.') && c.eat(":"), c.skip_while(|b| b.is_ascii_digit())) {
         (true, digits) if !digits.is_empty() => (Some(path.to_owned()), digits.parse().ok()),
         _ => (None, None),
     };
     Some(Frame {
-        function: super::demangle::demangle(function),
+        function: super::demangle::demangle(function).into_owned(),
         offset: Some(offset),
         module,
         path,
@@ -371,11 +474,24 @@ mod tests {
 
     #[test]
     fn frame_line_names_like_the_kernel_prints_them() {
-        assert_eq!(frame_line_names("  foo+0x1/0x2"), Some(vec!["foo"]));
-        assert_eq!(frame_line_names(" [<ffffffff8100>] [<ffffffff8200>] bar.isra.0+0x1/0x2"), Some(vec!["bar"]));
-        assert_eq!(frame_line_names("[<c0100>] (callee) from [<c0200>] (caller+0x4/0x8)"), Some(vec!["callee", "caller"]));
-        assert_eq!(frame_line_names("Call Trace:"), None);
-        assert_eq!(frame_line_names("RIP: 0010:foo+0x1/0x2"), None);
+        let names = |line| frame_line_names(line).map(|names| names.iter().collect::<Vec<_>>());
+        assert_eq!(names("  foo+0x1/0x2"), Some(vec!["foo"]));
+        assert_eq!(names(" [<ffffffff8100>] [<ffffffff8200>] bar.isra.0+0x1/0x2"), Some(vec!["bar"]));
+        assert_eq!(names("[<c0100>] (callee) from [<c0200>] (caller+0x4/0x8)"), Some(vec!["callee", "caller"]));
+        assert_eq!(names("Call Trace:"), None);
+        assert_eq!(names("RIP: 0010:foo+0x1/0x2"), None);
+    }
+
+    #[test]
+    fn stack_start_literals_cover_their_patterns() {
+        for (i, (pattern, literal)) in STACK_START.iter().enumerate() {
+            assert_eq!(STACK_START_LITERALS[RULES.start_literal[i]], *literal, "{pattern}");
+        }
+        let mut lines = StackLines::new("x\nCall Trace:\n f+0x1/0x2\n");
+        assert!(!lines.is_stack_start(0, "x"));
+        assert!(lines.is_stack_start(2, "Call Trace:"));
+        assert!(!lines.is_stack_start(14, " f+0x1/0x2"));
+        assert!(!lines.is_corrupted(" should_fail+0x1/0x2"), "the text holds no should_fail");
     }
 
     #[test]

@@ -3,9 +3,11 @@
 
 use std::sync::LazyLock;
 
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 
 use super::frames::any_of;
+use super::hits;
 use super::pattern::compile;
 
 /// Files whose code is rarely at fault: headers, libraries, sanitizers, allocators,
@@ -30,17 +32,15 @@ const GENERIC_LINES: &str = r"(hardirqs|softirqs)\s+last\s+(enabled|disabled)|,\
 const STALL_ENTRIES: &[&str] = &["apic_timer_interrupt+0x", "el1h_64_irq+0x", "Exception stack"];
 
 struct Rules {
-    /// Cheap pre-check: a `.c:`/`.h:` location.
-    source: Regex,
-    file: Regex,
+    /// `.c:` and `.h:`: every line naming a source location holds one.
+    location: AhoCorasick,
     generic_file: Regex,
     generic_line: Regex,
     deeper: Regex,
 }
 
 static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
-    source: compile(r"\.[ch]:"),
-    file: compile(r"([a-zA-Z0-9_\-\./]*[a-zA-Z0-9_\-]+\.(c|h)):[0-9]+"),
+    location: hits::automaton([".c:", ".h:"]),
     generic_file: compile(&any_of(GENERIC_FILES)),
     generic_line: compile(GENERIC_LINES),
     deeper: compile(r"^/[a-zA-Z0-9_\-\./]+/[a-zA-Z0-9_\-]+\.(c|h)$"),
@@ -61,13 +61,10 @@ pub(crate) fn guilty_file(title: &str, report: &str) -> Option<String> {
 }
 
 fn first_guilty(report: &str) -> Option<String> {
-    // Every candidate line holds a `.c:`/`.h:` location; most reports (unsymbolized) hold
-    // none, and one search of the whole text is cheaper than a regex per line.
-    if !has_source_location(report) {
-        return None;
-    }
     let rules = &*RULES;
-    let mut lines = report.split('\n');
+    // Only lines holding `.c:`/`.h:` can name a file; one search of the whole text finds
+    // them (most reports, unsymbolized, have none).
+    let mut lines = location_lines(report);
     let mut guilty: Option<String> = None;
     for line in lines.by_ref() {
         let Some(file) = source_file(line) else { continue };
@@ -97,17 +94,44 @@ fn first_guilty(report: &str) -> Option<String> {
     Some(guilty)
 }
 
-/// The first `path.c:LINE` of a line.
-/// `text` holds a `.c:` or `.h:` (the literal [`Rules::source`] looks for).
-pub(crate) fn has_source_location(text: &str) -> bool {
-    text.contains(".c:") || text.contains(".h:")
+/// The lines of `text` that hold `.c:` or `.h:`.
+fn location_lines(text: &str) -> impl Iterator<Item = &str> {
+    hits::lines_with(&RULES.location, text)
 }
 
+/// The first `path.c:NNN` (or `.h`) word of `text`, delimited by whitespace, `!` or `,`
+/// (the location a `kernel BUG at`, `WARNING: ... at` or assertion line prints).
+pub(crate) fn first_location(text: &str) -> Option<&str> {
+    location_lines(text).find_map(|line| {
+        line.split(|c: char| c.is_whitespace() || c == '!' || c == ',').find(|word| {
+            word.rsplit_once(':').is_some_and(|(path, number)| {
+                (path.ends_with(".c") || path.ends_with(".h"))
+                    && !number.is_empty()
+                    && number.bytes().all(|b| b.is_ascii_digit())
+            })
+        })
+    })
+}
+
+/// The file of the first `path.c:NNN` (or `.h`) of a line: the longest run of
+/// `[a-zA-Z0-9_\-./]` ending in `<name char>.c` right before `:` and a digit, which is
+/// what the regex `([a-zA-Z0-9_\-\./]*[a-zA-Z0-9_\-]+\.(c|h)):[0-9]+` captures first.
 fn source_file(line: &str) -> Option<&str> {
-    if !RULES.source.is_match(line) {
-        return None;
-    }
-    RULES.file.captures(line).and_then(|c| c.get(1)).map(|m| m.as_str())
+    let bytes = line.as_bytes();
+    let is_path = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/');
+    let is_name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-');
+    memchr::memchr_iter(b':', bytes).find_map(|colon| {
+        let ext = colon.checked_sub(2)?;
+        let valid = bytes[ext] == b'.'
+            && matches!(bytes[ext + 1], b'c' | b'h')
+            && bytes.get(colon + 1).is_some_and(u8::is_ascii_digit)
+            && ext.checked_sub(1).is_some_and(|before| is_name(bytes[before]));
+        if !valid {
+            return None;
+        }
+        let start = bytes[..ext].iter().rposition(|&b| !is_path(b)).map_or(0, |pos| pos + 1);
+        Some(&line[start..colon])
+    })
 }
 
 fn is_generic(file: &str, line: &str) -> bool {
@@ -154,6 +178,36 @@ mod tests {
         let report = "WARNING: at lib/foo.c:1\n bar+0x1/0x2 include/linux/x.h:3\n \
                       baz+0x1/0x2 net/ipv6/route.c:10\n qux+0x1/0x2 net/ipv6/ila/x.c:2\n";
         assert_eq!(guilty_file("WARNING in baz", report).as_deref(), Some("net/ipv6/ila/x.c"));
+    }
+
+    #[test]
+    fn source_file_is_the_regex_capture() {
+        let regex = compile(r"([a-zA-Z0-9_\-\./]*[a-zA-Z0-9_\-]+\.(c|h)):[0-9]+");
+        let lines = [
+            "at fs/x.c:12 and lib/y.h:3",
+            "a /.c:1 b.c:x c-d/e.c:7",
+            "x.c.c:5",
+            "é/a.c:1",
+            ".c:1 .h:",
+            "[<ffff>] f+0x1/0x2 ./fs/../a_b.h:99",
+            "",
+            "a.c:",
+        ];
+        for line in lines {
+            let expected = regex.captures(line).and_then(|c| c.get(1)).map(|m| m.as_str());
+            assert_eq!(source_file(line), expected, "{line:?}");
+        }
+        assert_eq!(first_location("WARNING: at fs/a.c:10, x\nkernel BUG at b.c:3!"), Some("fs/a.c:10"));
+        assert_eq!(first_location("f+0x1/0x2 (fs/a.c:1x)"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn source_file_matches_the_regex(line in "[a.ch:1/é _-]{0,24}") {
+            let regex = compile(r"([a-zA-Z0-9_\-\./]*[a-zA-Z0-9_\-]+\.(c|h)):[0-9]+");
+            let expected = regex.captures(&line).and_then(|c| c.get(1)).map(|m| m.as_str());
+            proptest::prop_assert_eq!(source_file(&line), expected);
+        }
     }
 
     #[test]

@@ -3,11 +3,12 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 use super::demangle::demangle;
-use super::frames::{self, any_of, RULES};
-use super::pattern::{compile, render};
+use super::frames::{self, any_of, StackLines, RULES};
+use super::hits;
+use super::pattern::{compile, compile_set, render};
 use super::table::{FormatSpec, GroupSpec, Pick, StackSpec, GROUPS};
 
 /// One step of frame extraction.
@@ -41,6 +42,8 @@ pub(crate) struct Group {
     /// The table row.
     pub spec: &'static GroupSpec,
     formats: Vec<Format>,
+    /// Every format's title pattern, to learn in one search which match a header line.
+    titles: RegexSet,
     suppress: Option<Regex>,
 }
 
@@ -85,6 +88,7 @@ fn compile_group(spec: &'static GroupSpec) -> Group {
     Group {
         spec,
         formats: spec.formats.iter().map(compile_format).collect(),
+        titles: compile_set(spec.formats.iter().map(|format| format.title)),
         suppress: (!spec.suppress.is_empty()).then(|| compile(&any_of(spec.suppress))),
     }
 }
@@ -161,9 +165,13 @@ pub(crate) fn describe<'t>(oopses: &Oopses, group: &'t Group, text: &str) -> Des
     // A title match on the header line beats any later one, so when one exists the
     // single-line title patterns need not look past that line.
     let header = &text[..text.find('\n').map_or(text.len(), |p| p + 1)];
-    let header_matches = group.formats.iter().any(|f| f.title.is_match(header));
-    for format in &group.formats {
-        let hay = if header_matches && !format.multiline { header } else { text };
+    let on_header = group.titles.matches(header);
+    for (format_idx, format) in group.formats.iter().enumerate() {
+        let header_only = on_header.matched_any() && !format.multiline;
+        if header_only && !on_header.matched(format_idx) {
+            continue;
+        }
+        let hay = if header_only { header } else { text };
         let Some(m) = format.title.find(hay) else { continue };
         if m.start() > start || (m.start() == start && found.is_some()) {
             continue;
@@ -218,7 +226,8 @@ fn extract_frames(oopses: &Oopses, stack: &Stack, text: &str) -> (Vec<String>, b
 }
 
 fn run_parts(oopses: &Oopses, stack: &Stack, parts: &[Part], text: &str) -> (Vec<String>, bool) {
-    let mut lines = text.split('\n');
+    let mut checks = StackLines::new(text);
+    let mut lines = hits::lines_at(text);
     let mut raw: Vec<String> = Vec::new();
     let mut keys = Vec::new();
     let mut ok = true;
@@ -239,33 +248,33 @@ fn run_parts(oopses: &Oopses, stack: &Stack, parts: &[Part], text: &str) -> (Vec
         match part {
             Part::Trace => {
                 traces += 1;
-                for line in lines.by_ref() {
-                    if RULES.corrupted.is_match(line) {
+                for (at, line) in lines.by_ref() {
+                    if checks.is_corrupted(line) {
                         ok = false;
                         break;
                     }
-                    if RULES.is_stack_start(line) {
+                    if checks.is_stack_start(at, line) {
                         break;
                     }
                     if let Some(Part::Line(next)) = parts.get(idx + 1) {
-                        if let Some(caps) = next.captures(line) {
+                        if let Some(caps) = line_captures(next, line) {
                             push_frames(oopses, stack, &mut raw, captured(&caps));
                             idx += 1;
                             break;
                         }
                     }
                     if let Some(names) = frames::frame_line_names(line) {
-                        push_frames(oopses, stack, &mut raw, names);
+                        push_frames(oopses, stack, &mut raw, names.iter());
                     }
                 }
             }
             Part::Line(re) => {
-                for line in lines.by_ref() {
-                    if RULES.corrupted.is_match(line) {
+                for (_, line) in lines.by_ref() {
+                    if checks.is_corrupted(line) {
                         ok = false;
                         break;
                     }
-                    if let Some(caps) = re.captures(line) {
+                    if let Some(caps) = line_captures(re, line) {
                         push_frames(oopses, stack, &mut raw, captured(&caps));
                         break;
                     }
@@ -277,19 +286,29 @@ fn run_parts(oopses: &Oopses, stack: &Stack, parts: &[Part], text: &str) -> (Vec
     (keys, ok)
 }
 
-/// The captured groups of a match.
-fn captured<'h>(caps: &regex::Captures<'h>) -> Vec<&'h str> {
-    caps.iter().skip(1).flatten().map(|m| m.as_str()).collect()
+/// The captures of `re` in `line`. Most lines do not match, and a plain match test is much
+/// cheaper for them than a capture search.
+fn line_captures<'h>(re: &Regex, line: &'h str) -> Option<regex::Captures<'h>> {
+    re.is_match(line).then(|| re.captures(line)).flatten()
 }
 
-fn push_frames(oopses: &Oopses, stack: &Stack, raw: &mut Vec<String>, names: Vec<&str>) {
+/// The captured groups of a match.
+fn captured<'c, 'h>(caps: &'c regex::Captures<'h>) -> impl Iterator<Item = &'h str> + 'c {
+    caps.iter().skip(1).flatten().map(|m| m.as_str())
+}
+
+/// Adds the frames of `names` that are not skipped to `raw`. Only the first frame of a
+/// stack counts for [`Pick::First`], so names after it are not even looked at.
+fn push_frames<'h>(oopses: &Oopses, stack: &Stack, raw: &mut Vec<String>, names: impl Iterator<Item = &'h str>) {
     for name in names {
+        if stack.pick == Pick::First && !raw.is_empty() {
+            return;
+        }
         let name = demangle(name);
-        let name = name.as_str();
         let skipped =
-            oopses.is_generic(name) || stack.skip.as_ref().is_some_and(|re| re.is_match(name));
+            oopses.is_generic(&name) || stack.skip.as_ref().is_some_and(|re| re.is_match(&name));
         if !skipped {
-            raw.push(name.to_owned());
+            raw.push(name.into_owned());
         }
     }
 }
@@ -304,7 +323,7 @@ pub(crate) fn is_corrupted(raw_title: &str, text: &str, format: Option<&Format>)
         return false;
     }
     let mut has_trace = false;
-    for (i, start) in RULES.start.iter().enumerate() {
+    for (i, start) in RULES.starts_in(text) {
         let Some(m) = start.find(text) else { continue };
         let mut lines = text[m.start()..].split('\n');
         let after: Vec<&str> = lines.by_ref().skip(1).take(15).collect();
@@ -324,7 +343,7 @@ pub(crate) fn is_corrupted(raw_title: &str, text: &str, format: Option<&Format>)
             }
         }
         has_trace |= found;
-        let riscv = frames::STACK_START.get(i) == Some(&frames::RISCV_STACK_START);
+        let riscv = frames::STACK_START.get(i).is_some_and(|(pattern, _)| *pattern == frames::RISCV_STACK_START);
         if !found && !riscv {
             return true;
         }

@@ -1,6 +1,6 @@
 //! Pattern placeholders shared by the report table and compilation of table patterns.
 
-use regex::{Regex, RegexBuilder};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 /// A `[<ffffffff81234567>]` address.
 const PC: &str = r"\[<?(?:0x)?[0-9a-f]+>?\]";
@@ -39,6 +39,15 @@ pub(crate) fn compile(pattern: &str) -> Regex {
         .size_limit(1 << 24)
         .build()
         .unwrap_or_else(|err| panic!("bad table pattern {pattern:?}: {err}"))
+}
+
+/// Compiles table patterns into one set (same rules as [`compile`]).
+pub(crate) fn compile_set<'p>(patterns: impl Iterator<Item = &'p str>) -> RegexSet {
+    let patterns: Vec<String> = patterns.map(expand).collect();
+    RegexSetBuilder::new(&patterns)
+        .size_limit(1 << 24)
+        .build()
+        .unwrap_or_else(|err| panic!("bad table patterns {patterns:?}: {err}"))
 }
 
 /// Fills a title template: `{N}` is replaced by `args[N-1]`.

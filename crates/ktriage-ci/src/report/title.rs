@@ -165,9 +165,6 @@ static DYNAMIC_RES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     DYNAMIC.iter().map(|(re, with)| (super::pattern::compile(re), *with)).collect()
 });
 
-static TITLE_FRAME: LazyLock<Regex> =
-    LazyLock::new(|| super::pattern::compile(r".* in ((?:<[a-zA-Z0-9_: ]+>)?[a-zA-Z0-9_:]+)"));
-
 static TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| super::pattern::compile(r"\[ *[0-9]+\.[0-9]+\]"));
 
 /// Replaces dynamic parts (pids, addresses, line numbers, numbers) and sanitises.
@@ -213,9 +210,43 @@ pub(crate) fn crash_type(title: &str) -> &'static str {
         .map_or(UNKNOWN, |(_, kind)| kind)
 }
 
-/// The frame a title names (after its last ` in `).
+/// The frame a title names: the name after the last ` in ` that is followed by one
+/// (`[a-zA-Z0-9_:]+`, optionally after a `<[a-zA-Z0-9_: ]+>` type), in the first line that
+/// has one. This is what the regex `.* in ((?:<[a-zA-Z0-9_: ]+>)?[a-zA-Z0-9_:]+)` captures.
 pub(crate) fn frame_of(title: &str) -> Option<String> {
-    TITLE_FRAME.captures(title).and_then(|c| c.get(1)).map(|m| m.as_str().to_owned())
+    title.split('\n').find_map(frame_in_line).map(str::to_owned)
+}
+
+/// [`frame_of`] within one line.
+fn frame_in_line(line: &str) -> Option<&str> {
+    let mut end = line.len();
+    while let Some(at) = line[..end].rfind(" in ") {
+        if let Some(frame) = frame_at(&line[at + 4..]) {
+            return Some(frame);
+        }
+        // Occurrences of ` in ` may overlap by their space.
+        end = at + 3;
+    }
+    None
+}
+
+/// The frame name that `rest` starts with, if any.
+fn frame_at(rest: &str) -> Option<&str> {
+    let name_len = |s: &str| s.bytes().take_while(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b':').count();
+    let type_len = match rest.strip_prefix('<') {
+        Some(inner) => {
+            let len = inner.bytes().take_while(|&b| b.is_ascii_alphanumeric() || b"_: ".contains(&b)).count();
+            let closed = len > 0 && inner.as_bytes().get(len) == Some(&b'>');
+            // Without a closed type and a name after it, a name cannot start at `<`.
+            if !closed || name_len(&inner[len + 1..]) == 0 {
+                return None;
+            }
+            len + 2
+        }
+        None => 0,
+    };
+    let len = type_len + name_len(&rest[type_len..]);
+    (len > 0).then(|| &rest[..len])
 }
 
 /// A raw title holding a console timestamp comes from intermixed lines.
@@ -250,5 +281,14 @@ mod tests {
         assert_eq!(frame_of("WARNING in a/usb_submit_urb").as_deref(), Some("a"));
         assert_eq!(frame_of("KCSAN: data-race in a / b").as_deref(), Some("a"));
         assert_eq!(frame_of("go runtime error"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn frame_of_is_the_regex_capture(title in "[ in<>:_a\\n.]{0,24}") {
+            let regex = super::super::pattern::compile(r".* in ((?:<[a-zA-Z0-9_: ]+>)?[a-zA-Z0-9_:]+)");
+            let expected = regex.captures(&title).and_then(|c| c.get(1)).map(|m| m.as_str().to_owned());
+            proptest::prop_assert_eq!(frame_of(&title), expected);
+        }
     }
 }
