@@ -45,6 +45,9 @@ pub struct Weights {
     pub search: f64,
     /// Factor for code outside the subsystem (core kernel directories and userspace shims).
     pub generic_path: f64,
+    /// A function called on a line the failure names (a type mismatch at a call is often
+    /// fixed in the callee's signature).
+    pub callee: f64,
 }
 
 impl Weights {
@@ -60,6 +63,7 @@ impl Weights {
             fragment: 9.6,
             search: 1.28,
             generic_path: 0.1,
+            callee: 5.0,
         }
     }
 }
@@ -181,6 +185,8 @@ pub enum Signal {
     Fragment,
     /// Full-text relevance to the failure's words.
     Search,
+    /// A function called on a line the failure names.
+    Callee,
 }
 
 impl Weights {
@@ -195,6 +201,7 @@ impl Weights {
             Signal::Identifier => self.identifier,
             Signal::Fragment => self.fragment,
             Signal::Search => self.search,
+            Signal::Callee => self.callee,
         }
     }
 }
@@ -319,7 +326,21 @@ impl Scorer<'_, '_> {
         let function = self.function_at(&tree_path, line)?;
         let function = function.as_ref().map(|f| (f.name.as_str(), f.line, f.end_line));
         self.credit(&tree_path, function, signal, raw, &format!("{why} {path}:{line}"));
+        self.callees_at(&tree_path, line, raw)?;
         self.anchors.push((tree_path, line));
+        Ok(())
+    }
+
+    /// Credits the definitions of the functions called on `path:line`.
+    fn callees_at(&mut self, path: &str, line: u32, raw: f64) -> Result<()> {
+        let Some(file) = self.snapshot.files().iter().find(|file| file.path == path) else { return Ok(()) };
+        let facts = self.snapshot.index().facts(file.blob)?;
+        let mut callees: Vec<&str> = facts.calls.iter().filter(|call| call.line == line).map(|call| call.callee.as_str()).collect();
+        callees.dedup();
+        let share = raw / callees.len().max(1) as f64;
+        for callee in callees {
+            self.add_definitions(callee, Signal::Callee, share, &format!("called at {path}:{line}:"))?;
+        }
         Ok(())
     }
 
