@@ -48,6 +48,9 @@ pub struct Weights {
     /// A function called on a line the failure names (a type mismatch at a call is often
     /// fixed in the callee's signature).
     pub callee: f64,
+    /// A caller of a function that printed a message or holds a named line (split among
+    /// its callers: the state it complains about often comes from one of them).
+    pub caller: f64,
 }
 
 impl Weights {
@@ -58,12 +61,13 @@ impl Weights {
             in_function: 15.0,
             frame: 1.25,
             guilty_file: 4.0,
-            message: 0.875,
+            message: 1.09,
             identifier: 5.0,
             fragment: 9.6,
             search: 1.28,
             generic_path: 0.1,
             callee: 5.0,
+            caller: 1.56,
         }
     }
 }
@@ -187,6 +191,8 @@ pub enum Signal {
     Search,
     /// A function called on a line the failure names.
     Callee,
+    /// A caller of a function that printed a message or holds a named line.
+    Caller,
 }
 
 impl Weights {
@@ -202,6 +208,7 @@ impl Weights {
             Signal::Fragment => self.fragment,
             Signal::Search => self.search,
             Signal::Callee => self.callee,
+            Signal::Caller => self.caller,
         }
     }
 }
@@ -323,11 +330,30 @@ impl Scorer<'_, '_> {
 
     fn add_location(&mut self, path: &str, line: u32, signal: Signal, raw: f64, why: &str) -> Result<()> {
         let Some(tree_path) = self.resolve(path) else { return Ok(()) };
-        let function = self.function_at(&tree_path, line)?;
-        let function = function.as_ref().map(|f| (f.name.as_str(), f.line, f.end_line));
+        let definition = self.function_at(&tree_path, line)?;
+        let function = definition.as_ref().map(|f| (f.name.as_str(), f.line, f.end_line));
         self.credit(&tree_path, function, signal, raw, &format!("{why} {path}:{line}"));
         self.callees_at(&tree_path, line, raw)?;
+        if let Some(definition) = &definition {
+            self.callers_of(&definition.name, raw)?;
+        }
         self.anchors.push((tree_path, line));
+        Ok(())
+    }
+
+    /// Credits the functions calling `name`, its credit split among them.
+    fn callers_of(&mut self, name: &str, raw: f64) -> Result<()> {
+        let mut callers: Vec<(String, String)> =
+            self.snapshot.callers(name)?.into_iter().map(|call| (call.caller, call.path)).collect();
+        callers.sort();
+        callers.dedup();
+        callers.retain(|(caller, _)| caller != name);
+        let share = raw / callers.len().max(1) as f64;
+        for (caller, path) in callers {
+            let definition = self.snapshot.def(&caller)?.into_iter().find(|d| d.path == path && d.kind == ktriage_index::facts::SymbolKind::Function);
+            let function = definition.as_ref().map(|d| (d.name.as_str(), d.line, d.end_line));
+            self.credit(&path, function, Signal::Caller, share, &format!("calls {name}"));
+        }
         Ok(())
     }
 
@@ -452,11 +478,12 @@ impl Scorer<'_, '_> {
                 let raw = quality * quality * position;
                 let why = format!("prints \"{}\"", shorten(&hit.text, 60));
                 let definition = self.function_at(&hit.path, hit.line)?;
-                let function = definition
-                    .as_ref()
-                    .filter(|d| hit.function.as_deref() == Some(d.name.as_str()))
-                    .map(|d| (d.name.as_str(), d.line, d.end_line));
+                let definition = definition.filter(|d| hit.function.as_deref() == Some(d.name.as_str()));
+                let function = definition.as_ref().map(|d| (d.name.as_str(), d.line, d.end_line));
                 self.credit(&hit.path, function, Signal::Message, raw, &why);
+                if let Some(definition) = &definition {
+                    self.callers_of(&definition.name, raw)?;
+                }
                 self.anchors.push((hit.path, hit.line));
             }
         }

@@ -163,7 +163,7 @@ fn predict(
 /// Coordinate ascent over the signal weights, each tried at a few multiples of its value.
 fn tune(cases: &[serde_json::Value], evidence: &[Evidence], commit_lists: &[Vec<String>], limit: usize) -> Weights {
     type Knob = fn(&mut Weights) -> &mut f64;
-    let knobs: [Knob; 10] = [
+    let knobs: [Knob; 11] = [
         |w| &mut w.location,
         |w| &mut w.in_function,
         |w| &mut w.frame,
@@ -174,6 +174,7 @@ fn tune(cases: &[serde_json::Value], evidence: &[Evidence], commit_lists: &[Vec<
         |w| &mut w.search,
         |w| &mut w.generic_path,
         |w| &mut w.callee,
+        |w| &mut w.caller,
     ];
     let objective = |weights: &Weights| -> f64 {
         let (_, ranks) = predict(cases, evidence, commit_lists, weights, limit);
