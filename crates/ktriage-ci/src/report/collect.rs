@@ -115,14 +115,14 @@ impl<R: Read> Scanner<R> {
                 true => log.len(),
                 false => memchr::memrchr(b'\n', &log[self.pos..]).map_or(log.len(), |p| self.pos + p + 1),
             };
-            let Some(found) = OOPSES.headers.find_at(&log[..search_end], self.pos) else {
+            let Some(found) = self.lines.find_header(log, self.pos).filter(|&at| at < search_end) else {
                 if self.eof {
                     return Ok(None);
                 }
                 self.pos = search_end;
                 continue;
             };
-            let start = memchr::memrchr(b'\n', &log[self.pos..found.start()]).map_or(self.pos, |p| self.pos + p + 1);
+            let start = memchr::memrchr(b'\n', &log[self.pos..found]).map_or(self.pos, |p| self.pos + p + 1);
             if !self.eof && start + WINDOW > log.len() {
                 // Not enough lookahead in view: read more and look again.
                 self.pos = start;
@@ -163,17 +163,9 @@ impl<R: Read> Scanner<R> {
             self.hangup_checked -= drop.min(self.hangup_checked);
         }
         while !self.eof && self.buf.len() < self.pos + WINDOW {
-            let len = self.buf.len();
-            self.buf.resize(len + CHUNK, 0);
-            let read = loop {
-                match self.reader.read(&mut self.buf[len..]) {
-                    Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                    other => break other,
-                }
-            };
-            let read = read.inspect_err(|_| self.buf.truncate(len))?;
-            self.buf.truncate(len + read);
-            self.eof = read == 0;
+            // Appends without zeroing the space first; stops short only at the end.
+            let read = (&mut self.reader).take(CHUNK as u64).read_to_end(&mut self.buf)?;
+            self.eof = read < CHUNK;
         }
         if !self.hangup {
             let from = self.hangup_checked.saturating_sub(CONSOLE_HANGUP.len() - 1);
@@ -199,16 +191,16 @@ impl<R: Read> Scanner<R> {
         self.text.clear();
         self.header.clear();
         self.lines.start_at(first);
-        let context = self.lines.line(log, 0, first).context.clone();
+        let context = self.lines.line(log, 0, first).0.context.clone();
         let header = line_from(log, first).bytes;
-        push_line(&mut self.header, split_line(header).body);
+        push_line(&mut self.header, &as_text(split_line(header).body), true);
         let min_lines = if KMSAN.find(header).is_some() { 16 } else { 22 };
         let mut state = State::default();
         let (mut report_end, mut end_line) = (0, start_line);
         let mut next = first;
         for (scanned, line_no) in (0..MAX_SCAN_LINES).zip(start_line..) {
             let is_first = scanned == 0;
-            let line = self.lines.line(log, scanned, next);
+            let (line, text) = self.lines.line(log, scanned, next);
             if !is_first && state.second.is_none() && line.ends_report {
                 state.second = Some((line.start, scanned));
             }
@@ -218,11 +210,10 @@ impl<R: Read> Scanner<R> {
             let same_context =
                 line.context.same(&context, log) || (state.cpu_traceback && line.context.is_cpu(log));
             let owned = state.second.is_none() || context.is_caller();
-            let text = &log[line.text.clone()];
             if is_first || (same_context && !line.questionable) {
                 state.text_lines += 1;
                 if state.keep(line, min_lines) || is_first {
-                    push_line(&mut self.text, text);
+                    push_line(&mut self.text, text, line.has_escape);
                     if owned {
                         report_end = self.text.len();
                         end_line = line_no;
@@ -230,8 +221,9 @@ impl<R: Read> Scanner<R> {
                     state.kept += 1;
                 }
             }
-            if same_context && owned && self.frames.len() < MAX_FRAMES {
-                if let Some(frame) = frame_of(text, line.questionable) {
+            if same_context && owned && line.may_be_frame && self.frames.len() < MAX_FRAMES {
+                if let Some(mut frame) = parse_frame(text) {
+                    frame.reliable &= !line.questionable;
                     self.frames.push(frame);
                 }
             }
@@ -307,11 +299,12 @@ fn is_host_line(line: &[u8]) -> bool {
     split.elapsed.is_some() && split.context == Context::None
 }
 
-/// Appends `line` to `text` as clean UTF-8 (invalid bytes replaced, ANSI escapes dropped)
-/// and a newline.
-fn push_line(text: &mut String, line: &[u8]) {
-    let line = as_text(line);
-    text.push_str(&strip_ansi(&line));
+/// Appends `line` to `text` without ANSI escapes (when it may hold some), and a newline.
+fn push_line(text: &mut String, line: &str, may_have_escapes: bool) {
+    match may_have_escapes {
+        true => text.push_str(&strip_ansi(line)),
+        false => text.push_str(line),
+    }
     text.push('\n');
 }
 
@@ -322,18 +315,4 @@ fn as_text(bytes: &[u8]) -> Cow<'_, str> {
         Ok(text) => Cow::Borrowed(text),
         Err(_) => String::from_utf8_lossy(bytes),
     }
-}
-
-fn frame_of(line: &[u8], questionable: bool) -> Option<Frame> {
-    if !has_offset(line) {
-        return None;
-    }
-    let mut frame = parse_frame(&as_text(line))?;
-    frame.reliable &= !questionable;
-    Some(frame)
-}
-
-/// The line holds `+0x` (every frame does).
-fn has_offset(line: &[u8]) -> bool {
-    memchr::memchr_iter(b'+', line).any(|pos| line[pos + 1..].starts_with(b"0x"))
 }

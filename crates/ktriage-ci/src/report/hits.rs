@@ -22,7 +22,7 @@ where
 
 /// Bytes searched past the asked-for limit, so that the few occurrences of a stretch of
 /// lines are found with a handful of searches rather than one per line.
-const LOOKAHEAD: usize = 1 << 10;
+const LOOKAHEAD: usize = 2 << 10;
 
 /// One occurrence: its start in the text and the index of its literal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

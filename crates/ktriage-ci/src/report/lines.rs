@@ -140,8 +140,13 @@ pub(super) struct LineFacts {
     /// Offset of the next line.
     pub next: usize,
     pub context: LineContext,
-    /// The text after the console prefixes and an unreliable-frame marker.
-    pub text: Range<usize>,
+    /// The text after the console prefixes and an unreliable-frame marker (invalid UTF-8
+    /// replaced), in [`LineCache`]'s text.
+    text: Range<usize>,
+    /// The text holds an ANSI escape.
+    pub has_escape: bool,
+    /// The text holds `+0x` (every frame does).
+    pub may_be_frame: bool,
     /// The line is an unreliable (`? func` or `(unreliable)`) frame.
     pub questionable: bool,
     /// The line starts another report that ends the current one, or is a non-crash message
@@ -161,15 +166,26 @@ pub(super) struct LineFacts {
 /// collected to the last line looked at.
 pub(super) struct LineCache {
     facts: VecDeque<LineFacts>,
+    /// The lines' texts, one after the other (each checked for UTF-8 once).
+    text: String,
+    /// Where `text` starts in the stream of all texts ever added (the positions in
+    /// [`LineFacts::text`]).
+    text_start: usize,
     markers: Hits<'static>,
-    /// Position of the first report-header literal at or after the last line looked at
-    /// (`usize::MAX` when there is none), once searched.
-    next_header: Option<usize>,
+    /// `(from, at)`: the first report-header literal at or after line start `from` is at
+    /// `at` (`usize::MAX` when there is none), once searched.
+    header: Option<(usize, usize)>,
 }
 
 impl LineCache {
     pub fn new() -> Self {
-        LineCache { facts: VecDeque::new(), markers: Hits::new(&MARKER_AUTOMATON, 0), next_header: None }
+        LineCache {
+            facts: VecDeque::new(),
+            text: String::new(),
+            text_start: 0,
+            markers: Hits::new(&MARKER_AUTOMATON, 0),
+            header: None,
+        }
     }
 
     /// Forgets everything (the log was moved in memory).
@@ -184,16 +200,20 @@ impl LineCache {
             Ok(idx) => drop(self.facts.drain(..idx)),
             Err(_) => self.facts.clear(),
         }
+        let kept_from = self.facts.front().map_or(self.text_start + self.text.len(), |facts| facts.text.start);
+        self.text.drain(..kept_from - self.text_start);
+        self.text_start = kept_from;
     }
 
-    /// The facts of the `idx`-th line of the report, which starts at offset `start` (lines
-    /// must be asked for in order).
-    pub fn line(&mut self, log: &[u8], idx: usize, start: usize) -> &LineFacts {
+    /// The facts and the text of the `idx`-th line of the report, which starts at offset
+    /// `start` (lines must be asked for in order).
+    pub fn line(&mut self, log: &[u8], idx: usize, start: usize) -> (&LineFacts, &str) {
         if idx == self.facts.len() {
             let facts = self.facts_of(log, &line_from(log, start));
             self.facts.push_back(facts);
         }
-        &self.facts[idx]
+        let facts = &self.facts[idx];
+        (facts, &self.text[facts.text.start - self.text_start..facts.text.end - self.text_start])
     }
 
     fn facts_of(&mut self, log: &[u8], line: &Line<'_>) -> LineFacts {
@@ -204,7 +224,9 @@ impl LineCache {
             start: line.start,
             next: line.next,
             context: LineContext::of(split.context, log),
-            text: body_start..body_start + split.body.len(),
+            text: 0..0,
+            has_escape: false,
+            may_be_frame: false,
             questionable: false,
             ends_report: false,
             end_marker: false,
@@ -224,26 +246,51 @@ impl LineCache {
                 Marker::Eoi => eoi_in_body |= hit.at >= body_start,
             }
         }
+        let mut text = split.body;
         if split.context != Context::None && !eoi_in_body {
-            if let Some(cut) = questionable_cut(split.body) {
-                facts.text = body_start + cut..body_start + split.body.len();
+            if let Some(cut) = questionable_cut(text) {
+                text = &text[cut..];
                 facts.questionable = true;
-            } else if split.body.ends_with(UNRELIABLE) {
-                facts.text.end -= UNRELIABLE.len();
+            } else if let Some(rest) = text.strip_suffix(UNRELIABLE) {
+                text = rest;
                 facts.questionable = true;
             }
         }
+        facts.has_escape = memchr::memchr(0x1b, text).is_some();
+        facts.may_be_frame = memchr::memchr_iter(b'+', text).any(|pos| text[pos + 1..].starts_with(b"0x"));
+        facts.text = self.add_text(text);
         facts.ends_report = self.starts_other_report(log, line).unwrap_or(info_with_stack);
         facts
+    }
+
+    /// Adds `bytes` (invalid UTF-8 replaced) to the texts; returns its stream position.
+    fn add_text(&mut self, bytes: &[u8]) -> Range<usize> {
+        let start = self.text.len();
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.text.push_str(text),
+            Err(_) => self.text.push_str(&String::from_utf8_lossy(bytes)),
+        }
+        self.text_start + start..self.text_start + self.text.len()
+    }
+
+    /// Start of the first report-header literal at or after line start `from`. Lines are
+    /// looked at (and reports looked for) mostly forward, so the last answer usually
+    /// answers the next question too, and a stretch between reports is searched once.
+    pub fn find_header(&mut self, log: &[u8], from: usize) -> Option<usize> {
+        let at = match self.header {
+            Some((searched, at)) if searched <= from && from <= at => at,
+            // No literal spans the line start `searched`.
+            Some((searched, at)) if from < searched => OOPSES.find_header(&log[..searched], from).unwrap_or(at),
+            _ => OOPSES.find_header(log, from).unwrap_or(usize::MAX),
+        };
+        self.header = Some((from, at));
+        (at != usize::MAX).then_some(at)
     }
 
     /// Whether a report header in `line` ends the report it appears in; `None` when the
     /// line holds no (real) header.
     fn starts_other_report(&mut self, log: &[u8], line: &Line<'_>) -> Option<bool> {
-        if self.next_header.is_none_or(|at| at < line.start) {
-            self.next_header = Some(OOPSES.headers.find_at(log, line.start).map_or(usize::MAX, |m| m.start()));
-        }
-        if self.next_header.is_none_or(|at| at >= line.next) {
+        if self.find_header(log, line.start).is_none_or(|at| at >= line.next) {
             return None;
         }
         let text = String::from_utf8_lossy(without_elapsed(line.bytes));
@@ -266,15 +313,15 @@ fn questionable_cut(body: &[u8]) -> Option<usize> {
 mod tests {
     use super::*;
 
-    fn facts(log: &str) -> Vec<LineFacts> {
-        let log = log.as_bytes();
+    /// The facts and text of every line of `log`.
+    fn facts(log: &[u8]) -> Vec<(LineFacts, String)> {
         let mut cache = LineCache::new();
         let mut out = Vec::new();
         let mut start = 0;
         while start < log.len() {
-            let facts = cache.line(log, out.len(), start).clone();
+            let (facts, text) = cache.line(log, out.len(), start);
             start = facts.next;
-            out.push(facts);
+            out.push((facts.clone(), text.to_owned()));
         }
         out
     }
@@ -282,19 +329,20 @@ mod tests {
     #[test]
     fn questionable_frames() {
         let log = "[ 1.0]  ? foo+0x1/0x2\n[ 1.0] bar+0x1/0x2 (unreliable)\n ? baz+0x1/0x2\n[ 1.0] <EOI> ? x+0x1/0x2\n";
-        let lines = facts(log);
-        let text = |i: usize| &log[lines[i].text.clone()];
-        assert_eq!((text(0), lines[0].questionable), (" foo+0x1/0x2", true));
-        assert_eq!((text(1), lines[1].questionable), ("bar+0x1/0x2", true));
-        assert_eq!((text(2), lines[2].questionable), (" ? baz+0x1/0x2", false), "no printk context");
-        assert!(!lines[3].questionable, "after <EOI>");
+        let lines = facts(log.as_bytes());
+        let line = |i: usize| (lines[i].1.as_str(), lines[i].0.questionable);
+        assert_eq!(line(0), (" foo+0x1/0x2", true));
+        assert_eq!(line(1), ("bar+0x1/0x2", true));
+        assert_eq!(line(2), (" ? baz+0x1/0x2", false), "no printk context");
+        assert!(!lines[3].0.questionable, "after <EOI>");
+        assert!(lines.iter().all(|(facts, _)| facts.may_be_frame && !facts.has_escape));
     }
 
     #[test]
     fn markers_and_headers() {
         let log = "[ 1.0] ---[ end trace 0 ]---\n[ 2.0] WARNING: CPU: 0 PID: 1 at a.c:1 f+0x1/0x2\n\
                    [ 3.0] Kernel panic - not syncing: x\n[ 4.0] vmalloc: allocation failure: x\n";
-        let lines = facts(log);
+        let lines: Vec<LineFacts> = facts(log.as_bytes()).into_iter().map(|(facts, _)| facts).collect();
         assert!(lines[0].end_marker && !lines[0].ends_report);
         assert!(lines[1].ends_report);
         assert!(lines[2].trailer && !lines[2].ends_report, "a panic does not end the report it follows");
@@ -303,15 +351,19 @@ mod tests {
 
     #[test]
     fn contexts() {
-        let log = b"[ 1.0][ T12] a\n[ 1.0][ T12] b\n[ 1.0][  C1] c\n";
-        let mut cache = LineCache::new();
-        let a = cache.line(log, 0, 0).clone();
-        let b = cache.line(log, 1, a.next).clone();
-        let c = cache.line(log, 2, b.next).clone();
+        let log = b"[ 1.0][ T12] a\n[ 1.0][ T12] b\n[ 1.0][  C1] \x1b[1mc\xff\n";
+        let lines = facts(log);
+        let (a, b, c) = (&lines[0].0, &lines[1].0, &lines[2].0);
         assert!(a.context.same(&b.context, log));
         assert!(!a.context.same(&c.context, log));
         assert!(c.context.is_cpu(log) && !a.context.is_cpu(log));
+        assert!(c.has_escape);
+        let mut cache = LineCache::new();
+        cache.line(log, 0, 0);
+        cache.line(log, 1, b.start);
         cache.start_at(b.start);
-        assert_eq!(cache.line(log, 0, b.start).start, b.start, "kept from the earlier report");
+        let (kept, text) = cache.line(log, 0, b.start);
+        assert_eq!((kept.start, text), (b.start, "b"), "kept from the earlier report");
+        assert_eq!(cache.line(log, 1, c.start).1, "\x1b[1mc\u{fffd}");
     }
 }

@@ -3,6 +3,7 @@
 
 use std::sync::LazyLock;
 
+use aho_corasick::{AhoCorasick, Input};
 use regex::{Regex, RegexSet};
 
 use super::demangle::demangle;
@@ -52,7 +53,7 @@ pub(crate) struct Oopses {
     /// Groups in priority order.
     pub groups: Vec<Group>,
     /// Any header literal: the per-line fast path.
-    pub headers: regex::bytes::Regex,
+    headers: AhoCorasick,
     /// Frames never blamed.
     generic: Regex,
     /// Lines that may sit inside another report without starting a new one.
@@ -74,11 +75,9 @@ const START_IGNORES: &[&str] = &[
 
 /// The compiled table.
 pub(crate) static OOPSES: LazyLock<Oopses> = LazyLock::new(|| {
-    let literals: Vec<String> = GROUPS.iter().map(|g| regex::escape(g.header)).collect();
     Oopses {
         groups: GROUPS.iter().map(compile_group).collect(),
-        headers: regex::bytes::Regex::new(&literals.join("|"))
-            .unwrap_or_else(|err| panic!("header literals compile: {err}")),
+        headers: hits::automaton(GROUPS.iter().map(|g| g.header)),
         generic: compile(&any_of(frames::GENERIC_FRAMES)),
         start_ignores: compile(&any_of(START_IGNORES)),
     }
@@ -116,6 +115,11 @@ fn compile_stack(spec: &StackSpec) -> Stack {
 }
 
 impl Oopses {
+    /// Start of the first header literal in `log[from..]`.
+    pub fn find_header(&self, log: &[u8], from: usize) -> Option<usize> {
+        self.headers.find(Input::new(log).span(from..log.len())).map(|m| m.start())
+    }
+
     /// The group whose report `line` starts, if any.
     pub fn match_line(&self, line: &str) -> Option<&Group> {
         self.groups.iter().find(|g| {
@@ -248,6 +252,10 @@ fn run_parts(oopses: &Oopses, stack: &Stack, parts: &[Part], text: &str) -> (Vec
         match part {
             Part::Trace => {
                 traces += 1;
+                let mut next = match parts.get(idx + 1) {
+                    Some(Part::Line(re)) => Some(LineMatches::new(re)),
+                    _ => None,
+                };
                 for (at, line) in lines.by_ref() {
                     if checks.is_corrupted(line) {
                         ok = false;
@@ -256,12 +264,10 @@ fn run_parts(oopses: &Oopses, stack: &Stack, parts: &[Part], text: &str) -> (Vec
                     if checks.is_stack_start(at, line) {
                         break;
                     }
-                    if let Some(Part::Line(next)) = parts.get(idx + 1) {
-                        if let Some(caps) = line_captures(next, line) {
-                            push_frames(oopses, stack, &mut raw, captured(&caps));
-                            idx += 1;
-                            break;
-                        }
+                    if let Some(caps) = next.as_mut().and_then(|next| next.captures(text, at, line)) {
+                        push_frames(oopses, stack, &mut raw, captured(&caps));
+                        idx += 1;
+                        break;
                     }
                     if let Some(names) = frames::frame_line_names(line) {
                         push_frames(oopses, stack, &mut raw, names.iter());
@@ -269,12 +275,13 @@ fn run_parts(oopses: &Oopses, stack: &Stack, parts: &[Part], text: &str) -> (Vec
                 }
             }
             Part::Line(re) => {
-                for (_, line) in lines.by_ref() {
+                let mut matches = LineMatches::new(re);
+                for (at, line) in lines.by_ref() {
                     if checks.is_corrupted(line) {
                         ok = false;
                         break;
                     }
-                    if let Some(caps) = line_captures(re, line) {
+                    if let Some(caps) = matches.captures(text, at, line) {
                         push_frames(oopses, stack, &mut raw, captured(&caps));
                         break;
                     }
@@ -286,10 +293,32 @@ fn run_parts(oopses: &Oopses, stack: &Stack, parts: &[Part], text: &str) -> (Vec
     (keys, ok)
 }
 
-/// The captures of `re` in `line`. Most lines do not match, and a plain match test is much
-/// cheaper for them than a capture search.
-fn line_captures<'h>(re: &Regex, line: &'h str) -> Option<regex::Captures<'h>> {
-    re.is_match(line).then(|| re.captures(line)).flatten()
+/// A stack part's pattern matched against the lines of a text, in order. The pattern
+/// never matches across lines and has no anchors (checked by the tests), so the first match
+/// from a line on tells which of the following lines match: one search serves many lines.
+struct LineMatches<'r> {
+    re: &'r Regex,
+    /// Start of the first match at or after the last line asked about (`usize::MAX` when
+    /// there is none), once searched.
+    next: Option<usize>,
+}
+
+impl<'r> LineMatches<'r> {
+    fn new(re: &'r Regex) -> Self {
+        LineMatches { re, next: None }
+    }
+
+    /// The captures of the pattern in `line`, which starts at byte `at` of `text` (lines
+    /// must be asked about in order).
+    fn captures<'h>(&mut self, text: &str, at: usize, line: &'h str) -> Option<regex::Captures<'h>> {
+        if self.next.is_none_or(|next| next < at) {
+            self.next = Some(self.re.find_at(text, at).map_or(usize::MAX, |m| m.start()));
+        }
+        if self.next.is_none_or(|next| next >= at + line.len()) {
+            return None;
+        }
+        self.re.captures(line)
+    }
 }
 
 /// The captured groups of a match.
@@ -360,6 +389,23 @@ mod tests {
         assert!(OOPSES.groups.len() > 20);
         assert!(OOPSES.match_line("WARNING: CPU: 0 PID: 1 at x.c:1 f+0x1/0x2").is_some());
         assert!(OOPSES.match_line("INFO: lockdep is turned off.").is_none());
+    }
+
+    #[test]
+    fn stack_line_parts_stay_within_a_line() {
+        let line_parts = GROUPS
+            .iter()
+            .flat_map(|group| group.formats)
+            .filter_map(|format| format.stack.as_ref())
+            .flat_map(|stack| stack.parts.iter().chain(stack.parts2))
+            .filter(|part| **part != "TRACE");
+        for part in line_parts {
+            let pattern = super::super::pattern::expand(part);
+            for unsafe_item in ["^", "$", "\\b", "\\B", "\\n", "\\s", "[:space:]", "\\W", "\\D", "(?"] {
+                let allowed = unsafe_item == "(?" && !pattern.replace("(?:", "").contains("(?");
+                assert!(allowed || !pattern.contains(unsafe_item), "{part}: {unsafe_item}");
+            }
+        }
     }
 
     #[test]
