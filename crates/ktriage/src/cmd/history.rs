@@ -188,19 +188,10 @@ pub fn run_fixes(args: FixesArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Splits `PATH:START[-END]`.
+/// Splits `PATH:START[-END]` (a line range is required).
 fn parse_range(target: &str) -> anyhow::Result<(&str, u32, u32)> {
-    let bad = || anyhow::format_err!("`{target}`: expected PATH:LINE or PATH:START-END");
-    let (path, range) = target.rsplit_once(':').ok_or_else(bad)?;
-    let (start, end) = match range.split_once('-') {
-        Some((start, end)) => (start.parse().map_err(|_| bad())?, end.parse().map_err(|_| bad())?),
-        None => {
-            let line = range.parse().map_err(|_| bad())?;
-            (line, line)
-        }
-    };
-    if start == 0 || end < start {
-        return Err(bad());
+    match super::query::parse_target(target)? {
+        (path, Some(start), Some(end)) => Ok((path, start, end)),
+        _ => anyhow::bail!("`{target}`: expected PATH:LINE or PATH:START-END"),
     }
-    Ok((path, start, end))
 }

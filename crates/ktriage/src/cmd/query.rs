@@ -149,7 +149,7 @@ pub fn run_cat(args: CatArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Splits `PATH[:START[-END]]`.
-fn parse_target(target: &str) -> anyhow::Result<(&str, Option<u32>, Option<u32>)> {
+pub(super) fn parse_target(target: &str) -> anyhow::Result<(&str, Option<u32>, Option<u32>)> {
     let Some((path, range)) = target.rsplit_once(':') else {
         return Ok((target, None, None));
     };
