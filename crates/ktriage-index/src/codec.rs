@@ -4,6 +4,7 @@
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::cell::RefCell;
 
 /// zstd level: fast to write, and most of the gain of higher levels on this data.
 const LEVEL: i32 = 3;
@@ -14,9 +15,25 @@ pub fn pack<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, String> {
     zstd::bulk::compress(&bytes, LEVEL).map_err(|err| err.to_string())
 }
 
+/// Largest value [`unpack`] accepts once decompressed (frames record their size).
+const MAX_UNPACKED: usize = 64 << 20;
+
+thread_local! {
+    /// One decompression context per thread: creating one costs more than decompressing a
+    /// small value.
+    static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
+}
+
 /// Decompresses and decodes what [`pack`] wrote.
 pub fn unpack<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    let raw = zstd::stream::decode_all(bytes).map_err(|err| err.to_string())?;
+    let raw = DECOMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let decompressor = match slot.as_mut() {
+            Some(decompressor) => decompressor,
+            None => slot.insert(zstd::bulk::Decompressor::new().map_err(|err| err.to_string())?),
+        };
+        decompressor.decompress(bytes, MAX_UNPACKED).map_err(|err| err.to_string())
+    })?;
     postcard::from_bytes(&raw).map_err(|err| err.to_string())
 }
 
