@@ -228,11 +228,11 @@ impl<R: Read> Scanner<R> {
                 }
             }
             let past_next = state.second.map(|(_, at)| at).or(state.end).is_some_and(|at| scanned >= at + TAIL_LINES);
-            if line.next >= log.len() || line.next == line.start || state.kept >= MAX_TEXT_LINES || past_next {
-                next = line.next;
+            let last = line.next >= log.len() || line.next == line.start || state.kept >= MAX_TEXT_LINES || past_next;
+            next = line.next;
+            if last {
                 break;
             }
-            next = line.next;
         }
         self.pos = state.second.map_or(next, |(start, _)| start).max(self.pos);
         Collected {
