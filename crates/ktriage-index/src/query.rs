@@ -263,10 +263,11 @@ impl<'a> Snapshot<'a> {
                 out.push(self.commit_hit(&hit, &query_terms)?);
                 continue;
             }
-            if !contents.contains_key(&hit.blob) {
-                contents.insert(hit.blob, self.index.repo.read_blob(hit.blob)?);
-            }
-            let text = String::from_utf8_lossy(&contents[&hit.blob]);
+            let content = match contents.entry(hit.blob) {
+                std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                std::collections::hash_map::Entry::Vacant(entry) => entry.insert(self.index.repo.read_blob(hit.blob)?),
+            };
+            let text = String::from_utf8_lossy(content);
             let (line, snippet) = best_line(&text, hit.line, hit.end_line, &query_terms);
             for path in self.paths_of(hit.blob) {
                 out.push(SearchHit {
