@@ -628,6 +628,13 @@ struct Planned {
     hard: Option<&'static str>,
 }
 
+impl Planned {
+    /// A regression caused by `bug`, first failing at age `first_bad`.
+    fn regression(bug: usize, first_bad: usize, hard: Option<&'static str>) -> Planned {
+        Planned { class: Class::Regression, bug: Some(bug), change: Some(first_bad), hard }
+    }
+}
+
 /// Planning state.
 struct Gen<'a> {
     rng: Rng,
@@ -805,16 +812,7 @@ impl Gen<'_> {
             }
             for m in members {
                 let fails = self.regression_fails(first_bad, false);
-                self.assign(
-                    m,
-                    Planned {
-                        class: Class::Regression,
-                        bug: Some(bug),
-                        change: Some(first_bad),
-                        hard: None,
-                    },
-                    &fails,
-                );
+                self.assign(m, Planned::regression(bug, first_bad, None), &fails);
             }
         }
         // Flaky tests: some share a bug.
@@ -894,16 +892,7 @@ impl Gen<'_> {
             let bug = self.new_bug(Kind::Warn, None, t);
             let first_bad = self.rng.range(3, n - 5);
             let fails = self.regression_fails(first_bad, true);
-            self.assign(
-                t,
-                Planned {
-                    class: Class::Regression,
-                    bug: Some(bug),
-                    change: Some(first_bad),
-                    hard: Some("intermittent regression"),
-                },
-                &fails,
-            );
+            self.assign(t, Planned::regression(bug, first_bad, Some("intermittent regression")), &fails);
         }
         // Rare flakes: one failure in the window.
         for _ in 0..2 {
@@ -928,12 +917,7 @@ impl Gen<'_> {
             let bug = self.new_bug(Kind::Bug, None, t);
             self.assign(
                 t,
-                Planned {
-                    class: Class::Regression,
-                    bug: Some(bug),
-                    change: Some(n - 1),
-                    hard: Some("newest-only new signature"),
-                },
+                Planned::regression(bug, n - 1, Some("newest-only new signature")),
                 &[n - 1],
             );
         }
@@ -968,42 +952,15 @@ impl Gen<'_> {
             let bug = self.new_bug(Kind::Gpf, None, t);
             let first_bad = self.rng.range(4, n - 3);
             let fails = self.regression_fails(first_bad, false);
-            self.assign(
-                t,
-                Planned {
-                    class: Class::Regression,
-                    bug: Some(bug),
-                    change: Some(first_bad),
-                    hard: Some("infra on last_good"),
-                },
-                &fails,
-            );
+            self.assign(t, Planned::regression(bug, first_bad, Some("infra on last_good")), &fails);
             self.plans[first_bad - 1][t] = Plan::Infra(InfraKind::VmStart);
         }
         if let (Some(a), Some(b)) = (self.take_free(|_| true), self.take_free(|_| true)) {
             let bug = self.new_bug(Kind::Bug, None, a);
             let first_bad = self.rng.range(4, n - 3);
             let fails = self.regression_fails(first_bad, false);
-            self.assign(
-                a,
-                Planned {
-                    class: Class::Regression,
-                    bug: Some(bug),
-                    change: Some(first_bad),
-                    hard: None,
-                },
-                &fails,
-            );
-            self.assign(
-                b,
-                Planned {
-                    class: Class::Regression,
-                    bug: Some(bug),
-                    change: Some(first_bad),
-                    hard: Some("infra on first_bad"),
-                },
-                &fails,
-            );
+            self.assign(a, Planned::regression(bug, first_bad, None), &fails);
+            self.assign(b, Planned::regression(bug, first_bad, Some("infra on first_bad")), &fails);
             self.plans[first_bad][b] = Plan::Infra(InfraKind::OutOfDisk);
         }
         // Two bugs in one function: a flaky WARNING and a KASAN regression; two assertions
@@ -1031,16 +988,7 @@ impl Gen<'_> {
             );
             let first_bad = self.rng.range(3, n - 2);
             let fails = self.regression_fails(first_bad, false);
-            self.assign(
-                b,
-                Planned {
-                    class: Class::Regression,
-                    bug: Some(second),
-                    change: Some(first_bad),
-                    hard: Some(case),
-                },
-                &fails,
-            );
+            self.assign(b, Planned::regression(second, first_bad, Some(case)), &fails);
         }
     }
 
