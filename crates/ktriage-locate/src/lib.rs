@@ -343,14 +343,14 @@ impl Scorer<'_, '_> {
 
     /// Credits the functions calling `name`, its credit split among them.
     fn callers_of(&mut self, name: &str, raw: f64) -> Result<()> {
-        let mut callers: Vec<(String, String)> =
-            self.snapshot.callers(name)?.into_iter().map(|call| (call.caller, call.path)).collect();
-        callers.sort();
-        callers.dedup();
-        callers.retain(|(caller, _)| caller != name);
-        let share = raw / callers.len().max(1) as f64;
-        for (caller, path) in callers {
-            let definition = self.snapshot.def(&caller)?.into_iter().find(|d| d.path == path && d.kind == ktriage_index::facts::SymbolKind::Function);
+        let mut calls = self.snapshot.callers(name)?;
+        calls.retain(|call| call.caller != name);
+        calls.sort_by(|a, b| (&a.caller, &a.path, a.line).cmp(&(&b.caller, &b.path, b.line)));
+        calls.dedup_by(|a, b| a.caller == b.caller && a.path == b.path);
+        let share = raw / calls.len().max(1) as f64;
+        for call in calls {
+            let (caller, path) = (call.caller, call.path);
+            let definition = self.function_at(&path, call.line)?.filter(|d| d.name == caller);
             let function = definition.as_ref().map(|d| (d.name.as_str(), d.line, d.end_line));
             self.credit(&path, function, Signal::Caller, share, &format!("calls {name}"));
         }
