@@ -104,3 +104,24 @@ impl Error {
         Error::IndexCorrupt { dir: dir.to_path_buf(), detail: detail.to_string() }
     }
 }
+
+/// How long [`retry_busy`] keeps trying a lock before reporting the index busy.
+const BUSY_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Runs `acquire` until it stops failing with [`Error::IndexBusy`] or [`BUSY_PATIENCE`] has
+/// passed. Index locks are `flock`s: a child process forked by another thread holds a copy
+/// of a just-released lock until it execs, so a lock this process released a moment ago can
+/// look taken for a few milliseconds.
+pub(crate) fn retry_busy<T>(mut acquire: impl FnMut() -> Result<T>) -> Result<T> {
+    let start = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(5);
+    loop {
+        match acquire() {
+            Err(Error::IndexBusy { .. }) if start.elapsed() < BUSY_PATIENCE => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
+}

@@ -30,9 +30,11 @@ impl Store {
     /// Opens (or creates) `store.redb` in `dir`.
     pub fn open(dir: &Path) -> Result<Store> {
         let path = dir.join("store.redb");
-        let db = Database::create(&path).map_err(|err| match err {
-            redb::DatabaseError::DatabaseAlreadyOpen => Error::IndexBusy { dir: dir.to_path_buf() },
-            other => Error::corrupt(dir, other),
+        let db = crate::error::retry_busy(|| {
+            Database::create(&path).map_err(|err| match err {
+                redb::DatabaseError::DatabaseAlreadyOpen => Error::IndexBusy { dir: dir.to_path_buf() },
+                other => Error::corrupt(dir, other),
+            })
         })?;
         let store = Store { db, dir: dir.to_path_buf() };
         if store.has_tables()? {

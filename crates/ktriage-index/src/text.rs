@@ -120,9 +120,11 @@ impl TextIndex {
 
     /// Opens a writer (one per index at a time).
     pub fn writer(&self) -> Result<IndexWriter> {
-        self.index.writer(64 << 20).map_err(|err| match err {
-            tantivy::TantivyError::LockFailure(..) => Error::IndexBusy { dir: self.dir.clone() },
-            other => Error::corrupt(&self.dir, other),
+        crate::error::retry_busy(|| {
+            self.index.writer(64 << 20).map_err(|err| match err {
+                tantivy::TantivyError::LockFailure(..) => Error::IndexBusy { dir: self.dir.clone() },
+                other => Error::corrupt(&self.dir, other),
+            })
         })
     }
 
