@@ -201,6 +201,10 @@ fn blame_names_the_last_change() {
     let at05 = history_at(&index, &id(&built, "05-discard-panic"));
     let old = at05.blame("fs/minifs/discard.c", 1, 200).expect("blame");
     assert!(old.iter().all(|l| l.commit != id(&built, "09-fix-discard")));
+    // Several ranges in one walk: each line once, in order, as blamed alone.
+    let together = head.blame_ranges("fs/minifs/discard.c", &[(8, 12), (3, 9), (500, 600)]).expect("blame");
+    let alone: Vec<_> = lines.iter().filter(|l| (3..=12).contains(&l.line)).map(|l| (l.line, l.commit.clone())).collect();
+    assert_eq!(together.iter().map(|l| (l.line, l.commit.clone())).collect::<Vec<_>>(), alone);
 }
 
 #[test]

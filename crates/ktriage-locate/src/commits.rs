@@ -12,7 +12,7 @@ use crate::rank::Ranking;
 use crate::{Evidence, RankedFunction};
 use ktriage_index::history::{Change, History};
 use ktriage_index::Result;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A ranked commit.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -66,7 +66,20 @@ pub fn rank_commits(
 ) -> Result<Vec<RankedCommit>> {
     let mut ranking: Ranking<String> = Ranking::new();
     let mut subjects: HashMap<String, String> = HashMap::new();
-    for (fn_rank, function) in functions.iter().take(TOP_FUNCTIONS).enumerate() {
+    let top = &functions[..functions.len().min(TOP_FUNCTIONS)];
+    let spans: Vec<(u32, u32)> =
+        top.iter().map(|function| (function.line, function.end_line.min(function.line + MAX_BLAME_LINES))).collect();
+    let anchors: Vec<(&str, (u32, u32))> = evidence
+        .anchors
+        .iter()
+        .take(MAX_ANCHORS)
+        .map(|(path, line)| (path.as_str(), (line.saturating_sub(2).max(1), line + 2)))
+        .collect();
+    let blamed = blame_by_path(history, top.iter().map(|f| f.path.as_str()).zip(spans.iter().copied()).chain(anchors.iter().copied()))?;
+    let blamed_in = |path: &str, (start, end): (u32, u32)| {
+        blamed.get(path).into_iter().flat_map(move |lines| lines.range(start..=end)).map(|(line, commit)| (*line, commit.as_str()))
+    };
+    for (fn_rank, (function, span)) in top.iter().zip(&spans).enumerate() {
         let fn_factor = 0.6f64.powi(fn_rank as i32);
         let events = history.function_history(&function.name, Some(&function.path))?;
         for (recency, event) in events.iter().filter(|e| !e.whitespace_only).take(CHANGES_PER_FUNCTION).enumerate() {
@@ -80,22 +93,20 @@ pub fn rank_commits(
             ranking.add(event.id.clone(), score, why);
             subjects.entry(event.id.clone()).or_insert_with(|| event.subject.clone());
         }
-        let end = function.end_line.min(function.line + MAX_BLAME_LINES);
-        let lines = history.blame(&function.path, function.line, end)?;
-        let n_lines = lines.len().max(1) as f64;
         let mut by_commit: HashMap<&str, usize> = HashMap::new();
-        for line in &lines {
-            *by_commit.entry(line.commit.as_str()).or_default() += 1;
+        let mut n_lines = 0usize;
+        for (_, commit) in blamed_in(&function.path, *span) {
+            *by_commit.entry(commit).or_default() += 1;
+            n_lines += 1;
         }
         for (commit, count) in by_commit {
-            let score = weights.function_blame * fn_factor * count as f64 / n_lines;
+            let score = weights.function_blame * fn_factor * count as f64 / n_lines as f64;
             ranking.add(commit.to_string(), score, format!("last touched {count} lines of {}()", function.name));
         }
     }
-    for (path, line) in evidence.anchors.iter().take(MAX_ANCHORS) {
-        for blamed in history.blame(path, line.saturating_sub(2).max(1), line + 2)? {
-            let why = format!("last touched {path}:{}", blamed.line);
-            ranking.add(blamed.commit, weights.anchor_blame / 5.0, why);
+    for (path, range) in anchors {
+        for (line, commit) in blamed_in(path, range) {
+            ranking.add(commit.to_string(), weights.anchor_blame / 5.0, format!("last touched {path}:{line}"));
         }
     }
     for (id, raw) in &evidence.commit_hits {
@@ -110,4 +121,22 @@ pub fn rank_commits(
         out.push(RankedCommit { id, subject, score, why });
     }
     Ok(out)
+}
+
+/// Blames every range of every path, one walk per path: line → commit, by path.
+fn blame_by_path<'a>(
+    history: &History,
+    ranges: impl Iterator<Item = (&'a str, (u32, u32))>,
+) -> Result<HashMap<&'a str, BTreeMap<u32, String>>> {
+    let mut by_path: HashMap<&str, Vec<(u32, u32)>> = HashMap::new();
+    for (path, range) in ranges {
+        by_path.entry(path).or_default().push(range);
+    }
+    by_path
+        .into_iter()
+        .map(|(path, ranges)| {
+            let lines = history.blame_ranges(path, &ranges)?;
+            Ok((path, lines.into_iter().map(|blamed| (blamed.line, blamed.commit)).collect()))
+        })
+        .collect()
 }

@@ -43,17 +43,17 @@ type Entry = (u32, u32);
 /// A blamed line: the commit, `Name <email>` of its author, and the author date.
 pub(super) type Attribution = (Oid, String, String);
 
-/// Attributes lines `first..first + count` (0-based) of `blob`, the file at `path` in
-/// `rev`, to the commits that last changed them. Only `rev` and the commits in
-/// `ancestors` are looked at.
+/// Attributes `lines` (0-based, distinct) of `blob`, the file at `path` in `rev`, to the
+/// commits that last changed them, in the order given. Only `rev` and the commits in
+/// `ancestors` are looked at. Lines blamed together share one walk: every diff on the way
+/// is done once for all of them.
 pub(super) fn blame(
     index: &Index,
     ancestors: &HashSet<Oid>,
     rev: Oid,
     path: &str,
     blob: Oid,
-    first: u32,
-    count: u32,
+    lines: &[u32],
 ) -> Result<Vec<Attribution>> {
     let store = HistoryStore::new(&index.store);
     let mut walk = Walk {
@@ -65,9 +65,9 @@ pub(super) fn blame(
         blobs: HashMap::new(),
         pending: HashMap::new(),
         queue: BinaryHeap::new(),
-        found: vec![None; count as usize],
+        found: vec![None; lines.len()],
     };
-    walk.add(rev, path, blob, (0..count).map(|line| (first + line, line)).collect())?;
+    walk.add(rev, path, blob, lines.iter().zip(0..).map(|(line, nth)| (*line, nth)).collect())?;
     while let Some((_, commit, path)) = walk.queue.pop() {
         if let Some((blob, entries)) = walk.pending.remove(&(commit, path.clone())) {
             walk.pass(commit, &path, blob, entries)?;
@@ -75,8 +75,8 @@ pub(super) fn blame(
     }
     let mut out = Vec::with_capacity(walk.found.len());
     let mut people: HashMap<Oid, (String, String)> = HashMap::new();
-    for (line, commit) in walk.found.iter().enumerate() {
-        let commit = commit.ok_or_else(|| Error::BadQuery(format!("no commit found for line {} of {path}", first as usize + line + 1)))?;
+    for (line, commit) in lines.iter().zip(&walk.found) {
+        let commit = commit.ok_or_else(|| Error::BadQuery(format!("no commit found for line {} of {path}", line + 1)))?;
         let (author, date) = match people.entry(commit) {
             hash_map::Entry::Occupied(known) => known.get().clone(),
             hash_map::Entry::Vacant(slot) => {
