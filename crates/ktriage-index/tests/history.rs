@@ -340,3 +340,56 @@ fn blame_follows_merge_second_parent_and_renames() {
         ["03-main-sync", "01-initial", "01-initial", "01-initial", "01-initial", "03-main-sync"]
     );
 }
+
+/// `mover.c` with the body of `do_move` (or a renamed copy) under `name`.
+fn mover_c(name: &str, step: u32, tail: &str) -> String {
+    format!(
+        "int helper(void)\n{{\n\treturn 0;\n}}\n\nint {name}(int x)\n{{\n\tint a = x + {step};\n\tint b = a * 2;\n\tint c = b - 3;\n\tint d = c + a;\n\treturn a + b + c + d;\n}}\n{tail}"
+    )
+}
+
+#[test]
+fn history_follows_code_into_the_function_it_came_from() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let steps_dir = dir.path().join("history");
+    write_step(&steps_dir, "01-initial", "date: 2026-01-01T10:00:00Z", "", &[("fs/mover.c", &mover_c("do_move", 1, ""))]);
+    write_step(&steps_dir, "02-tweak", "date: 2026-01-02T10:00:00Z\nparent: 01-initial", "", &[("fs/mover.c", &mover_c("do_move", 2, ""))]);
+    let fresh = "\nint unrelated(void)\n{\n\treturn 42;\n}\n";
+    write_step(
+        &steps_dir,
+        "03-rename",
+        "date: 2026-01-03T10:00:00Z\nparent: 02-tweak",
+        "",
+        &[("fs/mover.c", &mover_c("move_data", 2, fresh))],
+    );
+    write_step(
+        &steps_dir,
+        "04-change",
+        "date: 2026-01-04T10:00:00Z\nparent: 03-rename",
+        "",
+        &[("fs/mover.c", &mover_c("move_data", 4, fresh))],
+    );
+    let built = build_repo(&steps_dir, &dir.path().join("repo")).expect("history builds");
+    let index = Index::open_or_create(&built.path, None).expect("index");
+    let head = history_at(&index, "HEAD");
+    let events = head.function_history("move_data", Some("fs/mover.c")).expect("history");
+    let got: Vec<(String, &str, Option<&str>)> = steps(&built, events.iter().map(|e| &e.id))
+        .into_iter()
+        .zip(&events)
+        .map(|(step, e)| (step, e.function.as_str(), e.origin.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("04-change".to_string(), "move_data", None),
+            ("03-rename".to_string(), "move_data", Some("do_move")),
+            ("02-tweak".to_string(), "do_move", None),
+            ("01-initial".to_string(), "do_move", None),
+        ]
+    );
+    // The name alone stops at the rename; a function inserted as new code has no origin.
+    assert_eq!(head.function_changes("move_data", None).expect("changes").len(), 2);
+    let unrelated = head.function_history("unrelated", None).expect("history");
+    assert_eq!(unrelated.len(), 1);
+    assert_eq!(unrelated[0].origin, None);
+}

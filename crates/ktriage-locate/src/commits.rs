@@ -81,7 +81,7 @@ pub fn rank_commits(
     };
     for (fn_rank, (function, span)) in top.iter().zip(&spans).enumerate() {
         let fn_factor = 0.6f64.powi(fn_rank as i32);
-        let events = history.function_history(&function.name, Some(&function.path))?;
+        let events = history.function_changes(&function.name, Some(&function.path))?;
         for (recency, event) in events.iter().filter(|e| !e.whitespace_only).take(CHANGES_PER_FUNCTION).enumerate() {
             let kind_factor = match event.change {
                 Change::Modified | Change::Removed => 1.0,

@@ -68,7 +68,7 @@ pub(super) fn suspects(dossier: &Dossier, history: &History<'_>) -> Result<Vec<S
     let best = dossier.functions.first().map_or(0.0, |function| function.score);
     let mut suspects = Vec::new();
     for function in dossier.functions.iter().take(SUSPECTS).filter(|function| function.score >= best * SUSPECT_SHARE) {
-        let last_change = history.function_history(&function.name, None)?.into_iter().next().map(|event| event.id);
+        let last_change = history.function_changes(&function.name, None)?.into_iter().next().map(|event| event.id);
         suspects.push(Suspect { name: function.name.clone(), path: function.path.clone(), last_change });
     }
     Ok(suspects)

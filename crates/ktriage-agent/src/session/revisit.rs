@@ -56,7 +56,7 @@ pub(super) fn decide(
 /// change is not the one recorded.
 fn changed_suspect(record: &NoteRecord, history: &History<'_>) -> Result<Option<String>, Error> {
     for suspect in &record.suspects {
-        let newest = history.function_history(&suspect.name, None)?.into_iter().next();
+        let newest = history.function_changes(&suspect.name, None)?.into_iter().next();
         if newest.as_ref().map(|event| &event.id) != suspect.last_change.as_ref() {
             let by = match &newest {
                 Some(event) => format!("commit `{}` (\"{}\")", short(&event.id), event.subject),

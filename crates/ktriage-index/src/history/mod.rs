@@ -26,6 +26,7 @@ mod diff;
 mod fixes;
 pub mod functions;
 mod indexer;
+mod origin;
 mod query;
 mod store;
 pub mod trailers;

@@ -9,6 +9,9 @@ use git2::{DiffFindOptions, DiffFormat, DiffOptions, Oid, Sort};
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
+/// How many (function, file) origins [`History::function_history`] follows at most.
+const MAX_ORIGINS: usize = 8;
+
 /// A commit in a list.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LogEntry {
@@ -48,6 +51,13 @@ pub struct FunctionEvent {
     /// Only whitespace inside the body changed.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub whitespace_only: bool,
+    /// The function's name at this commit: the one asked about, or the function its code
+    /// came from (see `origin`).
+    pub function: String,
+    /// For an `added` function: the function of the parent's version of the file that its
+    /// lines came from (a rename or a split), whose older history follows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 /// A changed file in `show`.
@@ -247,9 +257,53 @@ impl History<'_> {
     /// Every commit that changed the body of function `name`, newest first, across file
     /// renames and moves between files. With `path`, only the function living at `path`
     /// at the revision is followed: its earlier files are found through the renames and
-    /// moves that brought it there.
+    /// moves that brought it there. Where a commit added the function out of another one
+    /// (renamed or split out, see the `origin` module), the history carries on with that
+    /// function's older commits, as `git log -L` does.
     pub fn function_history(&self, name: &str, path: Option<&str>) -> Result<Vec<FunctionEvent>> {
-        let records = self.visible_records(self.store().lookup(Key::Function(name))?)?;
+        let mut events = self.named_history(name, path, None)?;
+        let mut followed: HashSet<(String, String)> = HashSet::new();
+        let mut next = 0;
+        while next < events.len() && followed.len() < MAX_ORIGINS {
+            let (_, added) = &mut events[next];
+            next += 1;
+            if added.change != Change::Added {
+                continue;
+            }
+            let Some(origin) = self.origin_of(added)? else { continue };
+            added.origin = Some(origin.clone());
+            let old_path = added.old_path.clone().unwrap_or_else(|| added.path.clone());
+            let commit = added.id.clone();
+            if followed.insert((origin.clone(), old_path.clone())) {
+                let record = self.resolve_commit(&commit)?;
+                events.extend(self.named_history(&origin, Some(&old_path), Some(&record))?);
+            }
+        }
+        events.sort_by_key(|(order, _)| std::cmp::Reverse(*order));
+        let mut seen = HashSet::new();
+        events.retain(|(_, event)| seen.insert((event.id.clone(), event.function.clone(), event.path.clone())));
+        Ok(events.into_iter().map(|(_, event)| event).collect())
+    }
+
+    /// [`History::function_history`] without following the function's code into other
+    /// functions: only the commits that changed a function of this name (cheaper; enough
+    /// for its recent changes).
+    pub fn function_changes(&self, name: &str, path: Option<&str>) -> Result<Vec<FunctionEvent>> {
+        Ok(self.named_history(name, path, None)?.into_iter().map(|(_, event)| event).collect())
+    }
+
+    /// The commits that changed a function of this name, each with its commit's
+    /// (committer, author) time; with `before`, only commits older than that one.
+    fn named_history(
+        &self,
+        name: &str,
+        path: Option<&str>,
+        before: Option<&CommitRecord>,
+    ) -> Result<Vec<((i64, i64), FunctionEvent)>> {
+        let mut records = self.visible_records(self.store().lookup(Key::Function(name))?)?;
+        if let Some(before) = before {
+            records.retain(|record| record.committer.time <= before.committer.time && record.id != before.id);
+        }
         let mut lineage: Option<HashSet<String>> = match path {
             Some(path) => Some(self.rename_closure([path.to_string()].into())?),
             None => None,
@@ -265,7 +319,7 @@ impl History<'_> {
                         *paths = self.rename_closure(paths.iter().cloned().chain([old_path.clone()]).collect())?;
                     }
                 }
-                events.push(FunctionEvent {
+                let event = FunctionEvent {
                     id: record.oid().to_string(),
                     date: date::format(record.author.time, record.author.offset_minutes),
                     author: person(&record.author),
@@ -274,10 +328,35 @@ impl History<'_> {
                     old_path: change.old_path.clone(),
                     change: change.change,
                     whitespace_only: change.whitespace_only,
-                });
+                    function: name.to_string(),
+                    origin: None,
+                };
+                events.push(((record.committer.time, record.author.time), event));
             }
         }
         Ok(events)
+    }
+
+    /// The function an added function's code came from, in its commit's first parent.
+    fn origin_of(&self, added: &FunctionEvent) -> Result<Option<String>> {
+        let repo = self.index.repo.git();
+        let context = || format!("finding where {}() in {} came from", added.function, added.id);
+        let commit = Oid::from_str(&added.id).and_then(|id| repo.find_commit(id)).map_err(Error::git(context()))?;
+        let Ok(parent) = commit.parent(0) else { return Ok(None) };
+        let blob_at = |commit: &git2::Commit<'_>, path: &str| -> Result<Option<Oid>> {
+            let tree = commit.tree().map_err(Error::git(context()))?;
+            Ok(tree.get_path(Path::new(path)).ok().map(|entry| entry.id()))
+        };
+        let old_path = added.old_path.as_deref().unwrap_or(&added.path);
+        let (Some(new_blob), Some(old_blob)) = (blob_at(&commit, &added.path)?, blob_at(&parent, old_path)?) else {
+            return Ok(None);
+        };
+        let after = self.index.repo.read_blob(new_blob)?;
+        let Some(span) = super::functions::spans(&after).into_iter().find(|span| span.name == added.function) else {
+            return Ok(None);
+        };
+        let before = self.index.repo.read_blob(old_blob)?;
+        Ok(super::origin::origin(&before, &after, &added.function, span.line, span.end_line))
     }
 
     /// `paths` and every path a visible commit renamed to one of them, transitively.

@@ -30,6 +30,9 @@ pub struct Args {
     /// How many lines to blame.
     #[arg(long, default_value_t = 100)]
     lines: usize,
+    /// How many of the commits `git log -L` finds and `history` misses to list.
+    #[arg(long, default_value_t = 10)]
+    show_misses: usize,
     /// Seed of the pseudo-random choices.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -162,7 +165,7 @@ fn bench_function_history(
     );
     println!("| commits ktriage finds that git does not | {extra}, of which {extra_older} older than git's oldest (lost at a rename/move) |");
     println!("{}", latency_row(&ours_times, &git_times));
-    for miss in misses.iter().take(10) {
+    for miss in misses.iter().take(args.show_misses) {
         println!("missed: {miss}");
     }
     Ok(())

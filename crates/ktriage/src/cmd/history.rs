@@ -109,9 +109,11 @@ pub fn run_history(args: HistoryArgs) -> anyhow::Result<ExitCode> {
                 for c in &commits {
                     let from = c.old_path.as_deref().map(|p| format!(" (from {p})")).unwrap_or_default();
                     let ws = if c.whitespace_only { " [whitespace]" } else { "" };
+                    let origin = c.origin.as_deref().map(|f| format!(" [code from {f}()]")).unwrap_or_default();
+                    let renamed = if c.function == args.symbol { String::new() } else { format!(" {}()", c.function) };
                     writeln!(
                         out,
-                        "{} {} {:<8} {}{from}{ws}\t{}",
+                        "{} {} {:<8} {}{renamed}{from}{ws}{origin}\t{}",
                         &c.id[..12],
                         &c.date[..10],
                         c.change.as_str(),

@@ -1,0 +1,109 @@
+//! Where an added function's code came from.
+//!
+//! A commit that adds a function under a new name often made it out of an existing one:
+//! a rename (`bch_foo` → `bch2_foo`), or a part split out of a larger function. `git log -L`
+//! follows such code because it tracks lines, not names: the added function's lines map
+//! through the commit's diff to lines of the parent's version of the file, unchanged
+//! lines one to one and changed lines to the whole pre-image of their hunk. This module
+//! does the same for one added function and names the parent's function holding most
+//! of those lines, so that its history can carry on under the old name.
+
+use super::functions::spans;
+use imara_diff::{Algorithm, Diff, InternedInput};
+
+/// Fewest lines of the parent's function the added function must map to: a function
+/// inserted next to a small edit of its neighbour is new code, not that neighbour's.
+const MIN_ORIGIN_LINES: usize = 3;
+
+/// The function of `before` (the parent's version of the file) that most lines of the
+/// function at `line..=end` (1-based) of `after` map to, other than `name` itself; `None`
+/// when the function is new code (a pure insertion, or fewer than [`MIN_ORIGIN_LINES`]
+/// lines of any function).
+pub(super) fn origin(before: &[u8], after: &[u8], name: &str, line: u32, end: u32) -> Option<String> {
+    let input = InternedInput::new(before, after);
+    let mut diff = Diff::compute(Algorithm::Myers, &input);
+    diff.postprocess_lines(&input);
+    let span = line.saturating_sub(1)..end;
+    let mut old_lines: Vec<u32> = Vec::new();
+    let mut shift: i64 = 0;
+    let mut next = span.start;
+    for hunk in diff.hunks() {
+        if hunk.after.start >= span.end {
+            break;
+        }
+        // Unchanged lines before this hunk map one to one.
+        for at in next.max(span.start)..hunk.after.start.min(span.end) {
+            old_lines.push((i64::from(at) + shift) as u32);
+        }
+        if hunk.after.end > span.start || (hunk.after.is_empty() && hunk.after.start >= span.start) {
+            old_lines.extend(hunk.before.clone());
+        }
+        shift += i64::from(hunk.before.len() as u32) - i64::from(hunk.after.len() as u32);
+        next = hunk.after.end;
+    }
+    for at in next.max(span.start)..span.end {
+        old_lines.push((i64::from(at) + shift) as u32);
+    }
+    spans(before)
+        .into_iter()
+        .filter(|old| old.name != name)
+        .map(|old| {
+            let inside = old_lines.iter().filter(|at| (old.line.saturating_sub(1)..old.end_line).contains(*at)).count();
+            (inside, old.name)
+        })
+        .filter(|(inside, _)| *inside >= MIN_ORIGIN_LINES)
+        .max_by_key(|(inside, _)| *inside)
+        .map(|(_, name)| name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin;
+
+    const BEFORE: &str = "\
+int helper(void)
+{
+\treturn 0;
+}
+
+int big(int x)
+{
+\tint a = x + 1;
+\tint b = a * 2;
+\tint c = b - 3;
+\treturn a + b + c;
+}
+";
+
+    #[test]
+    fn renamed_and_split_out_functions_have_an_origin() {
+        let renamed = BEFORE.replace("int big(int x)", "int big2(int x)");
+        assert_eq!(origin(BEFORE.as_bytes(), renamed.as_bytes(), "big2", 6, 12).as_deref(), Some("big"));
+        let split = "\
+int helper(void)
+{
+\treturn 0;
+}
+
+static int part(int x)
+{
+\tint a = x + 1;
+\tint b = a * 2;
+\tint c = b - 3;
+\treturn a + b + c;
+}
+
+int big(int x)
+{
+\treturn part(x);
+}
+";
+        assert_eq!(origin(BEFORE.as_bytes(), split.as_bytes(), "part", 6, 12).as_deref(), Some("big"));
+    }
+
+    #[test]
+    fn inserted_code_has_none() {
+        let added = format!("{BEFORE}\nint fresh(void)\n{{\n\treturn 7;\n}}\n");
+        assert_eq!(origin(BEFORE.as_bytes(), added.as_bytes(), "fresh", 14, 17), None);
+    }
+}
