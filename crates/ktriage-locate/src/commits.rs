@@ -105,8 +105,13 @@ pub fn rank_commits(
         }
     }
     for (path, range) in anchors {
+        let mut lines_of: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
         for (line, commit) in blamed_in(path, range) {
-            ranking.add(commit.to_string(), weights.anchor_blame / 5.0, format!("last touched {path}:{line}"));
+            lines_of.entry(commit).or_default().push(line);
+        }
+        for (commit, lines) in lines_of {
+            let score = weights.anchor_blame / 5.0 * lines.len() as f64;
+            ranking.add(commit.to_string(), score, format!("last touched {path}:{}", line_ranges(&lines)));
         }
     }
     for (id, raw) in &evidence.commit_hits {
@@ -139,4 +144,28 @@ fn blame_by_path<'a>(
             Ok((path, lines.into_iter().map(|blamed| (blamed.line, blamed.commit)).collect()))
         })
         .collect()
+}
+
+/// Sorted line numbers as compact ranges: `20-24, 27`.
+fn line_ranges(lines: &[u32]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut at = 0;
+    while at < lines.len() {
+        let mut end = at;
+        while end + 1 < lines.len() && lines[end + 1] == lines[end] + 1 {
+            end += 1;
+        }
+        out.push(if end == at { lines[at].to_string() } else { format!("{}-{}", lines[at], lines[end]) });
+        at = end + 1;
+    }
+    out.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn line_ranges_are_compact() {
+        assert_eq!(super::line_ranges(&[20, 21, 22, 24, 30, 31]), "20-22, 24, 30-31");
+        assert_eq!(super::line_ranges(&[7]), "7");
+    }
 }
