@@ -307,12 +307,6 @@ pub fn find_log(path: &Path, commit: &str, test: &str) -> Option<PathBuf> {
     ktest::test_log(path, commit, test)
 }
 
-/// The newest commit of the result tree at `path`, without reading any test: the first
-/// entry of `branch.json`, else the most recently modified commit directory; `None` for
-/// layouts that do not name commits. Cheap enough to poll.
-pub fn newest_commit(path: &Path) -> Result<Option<String>, Error> {
-    ktest::newest_commit(path)
-}
 
 /// Reads a log file, decompressing `.br` files, as text (invalid UTF-8 replaced): at most
 /// [`MAX_LOG_BYTES`], and a description of any problem that left the text incomplete.

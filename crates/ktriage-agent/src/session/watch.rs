@@ -1,14 +1,16 @@
-//! Watching: run a session whenever the result tree's newest commit or the repository's
-//! `HEAD` changes, until a stop is asked for.
+//! Watching: run a session whenever the result tree changes (a new commit's results, or
+//! late results for one already seen) or the repository's `HEAD` moves, until a stop is
+//! asked for.
 
 use super::lock::SessionLock;
 use super::stop::Stop;
 use super::{run, Config, Event, Observer};
 use crate::Runtime;
 use ktriage_index::Index;
-use std::time::Duration;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
 
-/// Polls every `interval` and runs a session on each new (newest commit, `HEAD`) pair,
+/// Polls every `interval` and runs a session on each new state of the results and `HEAD`,
 /// starting with the current one. A failed poll or session is reported to `observer` and
 /// the watch goes on; it returns when `stop` is asked for.
 pub fn watch(runtime: &Runtime, index: &Index, config: &Config<'_>, lock: &SessionLock, observer: &dyn Observer, stop: &Stop, interval: Duration) {
@@ -31,10 +33,62 @@ pub fn watch(runtime: &Runtime, index: &Index, config: &Config<'_>, lock: &Sessi
     }
 }
 
-/// The newest commit of the results (when the layout names one) and the repository's
-/// `HEAD`.
-fn probe(index: &Index, config: &Config<'_>) -> Result<(Option<String>, String), String> {
-    let newest = ktriage_ci::results::newest_commit(config.results).map_err(|err| format!("polling the results: {err}"))?;
+/// What a poll sees: the results tree's shape and the repository's `HEAD`.
+#[derive(Debug, PartialEq, Eq)]
+struct Seen {
+    results: TreeState,
+    head: String,
+}
+
+fn probe(index: &Index, config: &Config<'_>) -> Result<Seen, String> {
+    let results = tree_state(config.results).map_err(|err| format!("polling the results {}: {err}", config.results.display()))?;
     let head = index.resolve("HEAD").map_err(|err| format!("polling the repository: {err}"))?;
-    Ok((newest, head.commit.to_string()))
+    Ok(Seen { results, head: head.commit.to_string() })
+}
+
+/// How many files a tree holds, their total size and the newest modification time: any
+/// result added, rewritten or removed changes it.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct TreeState {
+    files: u64,
+    bytes: u64,
+    newest: Option<SystemTime>,
+}
+
+/// The [`TreeState`] of a results directory, or of a single results file.
+fn tree_state(path: &Path) -> std::io::Result<TreeState> {
+    let mut state = TreeState::default();
+    let mut pending = vec![(path.to_path_buf(), std::fs::metadata(path)?)];
+    while let Some((path, meta)) = pending.pop() {
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(&path)? {
+                let entry = entry?;
+                pending.push((entry.path(), entry.metadata()?));
+            }
+            continue;
+        }
+        state.files += 1;
+        state.bytes += meta.len();
+        state.newest = state.newest.max(meta.modified().ok());
+    }
+    Ok(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tree_state;
+
+    #[test]
+    fn late_results_change_the_tree_state() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let run = dir.path().join("abc123/xfstests");
+        std::fs::create_dir_all(&run).expect("dirs");
+        std::fs::write(run.join("generic-001"), "PASS\n").expect("write");
+        let before = tree_state(dir.path()).expect("state");
+        assert_eq!(before, tree_state(dir.path()).expect("state"), "a quiet tree looks the same");
+        std::fs::write(run.join("generic-002"), "FAIL\n").expect("write");
+        let after = tree_state(dir.path()).expect("state");
+        assert_ne!(before, after);
+        assert_eq!(after.files, 2);
+    }
 }

@@ -76,24 +76,6 @@ pub(super) fn test_log(path: &Path, commit: &str, test: &str) -> Option<PathBuf>
         .find(|p| p.is_file())
 }
 
-/// The newest commit of a ktestci tree or dashboard export, from `branch.json` or the
-/// commit directories' modification times.
-pub(super) fn newest_commit(path: &Path) -> Result<Option<String>, Error> {
-    if path.join("branch.json").is_file() {
-        return Ok(read_branch(path)?
-            .into_iter()
-            .next()
-            .map(|entry| entry.commit));
-    }
-    if !path.is_dir() {
-        return Ok(None);
-    }
-    Ok(commits_by_mtime(path)?
-        .into_iter()
-        .next()
-        .map(|entry| entry.commit))
-}
-
 /// Reads the commit order (newest first) and subjects from `branch.json`.
 fn read_branch(path: &Path) -> Result<Vec<BranchEntry>, Error> {
     let file = path.join("branch.json");
