@@ -41,7 +41,7 @@ struct Seen {
 }
 
 fn probe(index: &Index, config: &Config<'_>) -> Result<Seen, String> {
-    let results = tree_state(config.results).map_err(|err| format!("polling the results {}: {err}", config.results.display()))?;
+    let results = tree_state(config.results, config.out).map_err(|err| format!("polling the results {}: {err}", config.results.display()))?;
     let head = index.resolve("HEAD").map_err(|err| format!("polling the repository: {err}"))?;
     Ok(Seen { results, head: head.commit.to_string() })
 }
@@ -55,15 +55,20 @@ struct TreeState {
     newest: Option<SystemTime>,
 }
 
-/// The [`TreeState`] of a results directory, or of a single results file.
-fn tree_state(path: &Path) -> std::io::Result<TreeState> {
+/// The [`TreeState`] of a results directory (without the session's own output directory
+/// `out`, should it lie inside), or of a single results file.
+fn tree_state(path: &Path, out: &Path) -> std::io::Result<TreeState> {
+    let canonical = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let out = canonical(out);
     let mut state = TreeState::default();
-    let mut pending = vec![(path.to_path_buf(), std::fs::metadata(path)?)];
+    let mut pending = vec![(canonical(path), std::fs::metadata(path)?)];
     while let Some((path, meta)) = pending.pop() {
         if meta.is_dir() {
             for entry in std::fs::read_dir(&path)? {
                 let entry = entry?;
-                pending.push((entry.path(), entry.metadata()?));
+                if entry.path() != out {
+                    pending.push((entry.path(), entry.metadata()?));
+                }
             }
             continue;
         }
@@ -84,10 +89,15 @@ mod tests {
         let run = dir.path().join("abc123/xfstests");
         std::fs::create_dir_all(&run).expect("dirs");
         std::fs::write(run.join("generic-001"), "PASS\n").expect("write");
-        let before = tree_state(dir.path()).expect("state");
-        assert_eq!(before, tree_state(dir.path()).expect("state"), "a quiet tree looks the same");
+        let out = dir.path().join("triage");
+        let state = || tree_state(dir.path(), &out).expect("state");
+        let before = state();
+        assert_eq!(before, state(), "a quiet tree looks the same");
+        std::fs::create_dir_all(&out).expect("out");
+        std::fs::write(out.join("report.md"), "# report\n").expect("write");
+        assert_eq!(before, state(), "the session's own output does not count");
         std::fs::write(run.join("generic-002"), "FAIL\n").expect("write");
-        let after = tree_state(dir.path()).expect("state");
+        let after = state();
         assert_ne!(before, after);
         assert_eq!(after.files, 2);
     }
