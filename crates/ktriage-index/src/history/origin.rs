@@ -1,7 +1,8 @@
 //! Where an added function's code came from.
 //!
 //! A commit that adds a function under a new name often made it out of an existing one:
-//! a rename (`bch_foo` → `bch2_foo`), or a part split out of a larger function. `git log -L`
+//! a rename (`bch_foo` → `bch2_foo`), or a part split out of a larger function; a commit
+//! that removes a function may have merged its body into another one. `git log -L`
 //! follows such code because it tracks lines, not names: the added function's lines map
 //! through the commit's diff to lines of the parent's version of the file, unchanged
 //! lines one to one and changed lines to the whole pre-image of their hunk. This module
@@ -15,11 +16,19 @@ use imara_diff::{Algorithm, Diff, InternedInput};
 /// inserted next to a small edit of its neighbour is new code, not that neighbour's.
 const MIN_ORIGIN_LINES: usize = 3;
 
-/// The function of `before` (the parent's version of the file) that most lines of the
-/// function at `line..=end` (1-based) of `after` map to, other than `name` itself; `None`
-/// when the function is new code (a pure insertion, or fewer than [`MIN_ORIGIN_LINES`]
-/// lines of any function).
-pub(super) fn origin(before: &[u8], after: &[u8], name: &str, line: u32, end: u32) -> Option<String> {
+/// A further origin needs this share of the main origin's lines: a function made of two
+/// (two triggers unified into one) has two origins, a stray neighbouring line none.
+const MIN_SHARE: f64 = 0.25;
+
+/// Most origins named for one function.
+const MAX_ORIGINS: usize = 3;
+
+/// The functions of `before` (the parent's version of the file), among those whose name
+/// `candidate` accepts, that the lines of the function at `line..=end` (1-based) of
+/// `after` map to, most lines first: each with at least [`MIN_ORIGIN_LINES`] lines and a
+/// [`MIN_SHARE`] of the first one's, at most [`MAX_ORIGINS`]. Empty when the function is
+/// new code (a pure insertion).
+pub(super) fn origins(before: &[u8], after: &[u8], line: u32, end: u32, candidate: &dyn Fn(&str) -> bool) -> Vec<String> {
     let input = InternedInput::new(before, after);
     let mut diff = Diff::compute(Algorithm::Myers, &input);
     diff.postprocess_lines(&input);
@@ -44,21 +53,28 @@ pub(super) fn origin(before: &[u8], after: &[u8], name: &str, line: u32, end: u3
     for at in next.max(span.start)..span.end {
         old_lines.push((i64::from(at) + shift) as u32);
     }
-    spans(before)
+    let mut found: Vec<(usize, String)> = spans(before)
         .into_iter()
-        .filter(|old| old.name != name)
+        .filter(|old| candidate(&old.name))
         .map(|old| {
             let inside = old_lines.iter().filter(|at| (old.line.saturating_sub(1)..old.end_line).contains(*at)).count();
             (inside, old.name)
         })
         .filter(|(inside, _)| *inside >= MIN_ORIGIN_LINES)
-        .max_by_key(|(inside, _)| *inside)
+        .collect();
+    found.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let most = found.first().map_or(0, |(inside, _)| *inside);
+    found
+        .into_iter()
+        .take_while(|(inside, _)| *inside as f64 >= MIN_SHARE * most as f64)
+        .take(MAX_ORIGINS)
         .map(|(_, name)| name)
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::origin;
+    use super::origins;
 
     const BEFORE: &str = "\
 int helper(void)
@@ -78,7 +94,7 @@ int big(int x)
     #[test]
     fn renamed_and_split_out_functions_have_an_origin() {
         let renamed = BEFORE.replace("int big(int x)", "int big2(int x)");
-        assert_eq!(origin(BEFORE.as_bytes(), renamed.as_bytes(), "big2", 6, 12).as_deref(), Some("big"));
+        assert_eq!(origins(BEFORE.as_bytes(), renamed.as_bytes(), 6, 12, &|name| name != "big2"), ["big"]);
         let split = "\
 int helper(void)
 {
@@ -98,12 +114,38 @@ int big(int x)
 \treturn part(x);
 }
 ";
-        assert_eq!(origin(BEFORE.as_bytes(), split.as_bytes(), "part", 6, 12).as_deref(), Some("big"));
+        assert_eq!(origins(BEFORE.as_bytes(), split.as_bytes(), 6, 12, &|name| name != "part"), ["big"]);
+    }
+
+    #[test]
+    fn a_function_merged_into_another_is_its_origin() {
+        let before = "\
+static int prepare(int x)
+{
+\tint a = x + 1;
+\tint b = a * 2;
+\treturn a + b;
+}
+
+int run(int x)
+{
+\treturn prepare(x);
+}
+";
+        let after = "\
+int run(int x)
+{
+\tint a = x + 1;
+\tint b = a * 2;
+\treturn a + b;
+}
+";
+        assert_eq!(origins(before.as_bytes(), after.as_bytes(), 1, 6, &|name| name == "prepare"), ["prepare"]);
     }
 
     #[test]
     fn inserted_code_has_none() {
         let added = format!("{BEFORE}\nint fresh(void)\n{{\n\treturn 7;\n}}\n");
-        assert_eq!(origin(BEFORE.as_bytes(), added.as_bytes(), "fresh", 14, 17), None);
+        assert!(origins(BEFORE.as_bytes(), added.as_bytes(), 14, 17, &|name| name != "fresh").is_empty());
     }
 }

@@ -54,10 +54,12 @@ pub struct FunctionEvent {
     /// The function's name at this commit: the one asked about, or the function its code
     /// came from (see `origin`).
     pub function: String,
-    /// For an `added` function: the function of the parent's version of the file that its
-    /// lines came from (a rename or a split), whose older history follows.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub origin: Option<String>,
+    /// For an `added` function, the functions of the parent's version of the file that its
+    /// lines came from (a rename, a split, two functions unified); for a `modified` one,
+    /// functions the commit removed from the file and merged into it. Their older history
+    /// follows.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub origins: Vec<String>,
 }
 
 /// A changed file in `show`.
@@ -265,41 +267,52 @@ impl History<'_> {
         let mut followed: HashSet<(String, String)> = HashSet::new();
         let mut next = 0;
         while next < events.len() && followed.len() < MAX_ORIGINS {
-            let (_, added) = &mut events[next];
+            let (_, event, removed_here) = &events[next];
             next += 1;
-            if added.change != Change::Added {
+            // Code comes from elsewhere where the function appears, or where the commit
+            // removed another function of the same file (merged into this one).
+            let origins = match event.change {
+                Change::Added => self.origins_of(event, &|other| other != event.function)?,
+                Change::Modified if !removed_here.is_empty() => {
+                    self.origins_of(event, &|other| removed_here.iter().any(|removed| removed == other))?
+                }
+                _ => Vec::new(),
+            };
+            if origins.is_empty() {
                 continue;
             }
-            let Some(origin) = self.origin_of(added)? else { continue };
-            added.origin = Some(origin.clone());
-            let old_path = added.old_path.clone().unwrap_or_else(|| added.path.clone());
-            let commit = added.id.clone();
-            if followed.insert((origin.clone(), old_path.clone())) {
-                let record = self.resolve_commit(&commit)?;
-                events.extend(self.named_history(&origin, Some(&old_path), Some(&record))?);
+            let (_, event, _) = &mut events[next - 1];
+            event.origins = origins.clone();
+            let old_path = event.old_path.clone().unwrap_or_else(|| event.path.clone());
+            let record = self.resolve_commit(&event.id.clone())?;
+            for origin in origins {
+                if followed.insert((origin.clone(), old_path.clone())) {
+                    events.extend(self.named_history(&origin, Some(&old_path), Some(&record))?);
+                }
             }
         }
-        events.sort_by_key(|(order, _)| std::cmp::Reverse(*order));
+        events.sort_by_key(|(order, _, _)| std::cmp::Reverse(*order));
         let mut seen = HashSet::new();
-        events.retain(|(_, event)| seen.insert((event.id.clone(), event.function.clone(), event.path.clone())));
-        Ok(events.into_iter().map(|(_, event)| event).collect())
+        events.retain(|(_, event, _)| seen.insert((event.id.clone(), event.function.clone(), event.path.clone())));
+        Ok(events.into_iter().map(|(_, event, _)| event).collect())
     }
 
     /// [`History::function_history`] without following the function's code into other
     /// functions: only the commits that changed a function of this name (cheaper; enough
     /// for its recent changes).
     pub fn function_changes(&self, name: &str, path: Option<&str>) -> Result<Vec<FunctionEvent>> {
-        Ok(self.named_history(name, path, None)?.into_iter().map(|(_, event)| event).collect())
+        Ok(self.named_history(name, path, None)?.into_iter().map(|(_, event, _)| event).collect())
     }
 
     /// The commits that changed a function of this name, each with its commit's
-    /// (committer, author) time; with `before`, only commits older than that one.
+    /// (committer, author) time and the functions the commit removed from the same file;
+    /// with `before`, only commits older than that one.
     fn named_history(
         &self,
         name: &str,
         path: Option<&str>,
         before: Option<&CommitRecord>,
-    ) -> Result<Vec<((i64, i64), FunctionEvent)>> {
+    ) -> Result<Vec<((i64, i64), FunctionEvent, Vec<String>)>> {
         let mut records = self.visible_records(self.store().lookup(Key::Function(name))?)?;
         if let Some(before) = before {
             records.retain(|record| record.committer.time <= before.committer.time && record.id != before.id);
@@ -329,34 +342,41 @@ impl History<'_> {
                     change: change.change,
                     whitespace_only: change.whitespace_only,
                     function: name.to_string(),
-                    origin: None,
+                    origins: Vec::new(),
                 };
-                events.push(((record.committer.time, record.author.time), event));
+                let removed_here = record
+                    .functions
+                    .iter()
+                    .filter(|other| other.change == Change::Removed && other.path == change.path)
+                    .map(|other| other.name.clone())
+                    .collect();
+                events.push(((record.committer.time, record.author.time), event, removed_here));
             }
         }
         Ok(events)
     }
 
-    /// The function an added function's code came from, in its commit's first parent.
-    fn origin_of(&self, added: &FunctionEvent) -> Result<Option<String>> {
+    /// The functions among `candidates` that an added or modified function's code came
+    /// from, in its commit's first parent (see [`super::origin::origins`]).
+    fn origins_of(&self, added: &FunctionEvent, candidates: &dyn Fn(&str) -> bool) -> Result<Vec<String>> {
         let repo = self.index.repo.git();
         let context = || format!("finding where {}() in {} came from", added.function, added.id);
         let commit = Oid::from_str(&added.id).and_then(|id| repo.find_commit(id)).map_err(Error::git(context()))?;
-        let Ok(parent) = commit.parent(0) else { return Ok(None) };
+        let Ok(parent) = commit.parent(0) else { return Ok(Vec::new()) };
         let blob_at = |commit: &git2::Commit<'_>, path: &str| -> Result<Option<Oid>> {
             let tree = commit.tree().map_err(Error::git(context()))?;
             Ok(tree.get_path(Path::new(path)).ok().map(|entry| entry.id()))
         };
         let old_path = added.old_path.as_deref().unwrap_or(&added.path);
         let (Some(new_blob), Some(old_blob)) = (blob_at(&commit, &added.path)?, blob_at(&parent, old_path)?) else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
         let after = self.index.repo.read_blob(new_blob)?;
         let Some(span) = super::functions::spans(&after).into_iter().find(|span| span.name == added.function) else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
         let before = self.index.repo.read_blob(old_blob)?;
-        Ok(super::origin::origin(&before, &after, &added.function, span.line, span.end_line))
+        Ok(super::origin::origins(&before, &after, span.line, span.end_line, candidates))
     }
 
     /// `paths` and every path a visible commit renamed to one of them, transitively.

@@ -109,7 +109,10 @@ pub fn run_history(args: HistoryArgs) -> anyhow::Result<ExitCode> {
                 for c in &commits {
                     let from = c.old_path.as_deref().map(|p| format!(" (from {p})")).unwrap_or_default();
                     let ws = if c.whitespace_only { " [whitespace]" } else { "" };
-                    let origin = c.origin.as_deref().map(|f| format!(" [code from {f}()]")).unwrap_or_default();
+                    let origin = match c.origins.as_slice() {
+                        [] => String::new(),
+                        origins => format!(" [code from {}()]", origins.join("(), ")),
+                    };
                     let renamed = if c.function == args.symbol { String::new() } else { format!(" {}()", c.function) };
                     writeln!(
                         out,
