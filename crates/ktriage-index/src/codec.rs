@@ -1,6 +1,6 @@
 //! How values are stored: postcard, compressed with zstd. Facts, spans and commit records
 //! repeat names a lot (every call names its caller), so compression shrinks them several
-//! times for little CPU.
+//! times for little CPU. Lists of blob ordinals are stored as the varints of their gaps.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -37,6 +37,29 @@ pub fn unpack<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     postcard::from_bytes(&raw).map_err(|err| err.to_string())
 }
 
+/// Encodes a sorted list of ordinals as the varints of their gaps: a byte or two each.
+pub fn pack_ordinals(ordinals: &[u32]) -> Result<Vec<u8>, String> {
+    let mut previous = 0;
+    let mut gaps = Vec::with_capacity(ordinals.len());
+    for &ordinal in ordinals {
+        gaps.push(ordinal.checked_sub(previous).ok_or("ordinals out of order")?);
+        previous = ordinal;
+    }
+    postcard::to_stdvec(&gaps).map_err(|err| err.to_string())
+}
+
+/// Decodes what [`pack_ordinals`] wrote.
+pub fn unpack_ordinals(bytes: &[u8]) -> Result<Vec<u32>, String> {
+    let gaps: Vec<u32> = postcard::from_bytes(bytes).map_err(|err| err.to_string())?;
+    let mut ordinal = 0u32;
+    gaps.into_iter()
+        .map(|gap| {
+            ordinal = ordinal.checked_add(gap).ok_or("ordinals overflow")?;
+            Ok(ordinal)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,5 +71,15 @@ mod tests {
         assert!(packed.len() < 100, "{} bytes", packed.len());
         assert_eq!(unpack::<Vec<(String, u32)>>(&packed).expect("unpacks"), value);
         assert!(unpack::<Vec<(String, u32)>>(b"not zstd").is_err());
+    }
+
+    #[test]
+    fn ordinals_round_trip_in_a_few_bytes() {
+        let ordinals = [0, 1, 5, 300, 301, 70_000];
+        let packed = pack_ordinals(&ordinals).expect("packs");
+        assert!(packed.len() <= 10, "{} bytes", packed.len());
+        assert_eq!(unpack_ordinals(&packed).expect("unpacks"), ordinals);
+        assert!(pack_ordinals(&[3, 2]).is_err());
+        assert!(unpack_ordinals(&[2, 0xff, 0xff, 0xff, 0xff, 0x0f, 0xff, 0xff, 0xff, 0xff, 0x0f]).is_err());
     }
 }

@@ -47,7 +47,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Version of the on-disk format; an index with another version must be rebuilt.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Progress reporting for long operations; the CLI shows a bar, the library prints nothing.
 pub trait Progress: Sync {

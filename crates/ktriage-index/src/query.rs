@@ -263,12 +263,20 @@ impl<'a> Snapshot<'a> {
                 out.push(self.commit_hit(&hit, &query_terms)?);
                 continue;
             }
+            let facts = self.index.facts(hit.blob)?;
+            let (start, end, symbol) = if hit.kind == DocKind::Symbol {
+                let symbol = self.hit_item(&facts.symbols, &hit)?;
+                (symbol.line, symbol.end_line, Some(symbol.name.clone()))
+            } else {
+                let message = self.hit_item(&facts.messages, &hit)?;
+                (message.line, message.line, None)
+            };
             let content = match contents.entry(hit.blob) {
                 std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
                 std::collections::hash_map::Entry::Vacant(entry) => entry.insert(self.index.repo.read_blob(hit.blob)?),
             };
             let text = String::from_utf8_lossy(content);
-            let (line, snippet) = best_line(&text, hit.line, hit.end_line, &query_terms);
+            let (line, snippet) = best_line(&text, start, end, &query_terms);
             for path in self.paths_of(hit.blob) {
                 out.push(SearchHit {
                     kind: if hit.kind == DocKind::Symbol { "symbol" } else { "message" },
@@ -276,7 +284,7 @@ impl<'a> Snapshot<'a> {
                     line,
                     snippet: snippet.clone(),
                     score: hit.score,
-                    symbol: (hit.kind == DocKind::Symbol).then(|| hit.title.clone()),
+                    symbol: symbol.clone(),
                     commit: None,
                     subject: None,
                 });
@@ -299,7 +307,7 @@ impl<'a> Snapshot<'a> {
             score: hit.score,
             symbol: None,
             commit: Some(hit.blob.to_string()),
-            subject: Some(hit.title.clone()),
+            subject: Some(hit.subject.clone()),
         })
     }
 
@@ -310,22 +318,26 @@ impl<'a> Snapshot<'a> {
         let mut out = Vec::new();
         for hit in self.index.text()?.search_kind(text, &blobs, limit, Some(DocKind::Message), &self.doc_freqs)? {
             let facts = self.index.facts(hit.blob)?;
-            let function = facts
-                .messages
-                .iter()
-                .find(|message| message.line == hit.line && message.text == hit.title)
-                .and_then(|message| message.function.clone());
+            let message = self.hit_item(&facts.messages, &hit)?;
             for path in self.paths_of(hit.blob) {
                 out.push(MessageHit {
                     path: path.to_string(),
-                    line: hit.line,
-                    text: hit.title.clone(),
-                    function: function.clone(),
+                    line: message.line,
+                    text: message.text.clone(),
+                    function: message.function.clone(),
                     score: hit.score,
                 });
             }
         }
         Ok(out)
+    }
+
+    /// The symbol or message of its blob's facts that a text hit is.
+    fn hit_item<'f, T>(&self, items: &'f [T], hit: &TextHit) -> Result<&'f T> {
+        items.get(hit.item).ok_or_else(|| {
+            let detail = format!("text hit {} of blob {} is past the {} its facts hold", hit.item, hit.blob, items.len());
+            Error::corrupt(self.index.dir(), detail)
+        })
     }
 
     /// The function definition of `path` (a tree path) whose span holds `line`.

@@ -1,33 +1,55 @@
-//! The structured store: per-blob facts and name lookups in one redb database.
+//! The structured store: per-blob facts and name lookups.
+//!
+//! Facts are appended to `facts.pack`, one packed value per blob; `store.redb` gives each
+//! indexed blob an ordinal (0, 1, 2, … in indexing order), says where its facts are in the
+//! pack, and maps every name to the ordinals of the blobs defining or calling it. A pack
+//! file, unlike redb's power-of-two pages, wastes no space around values of a few KB.
 //!
 //! Tables are keyed by content (blob ids), never by path or commit, except `trees`, which
-//! caches the source listing of commits already indexed. redb transactions are atomic, so an
-//! interrupted write leaves the store as it was before the transaction.
+//! caches the source listing of commits already indexed. A batch of blobs is appended to
+//! the pack past the end of the last committed entry, synced, and then recorded in one redb
+//! transaction; a write interrupted before that commit leaves only unreferenced bytes past
+//! the end, which the next write cuts off. So an interrupted write leaves the store as it
+//! was before.
 
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::facts::FileFacts;
 use crate::repo::TreeFile;
 use git2::Oid;
-use redb::{Database, MultimapTableDefinition, ReadableTableMetadata, TableDefinition};
-use std::collections::BTreeSet;
+use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-const BLOBS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("blobs");
+/// Blob id → its ordinal.
+const BLOBS: TableDefinition<[u8; 20], u32> = TableDefinition::new("blobs");
+/// Ordinal → the blob id, and the offset and length of its facts in the pack.
+const ORDINALS: TableDefinition<u32, ([u8; 20], u64, u32)> = TableDefinition::new("ordinals");
 const TREES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trees");
-/// Name → the blobs defining or declaring a symbol of that name (each blob once).
-const SYMBOLS: MultimapTableDefinition<&str, [u8; 20]> = MultimapTableDefinition::new("symbols");
-/// Name → the blobs calling a function or macro of that name (each blob once).
-const CALLEES: MultimapTableDefinition<&str, [u8; 20]> = MultimapTableDefinition::new("callees");
+/// Name → the ordinals of the blobs defining or declaring a symbol of that name
+/// ([`codec::pack_ordinals`]).
+const SYMBOLS: TableDefinition<&str, &[u8]> = TableDefinition::new("symbols");
+/// Name → the ordinals of the blobs calling a function or macro of that name.
+const CALLEES: TableDefinition<&str, &[u8]> = TableDefinition::new("callees");
 
-/// The redb-backed store of an index directory.
+/// The file holding the packed facts, in the index directory.
+const PACK_FILE: &str = "facts.pack";
+
+/// The store of an index directory: `store.redb` and `facts.pack`.
 pub struct Store {
     db: Database,
+    /// The pack, read and appended under this lock.
+    pack: Mutex<File>,
+    /// The blob ids of ordinals looked up before (an ordinal's blob never changes).
+    ids: Mutex<HashMap<u32, Oid>>,
     dir: PathBuf,
 }
 
 impl Store {
-    /// Opens (or creates) `store.redb` in `dir`.
+    /// Opens (or creates) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Store> {
         let path = dir.join("store.redb");
         let db = crate::error::retry_busy(|| {
@@ -36,15 +58,24 @@ impl Store {
                 other => Error::corrupt(dir, other),
             })
         })?;
-        let store = Store { db, dir: dir.to_path_buf() };
+        let pack_path = dir.join(PACK_FILE);
+        let pack = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&pack_path)
+            .map_err(Error::io(&pack_path))?;
+        let store = Store { db, pack: Mutex::new(pack), ids: Mutex::new(HashMap::new()), dir: dir.to_path_buf() };
         if store.has_tables()? {
             return Ok(store);
         }
         let txn = store.db.begin_write().map_err(store.err())?;
         txn.open_table(BLOBS).map_err(store.err())?;
+        txn.open_table(ORDINALS).map_err(store.err())?;
         txn.open_table(TREES).map_err(store.err())?;
-        txn.open_multimap_table(SYMBOLS).map_err(store.err())?;
-        txn.open_multimap_table(CALLEES).map_err(store.err())?;
+        txn.open_table(SYMBOLS).map_err(store.err())?;
+        txn.open_table(CALLEES).map_err(store.err())?;
         txn.commit().map_err(store.err())?;
         Ok(store)
     }
@@ -58,9 +89,10 @@ impl Store {
             Err(err) => Err(self.err()(err)),
         };
         Ok(exists(txn.open_table(BLOBS).map(drop))?
+            && exists(txn.open_table(ORDINALS).map(drop))?
             && exists(txn.open_table(TREES).map(drop))?
-            && exists(txn.open_multimap_table(SYMBOLS).map(drop))?
-            && exists(txn.open_multimap_table(CALLEES).map(drop))?)
+            && exists(txn.open_table(SYMBOLS).map(drop))?
+            && exists(txn.open_table(CALLEES).map(drop))?)
     }
 
     /// Rewrites the database file without the space freed by earlier transactions (redb
@@ -86,7 +118,7 @@ impl Store {
         let mut seen = std::collections::HashSet::new();
         let mut missing = Vec::new();
         for blob in blobs {
-            if seen.insert(blob) && table.get(blob.as_bytes()).map_err(self.err())?.is_none() {
+            if seen.insert(blob) && table.get(self.id(blob)?).map_err(self.err())?.is_none() {
                 missing.push(blob);
             }
         }
@@ -96,36 +128,81 @@ impl Store {
     /// The facts of one blob, if indexed.
     pub fn blob_facts(&self, blob: Oid) -> Result<Option<FileFacts>> {
         let txn = self.db.begin_read().map_err(self.err())?;
-        let table = txn.open_table(BLOBS).map_err(self.err())?;
-        let Some(value) = table.get(blob.as_bytes()).map_err(self.err())? else {
+        let blobs = txn.open_table(BLOBS).map_err(self.err())?;
+        let Some(ordinal) = blobs.get(self.id(blob)?).map_err(self.err())? else {
             return Ok(None);
         };
-        let facts = codec::unpack(value.value()).map_err(|err| Error::corrupt(&self.dir, format!("facts of blob {blob}: {err}")))?;
+        let (_, offset, len) = self.entry(&txn.open_table(ORDINALS).map_err(self.err())?, ordinal.value())?;
+        let mut bytes = vec![0; len as usize];
+        {
+            let mut pack = self.pack.lock().expect("pack lock is never poisoned");
+            pack.seek(SeekFrom::Start(offset))
+                .and_then(|_| pack.read_exact(&mut bytes))
+                .map_err(|err| Error::corrupt(&self.dir, format!("reading the facts of blob {blob} from {PACK_FILE}: {err}")))?;
+        }
+        let facts = codec::unpack(&bytes).map_err(|err| Error::corrupt(&self.dir, format!("facts of blob {blob}: {err}")))?;
         Ok(Some(facts))
     }
 
-    /// Stores facts for a batch of blobs and their name entries, in one transaction.
+    /// Stores facts for a batch of blobs and their name entries: appends the facts to the
+    /// pack, then records them in one transaction. Blobs already stored are skipped.
     pub fn write_blobs(&self, batch: &[(Oid, FileFacts)]) -> Result<()> {
         let txn = self.db.begin_write().map_err(self.err())?;
         {
             let mut blobs = txn.open_table(BLOBS).map_err(self.err())?;
-            let mut symbols = txn.open_multimap_table(SYMBOLS).map_err(self.err())?;
-            let mut callees = txn.open_multimap_table(CALLEES).map_err(self.err())?;
+            let mut ordinals = txn.open_table(ORDINALS).map_err(self.err())?;
+            let (mut next, mut end) = match ordinals.last().map_err(self.err())? {
+                Some((ordinal, entry)) => {
+                    let (_, offset, len) = entry.value();
+                    (ordinal.value() + 1, offset + u64::from(len))
+                }
+                None => (0, 0),
+            };
+            let pack_path = self.dir.join(PACK_FILE);
+            let mut pack = self.pack.lock().expect("pack lock is never poisoned");
+            // Bytes past the end are from a write interrupted before its commit.
+            pack.set_len(end).and_then(|_| pack.seek(SeekFrom::Start(end))).map_err(Error::io(&pack_path))?;
+            let mut defined: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+            let mut called: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
             for (blob, facts) in batch {
+                let id = self.id(*blob)?;
+                if blobs.get(id).map_err(self.err())?.is_some() {
+                    continue;
+                }
                 let bytes = codec::pack(facts).map_err(|err| Error::corrupt(&self.dir, format!("encoding facts: {err}")))?;
-                blobs.insert(blob.as_bytes(), bytes.as_slice()).map_err(self.err())?;
-                let id: [u8; 20] = blob.as_bytes().try_into().map_err(|_| Error::corrupt(&self.dir, format!("blob id {blob}")))?;
-                let defined: BTreeSet<&str> = facts.symbols.iter().map(|symbol| symbol.name.as_str()).collect();
-                for name in defined {
-                    symbols.insert(name, id).map_err(self.err())?;
+                let len = u32::try_from(bytes.len())
+                    .map_err(|_| Error::corrupt(&self.dir, format!("facts of blob {blob} exceed 4 GB")))?;
+                pack.write_all(&bytes).map_err(Error::io(&pack_path))?;
+                blobs.insert(id, next).map_err(self.err())?;
+                ordinals.insert(next, (id, end, len)).map_err(self.err())?;
+                for name in facts.symbols.iter().map(|symbol| symbol.name.as_str()) {
+                    add_ordinal(defined.entry(name).or_default(), next);
                 }
-                let called: BTreeSet<&str> = facts.calls.iter().map(|call| call.callee.as_str()).collect();
-                for name in called {
-                    callees.insert(name, id).map_err(self.err())?;
+                for name in facts.calls.iter().map(|call| call.callee.as_str()) {
+                    add_ordinal(called.entry(name).or_default(), next);
                 }
+                next += 1;
+                end += u64::from(len);
             }
+            pack.sync_data().map_err(Error::io(&pack_path))?;
+            self.append_ordinals(&mut txn.open_table(SYMBOLS).map_err(self.err())?, defined)?;
+            self.append_ordinals(&mut txn.open_table(CALLEES).map_err(self.err())?, called)?;
         }
         txn.commit().map_err(self.err())
+    }
+
+    /// Adds each name's new ordinals, all larger than those it has, to its entry.
+    fn append_ordinals(&self, table: &mut redb::Table<&str, &[u8]>, new: BTreeMap<&str, Vec<u32>>) -> Result<()> {
+        for (name, ordinals) in new {
+            let mut all = match table.get(name).map_err(self.err())? {
+                Some(value) => self.unpack_ordinals(name, value.value())?,
+                None => Vec::new(),
+            };
+            all.extend(ordinals);
+            let bytes = codec::pack_ordinals(&all).map_err(|err| Error::corrupt(&self.dir, format!("encoding `{name}`: {err}")))?;
+            table.insert(name, bytes.as_slice()).map_err(self.err())?;
+        }
+        Ok(())
     }
 
     /// The blobs with a symbol named `name`.
@@ -138,15 +215,42 @@ impl Store {
         self.blobs_by_name(CALLEES, name)
     }
 
-    fn blobs_by_name(&self, table: MultimapTableDefinition<&str, [u8; 20]>, name: &str) -> Result<Vec<Oid>> {
+    fn blobs_by_name(&self, table: TableDefinition<&str, &[u8]>, name: &str) -> Result<Vec<Oid>> {
         let txn = self.db.begin_read().map_err(self.err())?;
-        let table = txn.open_multimap_table(table).map_err(self.err())?;
+        let names = txn.open_table(table).map_err(self.err())?;
+        let Some(value) = names.get(name).map_err(self.err())? else {
+            return Ok(Vec::new());
+        };
+        let ordinals = txn.open_table(ORDINALS).map_err(self.err())?;
+        let mut ids = self.ids.lock().expect("ids lock is never poisoned");
         let mut blobs = Vec::new();
-        for value in table.get(name).map_err(self.err())? {
-            let id = value.map_err(self.err())?.value();
-            blobs.push(Oid::from_bytes(&id).map_err(|_| Error::corrupt(&self.dir, format!("bad entry for `{name}`")))?);
+        for ordinal in self.unpack_ordinals(name, value.value())? {
+            let blob = match ids.get(&ordinal) {
+                Some(blob) => *blob,
+                None => {
+                    let (id, _, _) = self.entry(&ordinals, ordinal)?;
+                    let blob = Oid::from_bytes(&id).map_err(|_| Error::corrupt(&self.dir, format!("bad entry for `{name}`")))?;
+                    *ids.entry(ordinal).or_insert(blob)
+                }
+            };
+            blobs.push(blob);
         }
         Ok(blobs)
+    }
+
+    /// The entry of an ordinal that a committed table refers to.
+    fn entry(&self, ordinals: &impl ReadableTable<u32, ([u8; 20], u64, u32)>, ordinal: u32) -> Result<([u8; 20], u64, u32)> {
+        let entry = ordinals.get(ordinal).map_err(self.err())?;
+        entry.map(|entry| entry.value()).ok_or_else(|| Error::corrupt(&self.dir, format!("no blob has ordinal {ordinal}")))
+    }
+
+    fn unpack_ordinals(&self, name: &str, bytes: &[u8]) -> Result<Vec<u32>> {
+        codec::unpack_ordinals(bytes).map_err(|err| Error::corrupt(&self.dir, format!("entry of `{name}`: {err}")))
+    }
+
+    /// A blob id as the tables key it.
+    fn id(&self, blob: Oid) -> Result<[u8; 20]> {
+        blob.as_bytes().try_into().map_err(|_| Error::corrupt(&self.dir, format!("blob id {blob} is not 20 bytes")))
     }
 
     /// The cached source listing of an indexed commit.
@@ -177,5 +281,42 @@ impl Store {
         let blobs = txn.open_table(BLOBS).map_err(self.err())?.len().map_err(self.err())?;
         let trees = txn.open_table(TREES).map_err(self.err())?.len().map_err(self.err())?;
         Ok((blobs, trees))
+    }
+}
+
+/// Adds `ordinal` to a list that ends with it or with a smaller one.
+fn add_ordinal(list: &mut Vec<u32>, ordinal: u32) {
+    if list.last() != Some(&ordinal) {
+        list.push(ordinal);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts_of(source: &str) -> FileFacts {
+        crate::parse::parse_c(source.as_bytes())
+    }
+
+    #[test]
+    fn bytes_left_by_an_interrupted_write_are_dropped() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (a, b) = (Oid::hash_object(git2::ObjectType::Blob, b"a").expect("id"), Oid::hash_object(git2::ObjectType::Blob, b"b").expect("id"));
+        let (facts_a, facts_b) = (facts_of("int f(void) { return g(); }\n"), facts_of("int g(void) { return f(); }\nint f(int);\n"));
+        let store = Store::open(dir.path()).expect("store");
+        store.write_blobs(&[(a, facts_a.clone())]).expect("first batch");
+        // A batch whose process died after appending to the pack, before committing.
+        std::fs::OpenOptions::new().append(true).open(dir.path().join(PACK_FILE)).expect("pack").write_all(b"torn").expect("append");
+        store.write_blobs(&[(b, facts_b.clone()), (a, facts_a.clone())]).expect("second batch");
+        drop(store);
+
+        let store = Store::open(dir.path()).expect("reopen");
+        assert_eq!(store.blob_facts(a).expect("a"), Some(facts_a));
+        assert_eq!(store.blob_facts(b).expect("b"), Some(facts_b));
+        assert_eq!(store.symbol_blobs("f").expect("f"), [a, b]);
+        assert_eq!(store.callee_blobs("f").expect("callers of f"), [b]);
+        assert_eq!(store.symbol_blobs("h").expect("h"), []);
+        assert_eq!(store.counts().expect("counts"), (2, 0));
     }
 }

@@ -3,6 +3,10 @@
 //! commit. Hits are filtered to the blobs of the queried commit's tree and to its
 //! ancestors with a fast field, so a search never sees code that is not in that tree nor
 //! a commit that came after it.
+//!
+//! A symbol or message document stores nothing: its fast fields say which blob and which
+//! of the blob's symbols or messages it is, and the store has the rest. Scores are built
+//! from document counts alone, so terms are indexed without frequencies or field norms.
 
 use crate::error::{Error, Result};
 use crate::facts::FileFacts;
@@ -14,10 +18,13 @@ use std::sync::Arc;
 use tantivy::collector::{Count, FilterCollector, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, FAST, STORED,
 };
 use tantivy::tokenizer::{LowerCaser, TextAnalyzer, WhitespaceTokenizer};
-use tantivy::{doc, DocAddress, DocId, Index, IndexReader, IndexWriter, Score, SegmentReader, TantivyDocument, Term};
+use tantivy::columnar::Column;
+use tantivy::{
+    doc, DocAddress, DocId, Index, IndexReader, IndexWriter, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term,
+};
 
 const TOKENIZER: &str = "ktriage_terms";
 
@@ -33,21 +40,17 @@ pub enum DocKind {
 }
 
 impl DocKind {
-    fn as_str(self) -> &'static str {
+    /// The kind's value in the `kind` field.
+    fn code(self) -> u64 {
         match self {
-            DocKind::Symbol => "symbol",
-            DocKind::Message => "message",
-            DocKind::Commit => "commit",
+            DocKind::Symbol => 0,
+            DocKind::Message => 1,
+            DocKind::Commit => 2,
         }
     }
 
-    fn parse(text: &str) -> Option<DocKind> {
-        match text {
-            "symbol" => Some(DocKind::Symbol),
-            "message" => Some(DocKind::Message),
-            "commit" => Some(DocKind::Commit),
-            _ => None,
-        }
+    fn from_code(code: u64) -> Option<DocKind> {
+        [DocKind::Symbol, DocKind::Message, DocKind::Commit].into_iter().find(|kind| kind.code() == code)
     }
 }
 
@@ -63,12 +66,10 @@ pub struct TextHit {
     pub kind: DocKind,
     /// The blob it is in; for commit documents, the commit.
     pub blob: Oid,
-    /// The symbol or message's first line.
-    pub line: u32,
-    /// Its last line.
-    pub end_line: u32,
-    /// The symbol's name, the message text, or the commit's subject.
-    pub title: String,
+    /// Which of the blob's symbols or messages (an index into its facts' list).
+    pub item: usize,
+    /// The commit's subject, for commit documents (empty for the others).
+    pub subject: String,
     /// BM25 score.
     pub score: f32,
 }
@@ -76,10 +77,9 @@ pub struct TextHit {
 struct Fields {
     kind: Field,
     blob_key: Field,
-    blob: Field,
     line: Field,
-    end_line: Field,
-    title: Field,
+    item: Field,
+    subject: Field,
     name: Field,
     body: Field,
 }
@@ -137,7 +137,7 @@ impl TextIndex {
         let lines: Vec<&str> = text.lines().collect();
         let mut name_terms = String::new();
         let mut body_terms = String::new();
-        for symbol in &facts.symbols {
+        for (item, symbol) in facts.symbols.iter().enumerate() {
             name_terms.clear();
             body_terms.clear();
             terms::append_terms(&symbol.name, &mut name_terms);
@@ -148,28 +148,24 @@ impl TextIndex {
             }
             writer
                 .add_document(doc!(
-                    fields.kind => DocKind::Symbol.as_str(),
+                    fields.kind => DocKind::Symbol.code(),
                     fields.blob_key => key,
-                    fields.blob => blob.as_bytes(),
                     fields.line => u64::from(symbol.line),
-                    fields.end_line => u64::from(symbol.end_line),
-                    fields.title => symbol.name.as_str(),
+                    fields.item => item as u64,
                     fields.name => name_terms.as_str(),
                     fields.body => body_terms.as_str(),
                 ))
                 .map_err(self.corrupt())?;
         }
-        for message in &facts.messages {
+        for (item, message) in facts.messages.iter().enumerate() {
             body_terms.clear();
             terms::append_terms(&message.text, &mut body_terms);
             writer
                 .add_document(doc!(
-                    fields.kind => DocKind::Message.as_str(),
+                    fields.kind => DocKind::Message.code(),
                     fields.blob_key => key,
-                    fields.blob => blob.as_bytes(),
                     fields.line => u64::from(message.line),
-                    fields.end_line => u64::from(message.line),
-                    fields.title => message.text.as_str(),
+                    fields.item => item as u64,
                     fields.body => body_terms.as_str(),
                 ))
                 .map_err(self.corrupt())?;
@@ -178,7 +174,7 @@ impl TextIndex {
     }
 
     /// Adds the document of one commit, replacing any left by an interrupted run. The
-    /// `blob_key` and `blob` fields hold the commit's key and id.
+    /// `blob_key` field holds the commit's key.
     pub fn add_commit(&self, writer: &IndexWriter, commit: Oid, subject: &str, body: &str) -> Result<()> {
         let fields = &self.fields;
         let key = blob_key(commit);
@@ -189,12 +185,11 @@ impl TextIndex {
         terms::append_terms(body, &mut body_terms);
         writer
             .add_document(doc!(
-                fields.kind => DocKind::Commit.as_str(),
+                fields.kind => DocKind::Commit.code(),
                 fields.blob_key => key,
-                fields.blob => commit.as_bytes(),
                 fields.line => 1u64,
-                fields.end_line => 1u64,
-                fields.title => subject,
+                fields.item => 0u64,
+                fields.subject => subject,
                 fields.name => name_terms.as_str(),
                 fields.body => body_terms.as_str(),
             ))
@@ -234,16 +229,16 @@ impl TextIndex {
         if query_terms.is_empty() {
             return Err(Error::BadQuery(format!("search query `{query}` has no identifier or word to look for")));
         }
-        let keys: Arc<HashSet<u64>> = Arc::new(blobs.iter().map(|blob| blob_key(*blob)).collect());
+        let keys: Arc<HashMap<u64, Oid>> = Arc::new(blobs.iter().map(|blob| (blob_key(*blob), *blob)).collect());
         let visible = {
             let keys = keys.clone();
-            move |key: u64| keys.contains(&key)
+            move |key: u64| keys.contains_key(&key)
         };
         let kind_clause = |query: Box<dyn Query>| -> Box<dyn Query> {
             match kind {
                 None => query,
                 Some(kind) => {
-                    let kind_term = Term::from_field_text(fields.kind, kind.as_str());
+                    let kind_term = Term::from_field_u64(fields.kind, kind.code());
                     Box::new(BooleanQuery::new(vec![
                         (Occur::Must, query),
                         (Occur::Must, Box::new(TermQuery::new(kind_term, IndexRecordOption::Basic))),
@@ -304,25 +299,26 @@ impl TextIndex {
             .map(|((score, _), address)| (score, address))
             .collect();
         let mut hits = Vec::with_capacity(top.len());
+        // Each hit's kind, blob and item, from columns opened once per segment.
+        let mut columns: HashMap<SegmentOrdinal, [Option<Column<u64>>; 3]> = HashMap::new();
         for (score, address) in top {
-            let document: TantivyDocument = searcher.doc(address).map_err(self.corrupt())?;
-            let text_of = |field| document.get_first(field).and_then(|value| value.as_str()).unwrap_or_default();
-            let number_of = |field| document.get_first(field).and_then(|value| value.as_u64()).unwrap_or(0);
-            let blob = document
-                .get_first(fields.blob)
-                .and_then(|value| value.as_bytes())
-                .and_then(|bytes| Oid::from_bytes(bytes).ok());
-            let (Some(kind), Some(blob)) = (DocKind::parse(text_of(fields.kind)), blob) else {
-                return Err(Error::corrupt(&self.dir, "text document without kind or blob"));
-            };
-            hits.push(TextHit {
-                kind,
-                blob,
-                line: number_of(fields.line) as u32,
-                end_line: number_of(fields.end_line) as u32,
-                title: text_of(fields.title).to_string(),
-                score,
+            let segment = columns.entry(address.segment_ord).or_insert_with(|| {
+                let fast = searcher.segment_reader(address.segment_ord).fast_fields();
+                ["kind", "blob_key", "item"].map(|field| fast.u64(field).ok())
             });
+            let [kind, blob, item] = segment.each_ref().map(|column| column.as_ref().and_then(|column| column.first(address.doc_id)));
+            let kind = kind.and_then(DocKind::from_code);
+            let blob = blob.and_then(|key| keys.get(&key).copied());
+            let (Some(kind), Some(blob), Some(item)) = (kind, blob, item) else {
+                return Err(Error::corrupt(&self.dir, "text document without kind, blob or item"));
+            };
+            let mut subject = String::new();
+            if kind == DocKind::Commit {
+                let document: TantivyDocument = searcher.doc(address).map_err(self.corrupt())?;
+                let stored = document.get_first(fields.subject).and_then(|value| value.as_str());
+                subject = stored.unwrap_or_default().to_string();
+            }
+            hits.push(TextHit { kind, blob, item: item as usize, subject, score });
         }
         Ok(hits)
     }
@@ -331,15 +327,19 @@ impl TextIndex {
 fn schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
     let indexed_terms = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer(TOKENIZER).set_index_option(IndexRecordOption::WithFreqs),
+        TextFieldIndexing::default()
+            .set_tokenizer(TOKENIZER)
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
     );
+    // Filters and keys, without the field norms `INDEXED` would add.
+    let key = NumericOptions::default().set_indexed().set_fast();
     let fields = Fields {
-        kind: builder.add_text_field("kind", STRING | STORED),
-        blob_key: builder.add_u64_field("blob_key", INDEXED | FAST),
-        blob: builder.add_bytes_field("blob", STORED),
-        line: builder.add_u64_field("line", STORED | FAST),
-        end_line: builder.add_u64_field("end_line", STORED),
-        title: builder.add_text_field("title", STORED),
+        kind: builder.add_u64_field("kind", key.clone()),
+        blob_key: builder.add_u64_field("blob_key", key),
+        line: builder.add_u64_field("line", FAST),
+        item: builder.add_u64_field("item", FAST),
+        subject: builder.add_text_field("subject", STORED),
         name: builder.add_text_field("name", indexed_terms.clone()),
         body: builder.add_text_field("body", indexed_terms),
     };
