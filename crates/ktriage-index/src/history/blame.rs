@@ -90,6 +90,22 @@ pub(super) fn blame(
     Ok(out)
 }
 
+/// The line diff `git` would show between two versions of a file: Myers, then git's
+/// indent heuristic to place ambiguous hunks.
+pub(super) fn line_diff(before: &[u8], after: &[u8]) -> Diff {
+    let input = InternedInput::new(before, after);
+    let mut diff = Diff::compute(Algorithm::Myers, &input);
+    diff.postprocess_lines(&input);
+    diff
+}
+
+/// The blob at `path` in `commit`'s tree (`None` when there is none, or a directory).
+pub(super) fn blob_at(repo: &git2::Repository, commit: Oid, path: &str) -> Result<Option<Oid>> {
+    let context = || format!("reading the tree of {commit}");
+    let tree = repo.find_commit(commit).and_then(|commit| commit.tree()).map_err(Error::git(context()))?;
+    Ok(tree.get_path(Path::new(path)).ok().filter(|entry| entry.kind() == Some(ObjectType::Blob)).map(|entry| entry.id()))
+}
+
 struct Walk<'a> {
     index: &'a Index,
     ancestors: &'a HashSet<Oid>,
@@ -202,9 +218,7 @@ impl Walk<'_> {
         let (Some(before), Some(after)) = (self.blobs.get(&parent_blob), self.blobs.get(&blob)) else {
             return Ok((Vec::new(), entries));
         };
-        let input = InternedInput::new(before.as_slice(), after.as_slice());
-        let mut diff = Diff::compute(Algorithm::Myers, &input);
-        diff.postprocess_lines(&input);
+        let diff = line_diff(before, after);
         entries.sort_unstable();
         let (mut passed, mut kept) = (Vec::new(), Vec::new());
         let mut hunks = diff.hunks().peekable();
@@ -238,12 +252,8 @@ impl Walk<'_> {
         Ok(())
     }
 
-    /// The blob at `path` in `commit`'s tree.
     fn blob_at(&self, commit: Oid, path: &str) -> Result<Option<Oid>> {
-        let context = || format!("reading the tree of {commit}");
-        let repo = self.index.repo.git();
-        let tree = repo.find_commit(commit).and_then(|commit| commit.tree()).map_err(Error::git(context()))?;
-        Ok(tree.get_path(Path::new(path)).ok().filter(|entry| entry.kind() == Some(ObjectType::Blob)).map(|entry| entry.id()))
+        blob_at(self.index.repo.git(), commit, path)
     }
 
     /// The paths visible commits renamed to `path`.

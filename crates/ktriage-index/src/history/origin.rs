@@ -9,8 +9,8 @@
 //! does the same for one added function and names the parent's function holding most
 //! of those lines, so that its history can carry on under the old name.
 
-use super::functions::spans;
-use imara_diff::{Algorithm, Diff, InternedInput};
+use super::blame::line_diff;
+use super::functions::FnSpan;
 
 /// Fewest lines of the parent's function the added function must map to: a function
 /// inserted next to a small edit of its neighbour is new code, not that neighbour's.
@@ -23,15 +23,19 @@ const MIN_SHARE: f64 = 0.25;
 /// Most origins named for one function.
 const MAX_ORIGINS: usize = 3;
 
-/// The functions of `before` (the parent's version of the file), among those whose name
-/// `candidate` accepts, that the lines of the function at `line..=end` (1-based) of
-/// `after` map to, most lines first: each with at least [`MIN_ORIGIN_LINES`] lines and a
+/// The functions of `before` (the parent's version of the file, whose function spans are
+/// `before_spans`), among those whose name `candidate` accepts, that the lines of the
+/// function at `line..=end` (1-based) of `after` map to, most lines first: each with at least [`MIN_ORIGIN_LINES`] lines and a
 /// [`MIN_SHARE`] of the first one's, at most [`MAX_ORIGINS`]. Empty when the function is
 /// new code (a pure insertion).
-pub(super) fn origins(before: &[u8], after: &[u8], line: u32, end: u32, candidate: &dyn Fn(&str) -> bool) -> Vec<String> {
-    let input = InternedInput::new(before, after);
-    let mut diff = Diff::compute(Algorithm::Myers, &input);
-    diff.postprocess_lines(&input);
+pub(super) fn origins(
+    before: &[u8],
+    before_spans: &[FnSpan],
+    after: &[u8],
+    (line, end): (u32, u32),
+    candidate: &dyn Fn(&str) -> bool,
+) -> Vec<String> {
+    let diff = line_diff(before, after);
     let span = line.saturating_sub(1)..end;
     let mut old_lines: Vec<u32> = Vec::new();
     let mut shift: i64 = 0;
@@ -53,28 +57,33 @@ pub(super) fn origins(before: &[u8], after: &[u8], line: u32, end: u32, candidat
     for at in next.max(span.start)..span.end {
         old_lines.push((i64::from(at) + shift) as u32);
     }
-    let mut found: Vec<(usize, String)> = spans(before)
-        .into_iter()
+    let mut found: Vec<(usize, &str)> = before_spans
+        .iter()
         .filter(|old| candidate(&old.name))
         .map(|old| {
             let inside = old_lines.iter().filter(|at| (old.line.saturating_sub(1)..old.end_line).contains(*at)).count();
-            (inside, old.name)
+            (inside, old.name.as_str())
         })
         .filter(|(inside, _)| *inside >= MIN_ORIGIN_LINES)
         .collect();
-    found.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    found.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     let most = found.first().map_or(0, |(inside, _)| *inside);
     found
         .into_iter()
         .take_while(|(inside, _)| *inside as f64 >= MIN_SHARE * most as f64)
         .take(MAX_ORIGINS)
-        .map(|(_, name)| name)
+        .map(|(_, name)| name.to_string())
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::origins;
+    use crate::history::functions::spans;
+
+    /// [`super::origins`] with the spans scanned from `before`.
+    fn origins(before: &[u8], after: &[u8], line: u32, end: u32, candidate: &dyn Fn(&str) -> bool) -> Vec<String> {
+        super::origins(before, &spans(before), after, (line, end), candidate)
+    }
 
     const BEFORE: &str = "\
 int helper(void)

@@ -1,6 +1,7 @@
 //! History queries as of one revision: `log`, function `history`, `show`, `blame` and
 //! `fixes`. A [`History`] only ever returns commits that are the revision or its ancestors.
 
+use super::functions::FnSpan;
 use super::store::{HistoryStore, Key};
 use super::{ancestors, date, oid, Change, CommitRecord, FileChange, FunctionChange, ResolvedBy, Trailer};
 use crate::error::{Error, Result};
@@ -60,6 +61,19 @@ pub struct FunctionEvent {
     /// follows.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub origins: Vec<String>,
+}
+
+/// An event of a function's history, with what following its code further back needs.
+struct Found {
+    /// Its commit's (committer, author) time: the order of events.
+    order: (i64, i64),
+    /// Its commit.
+    commit: Oid,
+    /// That commit's first parent.
+    parent: Option<Oid>,
+    event: FunctionEvent,
+    /// The functions the commit removed from the same file.
+    removed_here: Vec<String>,
 }
 
 /// A changed file in `show`.
@@ -263,65 +277,59 @@ impl History<'_> {
     /// (renamed or split out, see the `origin` module), the history carries on with that
     /// function's older commits, as `git log -L` does.
     pub fn function_history(&self, name: &str, path: Option<&str>) -> Result<Vec<FunctionEvent>> {
-        let mut events = self.named_history(name, path, None)?;
+        let mut found = self.named_history(name, path, None)?;
         let mut followed: HashSet<(String, String)> = HashSet::new();
         let mut next = 0;
-        while next < events.len() && followed.len() < MAX_ORIGINS {
-            let (_, event, removed_here) = &events[next];
+        while next < found.len() && followed.len() < MAX_ORIGINS {
+            let at = &found[next];
             next += 1;
             // Code comes from elsewhere where the function appears, or where the commit
             // removed another function of the same file (merged into this one).
-            let origins = match event.change {
-                Change::Added => self.origins_of(event, &|other| other != event.function)?,
-                Change::Modified if !removed_here.is_empty() => {
-                    self.origins_of(event, &|other| removed_here.iter().any(|removed| removed == other))?
+            let origins = match at.event.change {
+                Change::Added => self.origins_of(at, &|other| other != at.event.function)?,
+                Change::Modified if !at.removed_here.is_empty() => {
+                    self.origins_of(at, &|other| at.removed_here.iter().any(|removed| removed == other))?
                 }
                 _ => Vec::new(),
             };
             if origins.is_empty() {
                 continue;
             }
-            let (_, event, _) = &mut events[next - 1];
-            event.origins = origins.clone();
-            let old_path = event.old_path.clone().unwrap_or_else(|| event.path.clone());
-            let record = self.resolve_commit(&event.id.clone())?;
+            let at = &mut found[next - 1];
+            at.event.origins = origins.clone();
+            let old_path = at.event.old_path.clone().unwrap_or_else(|| at.event.path.clone());
+            let before = (at.order.0, at.commit);
             for origin in origins {
                 if followed.insert((origin.clone(), old_path.clone())) {
-                    events.extend(self.named_history(&origin, Some(&old_path), Some(&record))?);
+                    found.extend(self.named_history(&origin, Some(&old_path), Some(before))?);
                 }
             }
         }
-        events.sort_by_key(|(order, _, _)| std::cmp::Reverse(*order));
+        found.sort_by_key(|at| std::cmp::Reverse(at.order));
         let mut seen = HashSet::new();
-        events.retain(|(_, event, _)| seen.insert((event.id.clone(), event.function.clone(), event.path.clone())));
-        Ok(events.into_iter().map(|(_, event, _)| event).collect())
+        found.retain(|at| seen.insert((at.commit, at.event.function.clone(), at.event.path.clone())));
+        Ok(found.into_iter().map(|at| at.event).collect())
     }
 
     /// [`History::function_history`] without following the function's code into other
     /// functions: only the commits that changed a function of this name (cheaper; enough
     /// for its recent changes).
     pub fn function_changes(&self, name: &str, path: Option<&str>) -> Result<Vec<FunctionEvent>> {
-        Ok(self.named_history(name, path, None)?.into_iter().map(|(_, event, _)| event).collect())
+        Ok(self.named_history(name, path, None)?.into_iter().map(|at| at.event).collect())
     }
 
-    /// The commits that changed a function of this name, each with its commit's
-    /// (committer, author) time and the functions the commit removed from the same file;
-    /// with `before`, only commits older than that one.
-    fn named_history(
-        &self,
-        name: &str,
-        path: Option<&str>,
-        before: Option<&CommitRecord>,
-    ) -> Result<Vec<((i64, i64), FunctionEvent, Vec<String>)>> {
+    /// The commits that changed a function of this name; with `before` (a commit and its
+    /// committer time), only commits older than that one.
+    fn named_history(&self, name: &str, path: Option<&str>, before: Option<(i64, Oid)>) -> Result<Vec<Found>> {
         let mut records = self.visible_records(self.store().lookup(Key::Function(name))?)?;
-        if let Some(before) = before {
-            records.retain(|record| record.committer.time <= before.committer.time && record.id != before.id);
+        if let Some((time, commit)) = before {
+            records.retain(|record| record.committer.time <= time && record.oid() != commit);
         }
         let mut lineage: Option<HashSet<String>> = match path {
             Some(path) => Some(self.rename_closure([path.to_string()].into())?),
             None => None,
         };
-        let mut events = Vec::new();
+        let mut found = Vec::new();
         for record in &records {
             for change in record.functions.iter().filter(|change| change.name == name) {
                 if let Some(paths) = &mut lineage {
@@ -344,39 +352,50 @@ impl History<'_> {
                     function: name.to_string(),
                     origins: Vec::new(),
                 };
-                let removed_here = record
-                    .functions
-                    .iter()
-                    .filter(|other| other.change == Change::Removed && other.path == change.path)
-                    .map(|other| other.name.clone())
-                    .collect();
-                events.push(((record.committer.time, record.author.time), event, removed_here));
+                found.push(Found {
+                    order: (record.committer.time, record.author.time),
+                    commit: record.oid(),
+                    parent: record.parents.first().map(oid),
+                    event,
+                    removed_here: record
+                        .functions
+                        .iter()
+                        .filter(|other| other.change == Change::Removed && other.path == change.path)
+                        .map(|other| other.name.clone())
+                        .collect(),
+                });
             }
         }
-        Ok(events)
+        Ok(found)
     }
 
     /// The functions among `candidates` that an added or modified function's code came
     /// from, in its commit's first parent (see [`super::origin::origins`]).
-    fn origins_of(&self, added: &FunctionEvent, candidates: &dyn Fn(&str) -> bool) -> Result<Vec<String>> {
+    fn origins_of(&self, at: &Found, candidates: &dyn Fn(&str) -> bool) -> Result<Vec<String>> {
+        let Some(parent) = at.parent else { return Ok(Vec::new()) };
         let repo = self.index.repo.git();
-        let context = || format!("finding where {}() in {} came from", added.function, added.id);
-        let commit = Oid::from_str(&added.id).and_then(|id| repo.find_commit(id)).map_err(Error::git(context()))?;
-        let Ok(parent) = commit.parent(0) else { return Ok(Vec::new()) };
-        let blob_at = |commit: &git2::Commit<'_>, path: &str| -> Result<Option<Oid>> {
-            let tree = commit.tree().map_err(Error::git(context()))?;
-            Ok(tree.get_path(Path::new(path)).ok().map(|entry| entry.id()))
-        };
-        let old_path = added.old_path.as_deref().unwrap_or(&added.path);
-        let (Some(new_blob), Some(old_blob)) = (blob_at(&commit, &added.path)?, blob_at(&parent, old_path)?) else {
+        let event = &at.event;
+        let old_path = event.old_path.as_deref().unwrap_or(&event.path);
+        let (Some(new_blob), Some(old_blob)) =
+            (super::blame::blob_at(repo, at.commit, &event.path)?, super::blame::blob_at(repo, parent, old_path)?)
+        else {
             return Ok(Vec::new());
         };
-        let after = self.index.repo.read_blob(new_blob)?;
-        let Some(span) = super::functions::spans(&after).into_iter().find(|span| span.name == added.function) else {
+        // The indexer stored both versions' spans; scan only what it did not.
+        let with_spans = |blob: Oid| -> Result<(Vec<u8>, Vec<FnSpan>)> {
+            let content = self.index.repo.read_blob(blob)?;
+            let spans = match self.store().spans(blob)? {
+                Some(spans) => spans,
+                None => super::functions::spans(&content),
+            };
+            Ok((content, spans))
+        };
+        let (after, after_spans) = with_spans(new_blob)?;
+        let Some(span) = after_spans.iter().find(|span| span.name == event.function) else {
             return Ok(Vec::new());
         };
-        let before = self.index.repo.read_blob(old_blob)?;
-        Ok(super::origin::origins(&before, &after, span.line, span.end_line, candidates))
+        let (before, before_spans) = with_spans(old_blob)?;
+        Ok(super::origin::origins(&before, &before_spans, &after, (span.line, span.end_line), candidates))
     }
 
     /// `paths` and every path a visible commit renamed to one of them, transitively.

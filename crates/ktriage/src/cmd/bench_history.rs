@@ -163,12 +163,14 @@ fn bench_function_history(
     }
     ours_times.sort();
     git_times.sort();
+    let skipped = match git_failed.len() {
+        0 => String::new(),
+        n => format!(" ({n} more that git log -L cannot find: {})", git_failed.join(", ")),
+    };
     println!(
-        "\n## history of {} functions under {} vs git log -L :FUNC:PATH ({} more that git log -L cannot find: {})",
+        "\n## history of {} functions under {} vs git log -L :FUNC:PATH{skipped}",
         picked.len() - git_failed.len(),
-        args.under,
-        git_failed.len(),
-        git_failed.join(", ")
+        args.under
     );
     println!("| what | value |\n|---|---|");
     println!(
