@@ -90,10 +90,17 @@ pub struct AskRun {
 }
 
 /// Answers `question` as of `rev`.
-pub async fn ask(index: &Index, rev: &Rev, question: &str, settings: &AskSettings) -> Result<Answer, Error> {
+pub async fn ask(
+    index: &Index,
+    rev: &Rev,
+    question: &str,
+    settings: &AskSettings,
+) -> Result<Answer, Error> {
     let started = Instant::now();
     let snapshot = index.snapshot(rev, &NoProgress)?;
-    let history = index.history(rev, &NoProgress).map_err(|err| err.to_string());
+    let history = index
+        .history(rev, &NoProgress)
+        .map_err(|err| err.to_string());
     let history_ref = history.as_ref().map_err(Clone::clone);
     let findings = findings::gather(&snapshot, history_ref.as_ref().ok().copied(), question);
     let rev_short = short(&rev.commit.to_string());
@@ -111,27 +118,56 @@ pub async fn ask(index: &Index, rev: &Rev, question: &str, settings: &AskSetting
         answer.model = Some(config.model.clone());
         let secrets: Vec<String> = config.api_key.clone().into_iter().collect();
         if let Some(dir) = settings.journal.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
+            std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+                path: dir.to_path_buf(),
+                source,
+            })?;
         }
         let mut journal = Journal::create(&settings.journal, secrets.clone())?;
         journal.append(&json!({"type": "start", "question": question, "model": config.model, "ktriage_version": env!("CARGO_PKG_VERSION")}))?;
         let client = ModelClient::new(config.clone())?;
         let registry = Registry::standard().without(&["log_excerpt"]);
-        let tools = ToolContext { snapshot: &snapshot, history: history_ref.clone(), log: "", max_output_bytes: settings.budgets.max_tool_output_bytes };
+        let tools = ToolContext {
+            snapshot: &snapshot,
+            history: history_ref.clone(),
+            log: "",
+            max_output_bytes: settings.budgets.max_tool_output_bytes,
+        };
         let prompts = Prompts {
-            system: render::render("ask_system.md.j2", &json!({"rev": rev_short, "tools": registry.specs()}))?,
+            system: render::render(
+                "ask_system.md.j2",
+                &json!({"rev": rev_short, "tools": registry.specs()}),
+            )?,
             dossier: render::render("ask_question.md.j2", &answer)?,
             final_request: {
                 let rev_short = rev_short.clone();
                 Box::new(move |reason: &str| {
-                    render::render("ask_final.md.j2", &json!({"rev": rev_short, "reason": reason})).unwrap_or_else(|err| err.to_string())
+                    render::render(
+                        "ask_final.md.j2",
+                        &json!({"rev": rev_short, "reason": reason}),
+                    )
+                    .unwrap_or_else(|err| err.to_string())
                 })
             },
             ending: Ending::Prose,
         };
-        match investigate::investigate(&client, &registry, &tools, &mut journal, &settings.budgets, &prompts, &rev_short).await {
+        match investigate::investigate(
+            &client,
+            &registry,
+            &tools,
+            &mut journal,
+            &settings.budgets,
+            &prompts,
+            &rev_short,
+        )
+        .await
+        {
             Ok(outcome) => {
-                let verifier = Verifier { snapshot: &snapshot, history: history_ref.clone(), log: "" };
+                let verifier = Verifier {
+                    snapshot: &snapshot,
+                    history: history_ref.clone(),
+                    log: "",
+                };
                 if let Some(prose) = &outcome.prose {
                     let (checked, counts) = verify_text(prose, &verifier);
                     answer.answer = Some(redact(&checked, &secrets));
@@ -147,9 +183,18 @@ pub async fn ask(index: &Index, rev: &Rev, question: &str, settings: &AskSetting
                     warnings.push("the model made no tool calls: its answer rests on the search results alone".to_string());
                 }
                 if answer.answer.is_none() {
-                    warnings.push("the model gave no answer; only the search results are shown".to_string());
+                    warnings.push(
+                        "the model gave no answer; only the search results are shown".to_string(),
+                    );
                 }
-                answer.run = AskRun { turns: outcome.turns, tool_calls: outcome.tool_calls, tokens: outcome.tokens, stop_reason: outcome.stop_reason, warnings, duration_ms: 0 };
+                answer.run = AskRun {
+                    turns: outcome.turns,
+                    tool_calls: outcome.tool_calls,
+                    tokens: outcome.tokens,
+                    stop_reason: outcome.stop_reason,
+                    warnings,
+                    duration_ms: 0,
+                };
             }
             Err(InvestigateError::Model(err)) => {
                 answer.mode = AnswerMode::ModelFailed;
@@ -157,9 +202,13 @@ pub async fn ask(index: &Index, rev: &Rev, question: &str, settings: &AskSetting
                 answer.run.stop_reason = redact(&err.to_string(), &secrets);
             }
             Err(InvestigateError::Journal(err)) => return Err(err.into()),
-            Err(err @ InvestigateError::Tool { .. }) => return Err(Error::Investigation(err.to_string())),
+            Err(err @ InvestigateError::Tool { .. }) => {
+                return Err(Error::Investigation(err.to_string()))
+            }
         }
-        journal.append(&json!({"type": "answer", "mode": answer.mode, "citations": answer.citations}))?;
+        journal.append(
+            &json!({"type": "answer", "mode": answer.mode, "citations": answer.citations}),
+        )?;
     }
     answer.run.duration_ms = started.elapsed().as_millis() as u64;
     Ok(answer)

@@ -13,11 +13,13 @@
 //! the `Authorization` header; it is not part of anything this module returns.
 
 use async_openai::types::chat::{
-    ChatCompletionMessageToolCall, ChatCompletionMessageToolCalls, ChatCompletionRequestAssistantMessage,
-    ChatCompletionRequestAssistantMessageContent, ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
-    ChatCompletionRequestSystemMessageContent, ChatCompletionRequestToolMessage, ChatCompletionRequestToolMessageContent,
-    ChatCompletionRequestUserMessage, ChatCompletionRequestUserMessageContent, ChatCompletionStreamOptions,
-    ChatCompletionTool, ChatCompletionToolChoiceOption, ChatCompletionTools, CreateChatCompletionRequest, FunctionCall,
+    ChatCompletionMessageToolCall, ChatCompletionMessageToolCalls,
+    ChatCompletionRequestAssistantMessage, ChatCompletionRequestAssistantMessageContent,
+    ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
+    ChatCompletionRequestSystemMessageContent, ChatCompletionRequestToolMessage,
+    ChatCompletionRequestToolMessageContent, ChatCompletionRequestUserMessage,
+    ChatCompletionRequestUserMessageContent, ChatCompletionStreamOptions, ChatCompletionTool,
+    ChatCompletionToolChoiceOption, ChatCompletionTools, CreateChatCompletionRequest, FunctionCall,
     FunctionObject, ToolChoiceOptions,
 };
 use serde::{Deserialize, Serialize};
@@ -75,7 +77,11 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(300),
             stream_idle_timeout: Duration::from_secs(120),
-            retry: RetryPolicy { max_retries: 4, base_delay: Duration::from_secs(1), max_delay: Duration::from_secs(60) },
+            retry: RetryPolicy {
+                max_retries: 4,
+                base_delay: Duration::from_secs(1),
+                max_delay: Duration::from_secs(60),
+            },
             max_response_bytes: 8 << 20,
         }
     }
@@ -120,10 +126,18 @@ impl Message {
     /// Characters of text in the message (for context-size estimates).
     pub fn text_len(&self) -> usize {
         match self {
-            Message::System { content } | Message::User { content } | Message::Tool { content, .. } => content.len(),
-            Message::Assistant { content, tool_calls } => {
+            Message::System { content }
+            | Message::User { content }
+            | Message::Tool { content, .. } => content.len(),
+            Message::Assistant {
+                content,
+                tool_calls,
+            } => {
                 content.as_ref().map_or(0, String::len)
-                    + tool_calls.iter().map(|call| call.name.len() + call.arguments.len()).sum::<usize>()
+                    + tool_calls
+                        .iter()
+                        .map(|call| call.name.len() + call.arguments.len())
+                        .sum::<usize>()
             }
         }
     }
@@ -256,12 +270,16 @@ impl ClientError {
     /// True for errors worth another attempt.
     pub fn is_retryable(&self) -> bool {
         match self {
-            ClientError::Status { status, .. } => *status == 408 || *status == 429 || *status >= 500,
+            ClientError::Status { status, .. } => {
+                *status == 408 || *status == 429 || *status >= 500
+            }
             ClientError::Timeout { .. }
             | ClientError::Transport { .. }
             | ClientError::BadResponse { .. }
             | ClientError::CutStream { .. } => true,
-            ClientError::TooLarge { .. } | ClientError::Setup(_) | ClientError::RetryLimit { .. } => false,
+            ClientError::TooLarge { .. }
+            | ClientError::Setup(_)
+            | ClientError::RetryLimit { .. } => false,
         }
     }
 }
@@ -299,27 +317,38 @@ impl ModelClient {
     }
 
     /// The request body for a conversation, as sent (without headers).
-    pub fn request_body(&self, messages: &[Message], tools: &[ToolSpec], choice: ToolChoice) -> Value {
+    pub fn request_body(
+        &self,
+        messages: &[Message],
+        tools: &[ToolSpec],
+        choice: ToolChoice,
+    ) -> Value {
         let request = CreateChatCompletionRequest {
             model: self.config.model.clone(),
             messages: messages.iter().map(to_openai_message).collect(),
             tools: (!tools.is_empty()).then(|| tools.iter().map(to_openai_tool).collect()),
-            tool_choice: (!tools.is_empty()).then_some(ChatCompletionToolChoiceOption::Mode(match choice {
-                ToolChoice::Auto => ToolChoiceOptions::Auto,
-                ToolChoice::None => ToolChoiceOptions::None,
-            })),
+            tool_choice: (!tools.is_empty()).then_some(ChatCompletionToolChoiceOption::Mode(
+                match choice {
+                    ToolChoice::Auto => ToolChoiceOptions::Auto,
+                    ToolChoice::None => ToolChoiceOptions::None,
+                },
+            )),
             stream: self.config.stream.then_some(true),
-            stream_options: self
-                .config
-                .stream
-                .then_some(ChatCompletionStreamOptions { include_usage: Some(true), ..Default::default() }),
+            stream_options: self.config.stream.then_some(ChatCompletionStreamOptions {
+                include_usage: Some(true),
+                ..Default::default()
+            }),
             ..Default::default()
         };
         serde_json::to_value(&request).unwrap_or(Value::Null)
     }
 
     /// Sends `body`, retrying as configured; `on_retry` hears of each failed attempt first.
-    pub async fn chat(&self, body: &Value, on_retry: &mut dyn FnMut(RetryEvent<'_>)) -> Result<ChatResponse, ClientError> {
+    pub async fn chat(
+        &self,
+        body: &Value,
+        on_retry: &mut dyn FnMut(RetryEvent<'_>),
+    ) -> Result<ChatResponse, ClientError> {
         let max_retries = self.config.retry.max_retries.min(MAX_RETRIES_CAP);
         let mut attempt = 0;
         loop {
@@ -332,17 +361,29 @@ impl ModelClient {
                 return Err(error);
             }
             if attempt > max_retries {
-                return Err(ClientError::RetryLimit { url: self.config.endpoint(), attempts: attempt, last: Box::new(error) });
+                return Err(ClientError::RetryLimit {
+                    url: self.config.endpoint(),
+                    attempts: attempt,
+                    last: Box::new(error),
+                });
             }
             let delay = self.delay(attempt, &error);
-            on_retry(RetryEvent { attempt, error: &error, delay });
+            on_retry(RetryEvent {
+                attempt,
+                error: &error,
+                delay,
+            });
             tokio::time::sleep(delay).await;
         }
     }
 
     fn delay(&self, attempt: u32, error: &ClientError) -> Duration {
         let policy = &self.config.retry;
-        if let ClientError::Status { retry_after: Some(asked), .. } = error {
+        if let ClientError::Status {
+            retry_after: Some(asked),
+            ..
+        } = error
+        {
             return (*asked).min(policy.max_delay);
         }
         let exponential = policy.base_delay.saturating_mul(1 << (attempt - 1).min(16));
@@ -355,8 +396,14 @@ impl ModelClient {
         if let Some(key) = &self.config.api_key {
             request = request.bearer_auth(key);
         }
-        let transport = |err: reqwest::Error| ClientError::Transport { url: url.clone(), message: error_chain(&err) };
-        let timeout = ClientError::Timeout { url: url.clone(), after: self.config.request_timeout };
+        let transport = |err: reqwest::Error| ClientError::Transport {
+            url: url.clone(),
+            message: error_chain(&err),
+        };
+        let timeout = ClientError::Timeout {
+            url: url.clone(),
+            after: self.config.request_timeout,
+        };
         let deadline = tokio::time::Instant::now() + self.config.request_timeout;
         let mut response = match tokio::time::timeout_at(deadline, request.send()).await {
             Err(_) => return Err(timeout),
@@ -374,7 +421,10 @@ impl ModelClient {
             .and_then(|value| value.to_str().ok())
             .and_then(parse_retry_after);
         if !status.is_success() {
-            let body = self.read_body(&mut response, Some(deadline)).await.unwrap_or_default();
+            let body = self
+                .read_body(&mut response, Some(deadline))
+                .await
+                .unwrap_or_default();
             return Err(ClientError::Status {
                 url,
                 status: status.as_u16(),
@@ -386,25 +436,39 @@ impl ModelClient {
             return self.read_stream(&mut response).await;
         }
         let bytes = self.read_body(&mut response, Some(deadline)).await?;
-        let value: Value = serde_json::from_slice(&bytes)
-            .map_err(|err| ClientError::BadResponse { url: url.clone(), message: format!("invalid JSON ({err})") })?;
+        let value: Value =
+            serde_json::from_slice(&bytes).map_err(|err| ClientError::BadResponse {
+                url: url.clone(),
+                message: format!("invalid JSON ({err})"),
+            })?;
         parse_completion(&value).map_err(|message| ClientError::BadResponse { url, message })
     }
 
     /// Reads a whole body within the size limit, each chunk within the idle timeout and the
     /// whole before `deadline` when given.
-    async fn read_body(&self, response: &mut reqwest::Response, deadline: Option<tokio::time::Instant>) -> Result<Vec<u8>, ClientError> {
+    async fn read_body(
+        &self,
+        response: &mut reqwest::Response,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<Vec<u8>, ClientError> {
         let mut body = Vec::new();
         while let Some(chunk) = self.next_chunk(response, deadline).await? {
             body.extend_from_slice(chunk.as_ref());
             if body.len() > self.config.max_response_bytes {
-                return Err(ClientError::TooLarge { url: self.config.endpoint(), limit: self.config.max_response_bytes });
+                return Err(ClientError::TooLarge {
+                    url: self.config.endpoint(),
+                    limit: self.config.max_response_bytes,
+                });
             }
         }
         Ok(body)
     }
 
-    async fn next_chunk(&self, response: &mut reqwest::Response, deadline: Option<tokio::time::Instant>) -> Result<Option<impl AsRef<[u8]>>, ClientError> {
+    async fn next_chunk(
+        &self,
+        response: &mut reqwest::Response,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<Option<impl AsRef<[u8]>>, ClientError> {
         let url = self.config.endpoint();
         let idle = tokio::time::Instant::now() + self.config.stream_idle_timeout;
         let (until, after) = match deadline {
@@ -413,11 +477,17 @@ impl ModelClient {
         };
         match tokio::time::timeout_at(until, response.chunk()).await {
             Err(_) => Err(ClientError::Timeout { url, after }),
-            Ok(result) => result.map_err(|err| ClientError::Transport { url, message: error_chain(&err) }),
+            Ok(result) => result.map_err(|err| ClientError::Transport {
+                url,
+                message: error_chain(&err),
+            }),
         }
     }
 
-    async fn read_stream(&self, response: &mut reqwest::Response) -> Result<ChatResponse, ClientError> {
+    async fn read_stream(
+        &self,
+        response: &mut reqwest::Response,
+    ) -> Result<ChatResponse, ClientError> {
         let url = self.config.endpoint();
         let mut stream = StreamState::default();
         let mut pending = Vec::new();
@@ -426,19 +496,32 @@ impl ModelClient {
             let chunk = chunk.as_ref();
             total += chunk.len();
             if total > self.config.max_response_bytes {
-                return Err(ClientError::TooLarge { url, limit: self.config.max_response_bytes });
+                return Err(ClientError::TooLarge {
+                    url,
+                    limit: self.config.max_response_bytes,
+                });
             }
             pending.extend_from_slice(chunk);
             while let Some(newline) = pending.iter().position(|byte| *byte == b'\n') {
                 let line: Vec<u8> = pending.drain(..=newline).collect();
-                stream.line(&String::from_utf8_lossy(&line)).map_err(|message| ClientError::BadResponse { url: url.clone(), message })?;
+                stream
+                    .line(&String::from_utf8_lossy(&line))
+                    .map_err(|message| ClientError::BadResponse {
+                        url: url.clone(),
+                        message,
+                    })?;
             }
             if stream.done {
                 break;
             }
         }
         if !pending.is_empty() {
-            stream.line(&String::from_utf8_lossy(&pending)).map_err(|message| ClientError::BadResponse { url: url.clone(), message })?;
+            stream
+                .line(&String::from_utf8_lossy(&pending))
+                .map_err(|message| ClientError::BadResponse {
+                    url: url.clone(),
+                    message,
+                })?;
         }
         if !stream.done && stream.response.finish_reason.is_none() {
             return Err(ClientError::CutStream { url });
@@ -466,7 +549,9 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
 
 /// ±10% of `delay`, varied by the clock and the attempt.
 fn jitter(delay: Duration, attempt: u32) -> Duration {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
     let spread = ((nanos ^ attempt.wrapping_mul(2_654_435_761)) % 2001) as f64 / 1000.0 - 1.0;
     delay.mul_f64(1.0 + 0.1 * spread)
 }
@@ -481,32 +566,45 @@ pub fn clip(text: &str, max: usize) -> String {
 
 fn to_openai_message(message: &Message) -> ChatCompletionRequestMessage {
     match message {
-        Message::System { content } => ChatCompletionRequestMessage::System(ChatCompletionRequestSystemMessage {
-            content: ChatCompletionRequestSystemMessageContent::Text(content.clone()),
-            name: None,
-        }),
-        Message::User { content } => ChatCompletionRequestMessage::User(ChatCompletionRequestUserMessage {
-            content: ChatCompletionRequestUserMessageContent::Text(content.clone()),
-            name: None,
-        }),
-        Message::Assistant { content, tool_calls } => {
-            ChatCompletionRequestMessage::Assistant(ChatCompletionRequestAssistantMessage {
-                content: content.clone().map(ChatCompletionRequestAssistantMessageContent::Text),
-                tool_calls: (!tool_calls.is_empty()).then(|| {
-                    tool_calls
-                        .iter()
-                        .map(|call| {
-                            ChatCompletionMessageToolCalls::Function(ChatCompletionMessageToolCall {
-                                id: call.id.clone(),
-                                function: FunctionCall { name: call.name.clone(), arguments: call.arguments.clone() },
-                            })
-                        })
-                        .collect()
-                }),
-                ..Default::default()
+        Message::System { content } => {
+            ChatCompletionRequestMessage::System(ChatCompletionRequestSystemMessage {
+                content: ChatCompletionRequestSystemMessageContent::Text(content.clone()),
+                name: None,
             })
         }
-        Message::Tool { tool_call_id, content } => ChatCompletionRequestMessage::Tool(ChatCompletionRequestToolMessage {
+        Message::User { content } => {
+            ChatCompletionRequestMessage::User(ChatCompletionRequestUserMessage {
+                content: ChatCompletionRequestUserMessageContent::Text(content.clone()),
+                name: None,
+            })
+        }
+        Message::Assistant {
+            content,
+            tool_calls,
+        } => ChatCompletionRequestMessage::Assistant(ChatCompletionRequestAssistantMessage {
+            content: content
+                .clone()
+                .map(ChatCompletionRequestAssistantMessageContent::Text),
+            tool_calls: (!tool_calls.is_empty()).then(|| {
+                tool_calls
+                    .iter()
+                    .map(|call| {
+                        ChatCompletionMessageToolCalls::Function(ChatCompletionMessageToolCall {
+                            id: call.id.clone(),
+                            function: FunctionCall {
+                                name: call.name.clone(),
+                                arguments: call.arguments.clone(),
+                            },
+                        })
+                    })
+                    .collect()
+            }),
+            ..Default::default()
+        }),
+        Message::Tool {
+            tool_call_id,
+            content,
+        } => ChatCompletionRequestMessage::Tool(ChatCompletionRequestToolMessage {
             content: ChatCompletionRequestToolMessageContent::Text(content.clone()),
             tool_call_id: tool_call_id.clone(),
         }),
@@ -531,7 +629,11 @@ fn content_text(value: &Value) -> Option<String> {
         Value::Array(parts) => {
             let text: String = parts
                 .iter()
-                .filter_map(|part| part.get("text").and_then(Value::as_str).or_else(|| part.as_str()))
+                .filter_map(|part| {
+                    part.get("text")
+                        .and_then(Value::as_str)
+                        .or_else(|| part.as_str())
+                })
                 .collect();
             (!text.is_empty()).then_some(text)
         }
@@ -552,27 +654,39 @@ fn parse_usage(value: &Value) -> Option<Usage> {
     let number = |key: &str| value.get(key).and_then(Value::as_u64);
     let prompt = number("prompt_tokens").or_else(|| number("input_tokens"));
     let completion = number("completion_tokens").or_else(|| number("output_tokens"));
-    (prompt.is_some() || completion.is_some())
-        .then(|| Usage { prompt_tokens: prompt.unwrap_or(0), completion_tokens: completion.unwrap_or(0) })
+    (prompt.is_some() || completion.is_some()).then(|| Usage {
+        prompt_tokens: prompt.unwrap_or(0),
+        completion_tokens: completion.unwrap_or(0),
+    })
 }
 
 fn error_message(value: &Value) -> Option<String> {
     let error = value.get("error")?;
     Some(match error {
         Value::String(text) => text.clone(),
-        other => other.get("message").and_then(Value::as_str).map_or_else(|| other.to_string(), str::to_string),
+        other => other
+            .get("message")
+            .and_then(Value::as_str)
+            .map_or_else(|| other.to_string(), str::to_string),
     })
 }
 
 /// Parses a non-streaming chat completion leniently.
 pub fn parse_completion(value: &Value) -> Result<ChatResponse, String> {
-    let Some(choice) = value.get("choices").and_then(Value::as_array).and_then(|choices| choices.first()) else {
+    let Some(choice) = value
+        .get("choices")
+        .and_then(Value::as_array)
+        .and_then(|choices| choices.first())
+    else {
         return Err(match error_message(value) {
             Some(message) => format!("error in body: {}", clip(&message, 300)),
             None => "no `choices` in the body".to_string(),
         });
     };
-    let message = choice.get("message").or_else(|| choice.get("delta")).unwrap_or(&Value::Null);
+    let message = choice
+        .get("message")
+        .or_else(|| choice.get("delta"))
+        .unwrap_or(&Value::Null);
     let mut tool_calls: Vec<ToolCall> = message
         .get("tool_calls")
         .and_then(Value::as_array)
@@ -581,24 +695,46 @@ pub fn parse_completion(value: &Value) -> Result<ChatResponse, String> {
         .map(|call| {
             let function = call.get("function").unwrap_or(call);
             ToolCall {
-                id: call.get("id").and_then(Value::as_str).unwrap_or_default().to_string(),
-                name: function.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
-                arguments: arguments_text(function.get("arguments").or_else(|| function.get("parameters"))),
+                id: call
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                name: function
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                arguments: arguments_text(
+                    function
+                        .get("arguments")
+                        .or_else(|| function.get("parameters")),
+                ),
             }
         })
         .collect();
     if let Some(function) = message.get("function_call").filter(|call| call.is_object()) {
         tool_calls.push(ToolCall {
             id: String::new(),
-            name: function.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+            name: function
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
             arguments: arguments_text(function.get("arguments")),
         });
     }
     Ok(ChatResponse {
         id: value.get("id").and_then(Value::as_str).map(str::to_string),
-        content: message.get("content").and_then(content_text).or_else(|| choice.get("text").and_then(content_text)),
+        content: message
+            .get("content")
+            .and_then(content_text)
+            .or_else(|| choice.get("text").and_then(content_text)),
         tool_calls,
-        finish_reason: choice.get("finish_reason").and_then(Value::as_str).map(str::to_string),
+        finish_reason: choice
+            .get("finish_reason")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         usage: value.get("usage").and_then(parse_usage),
     })
 }
@@ -622,7 +758,9 @@ struct ChatResponseBuilder {
 impl StreamState {
     fn line(&mut self, line: &str) -> Result<(), String> {
         let line = line.trim_end_matches(['\r', '\n']);
-        let Some(data) = line.strip_prefix("data:") else { return Ok(()) };
+        let Some(data) = line.strip_prefix("data:") else {
+            return Ok(());
+        };
         let data = data.trim();
         if data == "[DONE]" {
             self.done = true;
@@ -631,7 +769,8 @@ impl StreamState {
         if data.is_empty() {
             return Ok(());
         }
-        let chunk: Value = serde_json::from_str(data).map_err(|err| format!("invalid JSON in a stream event ({err})"))?;
+        let chunk: Value = serde_json::from_str(data)
+            .map_err(|err| format!("invalid JSON in a stream event ({err})"))?;
         if let Some(message) = error_message(&chunk) {
             return Err(format!("error event in stream: {}", clip(&message, 300)));
         }
@@ -642,25 +781,56 @@ impl StreamState {
         if let Some(usage) = chunk.get("usage").and_then(parse_usage) {
             response.usage = Some(usage);
         }
-        for choice in chunk.get("choices").and_then(Value::as_array).into_iter().flatten() {
-            let delta = choice.get("delta").or_else(|| choice.get("message")).unwrap_or(&Value::Null);
+        for choice in chunk
+            .get("choices")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let delta = choice
+                .get("delta")
+                .or_else(|| choice.get("message"))
+                .unwrap_or(&Value::Null);
             if let Some(text) = delta.get("content").and_then(content_text) {
                 response.content.push_str(&text);
             }
-            for (position, call) in delta.get("tool_calls").and_then(Value::as_array).into_iter().flatten().enumerate() {
-                let index = call.get("index").and_then(Value::as_u64).map_or(position, |index| index as usize);
+            for (position, call) in delta
+                .get("tool_calls")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let index = call
+                    .get("index")
+                    .and_then(Value::as_u64)
+                    .map_or(position, |index| index as usize);
                 if index >= 128 {
-                    return Err(format!("tool-call index {index} in a stream event is out of range"));
+                    return Err(format!(
+                        "tool-call index {index} in a stream event is out of range"
+                    ));
                 }
                 while response.tool_calls.len() <= index {
-                    response.tool_calls.push(ToolCall { id: String::new(), name: String::new(), arguments: String::new() });
+                    response.tool_calls.push(ToolCall {
+                        id: String::new(),
+                        name: String::new(),
+                        arguments: String::new(),
+                    });
                 }
                 let slot = &mut response.tool_calls[index];
-                if let Some(id) = call.get("id").and_then(Value::as_str).filter(|id| !id.is_empty()) {
+                if let Some(id) = call
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .filter(|id| !id.is_empty())
+                {
                     slot.id = id.to_string();
                 }
                 let function = call.get("function").unwrap_or(&Value::Null);
-                if let Some(name) = function.get("name").and_then(Value::as_str).filter(|_| slot.name.is_empty()) {
+                if let Some(name) = function
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .filter(|_| slot.name.is_empty())
+                {
                     slot.name = name.to_string();
                 }
                 match function.get("arguments") {
@@ -706,7 +876,14 @@ mod tests {
         assert_eq!(response.id, None);
         assert_eq!(response.usage, None);
         assert_eq!(response.finish_reason, None);
-        assert_eq!(response.tool_calls, vec![ToolCall { id: String::new(), name: "def".into(), arguments: r#"{"name":"f"}"#.into() }]);
+        assert_eq!(
+            response.tool_calls,
+            vec![ToolCall {
+                id: String::new(),
+                name: "def".into(),
+                arguments: r#"{"name":"f"}"#.into()
+            }]
+        );
     }
 
     #[test]
@@ -730,7 +907,13 @@ mod tests {
         assert!(state.done);
         let response = state.finish();
         assert_eq!(response.tool_calls[0].arguments, r#"{"path":"x"}"#);
-        assert_eq!(response.usage, Some(Usage { prompt_tokens: 5, completion_tokens: 2 }));
+        assert_eq!(
+            response.usage,
+            Some(Usage {
+                prompt_tokens: 5,
+                completion_tokens: 2
+            })
+        );
     }
 
     #[test]

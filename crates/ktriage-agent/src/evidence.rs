@@ -3,8 +3,8 @@
 //! note built from them (used when no model is configured or the model cannot be reached).
 
 use crate::note::{
-    Check, CitationCounts, CommitRef, Confidence, Evidence, Failure, Hypothesis, Level, Mode, NotLooked, Note, RunInfo,
-    Tokens, Verdict, NOTE_FORMAT,
+    Check, CitationCounts, CommitRef, Confidence, Evidence, Failure, Hypothesis, Level, Mode,
+    NotLooked, Note, RunInfo, Tokens, Verdict, NOTE_FORMAT,
 };
 use crate::tools::short;
 use ktriage_index::Snapshot;
@@ -25,14 +25,25 @@ pub struct FailureText {
 }
 
 /// Reads the failure from `log`: title, signature and excerpt from the primary report.
-pub fn read_failure(log: &str, log_path: Option<&str>, test: Option<&str>, commit: &str, commit_subject: &str) -> FailureText {
+pub fn read_failure(
+    log: &str,
+    log_path: Option<&str>,
+    test: Option<&str>,
+    commit: &str,
+    commit_subject: &str,
+) -> FailureText {
     let lines: Vec<&str> = log.lines().collect();
     let reports = ktriage_ci::report::parse_log(log.as_bytes());
     let (title, signature, start, end) = match reports.first() {
         Some(report) => {
             let start = report.start_line.saturating_sub(1).min(lines.len());
             let end = report.end_line.clamp(start, lines.len());
-            (report.title.clone(), Some(report.dedup_key.clone()).filter(|key| !key.is_empty()), start, end)
+            (
+                report.title.clone(),
+                Some(report.dedup_key.clone()).filter(|key| !key.is_empty()),
+                start,
+                end,
+            )
         }
         None => {
             let first_error = lines.iter().position(|line| {
@@ -43,7 +54,12 @@ pub fn read_failure(log: &str, log_path: Option<&str>, test: Option<&str>, commi
             let title = first_error
                 .map(|idx| lines[idx].trim().to_string())
                 .unwrap_or_else(|| format!("failure in {}", test.unwrap_or("an unnamed test")));
-            (crate::client::clip(&title, 200), None, start, (start + MAX_EXCERPT_LINES).min(lines.len()))
+            (
+                crate::client::clip(&title, 200),
+                None,
+                start,
+                (start + MAX_EXCERPT_LINES).min(lines.len()),
+            )
         }
     };
     let report_text = if reports.is_empty() {
@@ -61,7 +77,10 @@ pub fn read_failure(log: &str, log_path: Option<&str>, test: Option<&str>, commi
             commit_subject: commit_subject.to_string(),
             signature,
             log_path: log_path.map(str::to_string),
-            log_excerpt: lines[start..end.min(start + MAX_EXCERPT_LINES)].iter().map(|line| line.to_string()).collect(),
+            log_excerpt: lines[start..end.min(start + MAX_EXCERPT_LINES)]
+                .iter()
+                .map(|line| line.to_string())
+                .collect(),
             log_excerpt_start: start + 1,
         },
         report_text,
@@ -87,21 +106,36 @@ pub fn suspects(dossier: &Dossier, rev: &str, limit: usize) -> Vec<CommitRef> {
             if commit.id == rev {
                 why.push_str("; it is the commit under test");
             }
-            CommitRef { id: commit.id.clone(), subject: commit.subject.clone(), why, check: Check::pending() }
+            CommitRef {
+                id: commit.id.clone(),
+                subject: commit.subject.clone(),
+                why,
+                check: Check::pending(),
+            }
         })
         .collect()
 }
 
 /// The snippet line that shares the most words with `title` (the first line on ties).
 fn best_line(snippet: &ktriage_locate::Snippet, title: &str) -> (u32, String) {
-    let words: Vec<String> =
-        title.split(|c: char| !c.is_alphanumeric() && c != '_').filter(|word| word.len() > 2).map(str::to_ascii_lowercase).collect();
+    let words: Vec<String> = title
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|word| word.len() > 2)
+        .map(str::to_ascii_lowercase)
+        .collect();
     let mut best = (0usize, snippet.start, String::new());
     for (offset, line) in snippet.text.lines().enumerate() {
         let lower = line.to_ascii_lowercase();
-        let shared = words.iter().filter(|word| lower.contains(word.as_str())).count();
+        let shared = words
+            .iter()
+            .filter(|word| lower.contains(word.as_str()))
+            .count();
         if best.2.is_empty() || shared > best.0 {
-            best = (shared, snippet.start + offset as u32, line.trim().to_string());
+            best = (
+                shared,
+                snippet.start + offset as u32,
+                line.trim().to_string(),
+            );
         }
     }
     (best.1, best.2)
@@ -109,7 +143,10 @@ fn best_line(snippet: &ktriage_locate::Snippet, title: &str) -> (u32, String) {
 
 /// The suspect to test first: the commit under test when it is a suspect, else the top one.
 fn focus_suspect<'s>(suspects: &'s [CommitRef], commit: &str) -> Option<&'s CommitRef> {
-    suspects.iter().find(|suspect| suspect.id == commit).or_else(|| suspects.first())
+    suspects
+        .iter()
+        .find(|suspect| suspect.id == commit)
+        .or_else(|| suspects.first())
 }
 
 /// Why a note has no model investigation.
@@ -122,7 +159,13 @@ pub enum NoModel {
 
 /// The note the evidence engine alone supports: its top-ranked function as a low-confidence
 /// hypothesis, the code and log lines behind it, and the commits that last changed it.
-pub fn evidence_note(failure: &Failure, dossier: &Dossier, suspects: &[CommitRef], snapshot: &Snapshot<'_>, why: &NoModel) -> Note {
+pub fn evidence_note(
+    failure: &Failure,
+    dossier: &Dossier,
+    suspects: &[CommitRef],
+    snapshot: &Snapshot<'_>,
+    why: &NoModel,
+) -> Note {
     let rev_short = short(&snapshot.rev().commit.to_string());
     let mut evidence: Vec<Evidence> = failure
         .log_excerpt
@@ -147,7 +190,10 @@ pub fn evidence_note(failure: &Failure, dossier: &Dossier, suspects: &[CommitRef
             line,
             rev: rev_short.clone(),
             quote,
-            why: format!("code the evidence engine reads first ({}:{}-{})", snippet.path, snippet.start, snippet.end),
+            why: format!(
+                "code the evidence engine reads first ({}:{}-{})",
+                snippet.path, snippet.start, snippet.end
+            ),
             check: Check::pending(),
         });
     }
@@ -155,15 +201,32 @@ pub fn evidence_note(failure: &Failure, dossier: &Dossier, suspects: &[CommitRef
     if let Some(top) = dossier.functions.first() {
         let mut mechanism = Vec::new();
         if !dossier.report.frames.is_empty() {
-            mechanism.push(format!("The log's stack, innermost first: {}.", dossier.report.frames.join(" < ")));
+            mechanism.push(format!(
+                "The log's stack, innermost first: {}.",
+                dossier.report.frames.join(" < ")
+            ));
         }
         for function in dossier.functions.iter().take(3) {
-            mechanism.push(format!("`{}` ({}:{}) ranks {:.1}: {}.", function.name, function.path, function.line, function.score, function.why.join("; ")));
+            mechanism.push(format!(
+                "`{}` ({}:{}) ranks {:.1}: {}.",
+                function.name,
+                function.path,
+                function.line,
+                function.score,
+                function.why.join("; ")
+            ));
         }
         let (confirm, refute) = match focus_suspect(suspects, &failure.commit) {
             Some(suspect) => (
-                vec![format!("The test passes at the parent of {} and fails at {}.", short(&suspect.id), short(&suspect.id))],
-                vec![format!("The test also fails at the parent of {}: the bug predates it.", short(&suspect.id))],
+                vec![format!(
+                    "The test passes at the parent of {} and fails at {}.",
+                    short(&suspect.id),
+                    short(&suspect.id)
+                )],
+                vec![format!(
+                    "The test also fails at the parent of {}: the bug predates it.",
+                    short(&suspect.id)
+                )],
             ),
             None => (Vec::new(), Vec::new()),
         };

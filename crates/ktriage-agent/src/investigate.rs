@@ -150,7 +150,14 @@ pub async fn investigate(
         journal,
         budgets,
         started: Instant::now(),
-        messages: vec![Message::System { content: prompts.system.clone() }, Message::User { content: prompts.dossier.clone() }],
+        messages: vec![
+            Message::System {
+                content: prompts.system.clone(),
+            },
+            Message::User {
+                content: prompts.dossier.clone(),
+            },
+        ],
         seq: 0,
         outcome: Outcome {
             draft: None,
@@ -169,28 +176,51 @@ pub async fn investigate(
         Ending::Prose => session.outcome.prose.is_some() && reason.is_empty(),
     };
     if !answered && prompts.ending == Ending::Prose {
-        session.messages.push(Message::User { content: (prompts.final_request)(&reason) });
+        session.messages.push(Message::User {
+            content: (prompts.final_request)(&reason),
+        });
         let (response, _) = session.request(ToolChoice::None).await?;
-        let content = response.content.map(|content| clip(&content, MAX_ANSWER_CHARS));
-        session.outcome.prose = content.filter(|text| !text.trim().is_empty()).or(session.outcome.prose.take());
+        let content = response
+            .content
+            .map(|content| clip(&content, MAX_ANSWER_CHARS));
+        session.outcome.prose = content
+            .filter(|text| !text.trim().is_empty())
+            .or(session.outcome.prose.take());
     } else if !answered {
-        session.messages.push(Message::User { content: (prompts.final_request)(&reason) });
+        session.messages.push(Message::User {
+            content: (prompts.final_request)(&reason),
+        });
         let (response, _) = session.request(ToolChoice::None).await?;
         if !response.tool_calls.is_empty() {
-            session.warn("the model called tools when asked for the note; the calls were ignored")?;
+            session
+                .warn("the model called tools when asked for the note; the calls were ignored")?;
         }
-        let content = response.content.map(|content| clip(&content, MAX_ANSWER_CHARS));
-        session.outcome.draft = content.as_deref().and_then(extract_json).and_then(|value| read_draft(&value, rev_short));
+        let content = response
+            .content
+            .map(|content| clip(&content, MAX_ANSWER_CHARS));
+        session.outcome.draft = content
+            .as_deref()
+            .and_then(extract_json)
+            .and_then(|value| read_draft(&value, rev_short));
         if session.outcome.draft.is_none() {
             session.warn("the model's note was not the JSON asked for; its prose is kept")?;
-            if content.as_deref().is_some_and(|text| !text.trim().is_empty()) {
+            if content
+                .as_deref()
+                .is_some_and(|text| !text.trim().is_empty())
+            {
                 session.outcome.prose = content;
             }
         }
     }
-    session.outcome.stop_reason = if reason.is_empty() { "the model finished its investigation".to_string() } else { reason };
+    session.outcome.stop_reason = if reason.is_empty() {
+        "the model finished its investigation".to_string()
+    } else {
+        reason
+    };
     let stop = session.outcome.stop_reason.clone();
-    session.journal.append(&json!({"type": "end", "stop_reason": stop}))?;
+    session
+        .journal
+        .append(&json!({"type": "end", "stop_reason": stop}))?;
     Ok(session.outcome)
 }
 
@@ -202,7 +232,11 @@ impl Session<'_, '_> {
 
     /// Turns with tools until the model stops or a limit is hit; returns why it stopped
     /// (empty when the model stopped by itself).
-    async fn explore(&mut self, rev_short: &str, ending: Ending) -> Result<String, InvestigateError> {
+    async fn explore(
+        &mut self,
+        rev_short: &str,
+        ending: Ending,
+    ) -> Result<String, InvestigateError> {
         let mut seen_calls: HashMap<String, u32> = HashMap::new();
         loop {
             if let Some(reason) = self.budget_exhausted() {
@@ -213,13 +247,21 @@ impl Session<'_, '_> {
                 self.journal.event(&compacted)?;
             }
             let (response, replayed) = self.request(ToolChoice::Auto).await?;
-            let content = response.content.map(|content| clip(&content, MAX_ANSWER_CHARS));
+            let content = response
+                .content
+                .map(|content| clip(&content, MAX_ANSWER_CHARS));
             if response.tool_calls.is_empty() {
                 let draft = match ending {
-                    Ending::Note => content.as_deref().and_then(extract_json).and_then(|value| read_draft(&value, rev_short)),
+                    Ending::Note => content
+                        .as_deref()
+                        .and_then(extract_json)
+                        .and_then(|value| read_draft(&value, rev_short)),
                     Ending::Prose => None,
                 };
-                self.messages.push(Message::Assistant { content: content.clone(), tool_calls: Vec::new() });
+                self.messages.push(Message::Assistant {
+                    content: content.clone(),
+                    tool_calls: Vec::new(),
+                });
                 if draft.is_some() {
                     self.outcome.draft = draft;
                     return Ok(String::new());
@@ -239,7 +281,10 @@ impl Session<'_, '_> {
                     call
                 })
                 .collect();
-            self.messages.push(Message::Assistant { content, tool_calls: calls.clone() });
+            self.messages.push(Message::Assistant {
+                content,
+                tool_calls: calls.clone(),
+            });
             let mut stop = None;
             for call in calls {
                 self.outcome.tool_calls += 1;
@@ -247,15 +292,29 @@ impl Session<'_, '_> {
                 let repeats = seen_calls.entry(key).or_insert(0);
                 *repeats += 1;
                 let output = if self.outcome.tool_calls > self.budgets.max_tool_calls {
-                    stop.get_or_insert_with(|| format!("the tool-call budget ({}) is spent", self.budgets.max_tool_calls));
+                    stop.get_or_insert_with(|| {
+                        format!(
+                            "the tool-call budget ({}) is spent",
+                            self.budgets.max_tool_calls
+                        )
+                    });
                     "error: the tool-call budget is spent; no more tools will run".to_string()
                 } else if *repeats == 2 {
-                    self.warn(&format!("the model repeated the call {}({})", call.name, clip(&call.arguments, 200)))?;
+                    self.warn(&format!(
+                        "the model repeated the call {}({})",
+                        call.name,
+                        clip(&call.arguments, 200)
+                    ))?;
                     "error: you already made exactly this call and its result is above; do not repeat it. \
                      Another repeat ends the investigation."
                         .to_string()
                 } else if *repeats > 2 {
-                    stop.get_or_insert_with(|| format!("loop detected: the model repeated {} a third time", call.name));
+                    stop.get_or_insert_with(|| {
+                        format!(
+                            "loop detected: the model repeated {} a third time",
+                            call.name
+                        )
+                    });
                     "error: repeated call; the investigation is stopped".to_string()
                 } else {
                     self.run_tool(&call.name, &call.arguments, replayed)?
@@ -264,7 +323,10 @@ impl Session<'_, '_> {
                     self.journal.append(&json!({"type": "tool_call", "seq": self.seq - 1, "id": call.id, "name": call.name, "arguments": call.arguments}))?;
                     self.journal.append(&json!({"type": "tool_result", "seq": self.seq - 1, "id": call.id, "output": output}))?;
                 }
-                self.messages.push(Message::Tool { tool_call_id: call.id, content: output });
+                self.messages.push(Message::Tool {
+                    tool_call_id: call.id,
+                    content: output,
+                });
             }
             if let Some(reason) = stop {
                 self.journal.event(&reason)?;
@@ -273,7 +335,12 @@ impl Session<'_, '_> {
         }
     }
 
-    fn run_tool(&mut self, name: &str, arguments: &str, replayed: bool) -> Result<String, InvestigateError> {
+    fn run_tool(
+        &mut self,
+        name: &str,
+        arguments: &str,
+        replayed: bool,
+    ) -> Result<String, InvestigateError> {
         match self.registry.call(self.tools, name, arguments) {
             Ok(output) => Ok(output),
             Err(ToolError::RespondToModel(message)) => Ok(format!("error: {message}")),
@@ -281,7 +348,10 @@ impl Session<'_, '_> {
                 if !replayed {
                     self.journal.append(&json!({"type": "tool_result", "seq": self.seq - 1, "name": name, "fatal": message}))?;
                 }
-                Err(InvestigateError::Tool { name: name.to_string(), message })
+                Err(InvestigateError::Tool {
+                    name: name.to_string(),
+                    message,
+                })
             }
         }
     }
@@ -292,9 +362,15 @@ impl Session<'_, '_> {
         if self.outcome.turns >= budgets.max_turns {
             Some(format!("the turn budget ({}) is spent", budgets.max_turns))
         } else if tokens >= budgets.max_tokens {
-            Some(format!("the token budget ({}) is spent", budgets.max_tokens))
+            Some(format!(
+                "the token budget ({}) is spent",
+                budgets.max_tokens
+            ))
         } else if self.started.elapsed() >= budgets.wall_time {
-            Some(format!("the wall-time budget ({} s) is spent", budgets.wall_time.as_secs()))
+            Some(format!(
+                "the wall-time budget ({} s) is spent",
+                budgets.wall_time.as_secs()
+            ))
         } else {
             None
         }
@@ -306,9 +382,16 @@ impl Session<'_, '_> {
         if total <= self.budgets.compact_at_chars {
             return None;
         }
-        let tool_positions: Vec<usize> =
-            self.messages.iter().enumerate().filter(|(_, m)| matches!(m, Message::Tool { .. })).map(|(idx, _)| idx).collect();
-        let old = tool_positions.len().saturating_sub(KEEP_RECENT_TOOL_OUTPUTS);
+        let tool_positions: Vec<usize> = self
+            .messages
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| matches!(m, Message::Tool { .. }))
+            .map(|(idx, _)| idx)
+            .collect();
+        let old = tool_positions
+            .len()
+            .saturating_sub(KEEP_RECENT_TOOL_OUTPUTS);
         let (mut count, mut bytes) = (0, 0);
         for idx in &tool_positions[..old] {
             if let Message::Tool { content, .. } = &mut self.messages[*idx] {
@@ -326,8 +409,13 @@ impl Session<'_, '_> {
     }
 
     /// Sends the conversation (or replays its recorded answer) and records the turn.
-    async fn request(&mut self, choice: ToolChoice) -> Result<(ChatResponse, bool), InvestigateError> {
-        let body = self.client.request_body(&self.messages, self.registry.specs(), choice);
+    async fn request(
+        &mut self,
+        choice: ToolChoice,
+    ) -> Result<(ChatResponse, bool), InvestigateError> {
+        let body = self
+            .client
+            .request_body(&self.messages, self.registry.specs(), choice);
         let hash = request_hash(&body);
         let seq = self.seq;
         self.seq += 1;
@@ -361,7 +449,9 @@ impl Session<'_, '_> {
                 let response = match result {
                     Ok(response) => response,
                     Err(err) => {
-                        self.journal.append(&json!({"type": "error", "seq": seq, "error": err.to_string()}))?;
+                        self.journal.append(
+                            &json!({"type": "error", "seq": seq, "error": err.to_string()}),
+                        )?;
                         return Err(err.into());
                     }
                 };
@@ -380,7 +470,11 @@ impl Session<'_, '_> {
                 tokens.estimated = true;
                 tokens.prompt += (body.to_string().len() / 4) as u64;
                 let answer_len = response.content.as_ref().map_or(0, String::len)
-                    + response.tool_calls.iter().map(|call| call.arguments.len() + call.name.len()).sum::<usize>();
+                    + response
+                        .tool_calls
+                        .iter()
+                        .map(|call| call.arguments.len() + call.name.len())
+                        .sum::<usize>();
                 tokens.completion += (answer_len / 4) as u64;
             }
         }

@@ -52,19 +52,27 @@ impl Journal {
     pub fn resume(path: &Path, secrets: Vec<String>) -> Result<Journal, JournalError> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Self::create(path, secrets),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                return Self::create(path, secrets)
+            }
             Err(err) => return Err(io(path)(err)),
         };
         let mut kept = String::new();
         let mut replay = Vec::new();
         for line in text.split_inclusive('\n') {
-            let Some(entry) = line.strip_suffix('\n').and_then(|line| serde_json::from_str::<Value>(line).ok()) else {
+            let Some(entry) = line
+                .strip_suffix('\n')
+                .and_then(|line| serde_json::from_str::<Value>(line).ok())
+            else {
                 break;
             };
             kept.push_str(line);
             if entry["type"] == "response" {
-                let hash = entry["hash"].as_str().and_then(|hash| u64::from_str_radix(hash, 16).ok());
-                let response = serde_json::from_value::<ChatResponse>(entry["response"].clone()).ok();
+                let hash = entry["hash"]
+                    .as_str()
+                    .and_then(|hash| u64::from_str_radix(hash, 16).ok());
+                let response =
+                    serde_json::from_value::<ChatResponse>(entry["response"].clone()).ok();
                 if let (Some(hash), Some(response)) = (hash, response) {
                     replay.push((hash, response));
                 }
@@ -76,16 +84,35 @@ impl Journal {
         Self::open_append(path, secrets, replay)
     }
 
-    fn open_append(path: &Path, secrets: Vec<String>, replay: Vec<(u64, ChatResponse)>) -> Result<Journal, JournalError> {
-        let file = OpenOptions::new().append(true).create(true).open(path).map_err(io(path))?;
-        let secrets = secrets.into_iter().filter(|secret| secret.len() >= 4).collect();
-        Ok(Journal { path: path.to_path_buf(), file, secrets, replay })
+    fn open_append(
+        path: &Path,
+        secrets: Vec<String>,
+        replay: Vec<(u64, ChatResponse)>,
+    ) -> Result<Journal, JournalError> {
+        let file = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(io(path))?;
+        let secrets = secrets
+            .into_iter()
+            .filter(|secret| secret.len() >= 4)
+            .collect();
+        Ok(Journal {
+            path: path.to_path_buf(),
+            file,
+            secrets,
+            replay,
+        })
     }
 
     /// The recorded response of request `seq` (0-based), when the journal has one for the
     /// same request body.
     pub fn replayed(&self, seq: usize, hash: u64) -> Option<ChatResponse> {
-        self.replay.get(seq).filter(|(recorded, _)| *recorded == hash).map(|(_, response)| response.clone())
+        self.replay
+            .get(seq)
+            .filter(|(recorded, _)| *recorded == hash)
+            .map(|(_, response)| response.clone())
     }
 
     /// How many responses the journal had when it was resumed.
@@ -97,7 +124,9 @@ impl Journal {
     pub fn append(&mut self, entry: &Value) -> Result<(), JournalError> {
         let mut line = redact(&entry.to_string(), &self.secrets);
         line.push('\n');
-        self.file.write_all(line.as_bytes()).map_err(io(&self.path))?;
+        self.file
+            .write_all(line.as_bytes())
+            .map_err(io(&self.path))?;
         self.file.flush().map_err(io(&self.path))?;
         self.file.sync_data().map_err(io(&self.path))
     }
@@ -109,22 +138,36 @@ impl Journal {
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> JournalError + '_ {
-    move |source| JournalError::Io { path: path.to_path_buf(), source }
+    move |source| JournalError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// FNV-1a of a request body, to recognise the same request on resume.
 pub fn request_hash(body: &Value) -> u64 {
-    body.to_string().bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ byte as u64).wrapping_mul(0x0100_0000_01b3))
+    body.to_string()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ byte as u64).wrapping_mul(0x0100_0000_01b3)
+        })
 }
 
 /// `text` with every secret replaced by `[redacted]`.
 pub fn redact(text: &str, secrets: &[String]) -> String {
-    secrets.iter().filter(|secret| secret.len() >= 4).fold(text.to_string(), |text, secret| text.replace(secret.as_str(), "[redacted]"))
+    secrets
+        .iter()
+        .filter(|secret| secret.len() >= 4)
+        .fold(text.to_string(), |text, secret| {
+            text.replace(secret.as_str(), "[redacted]")
+        })
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, synced, then renamed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path.file_name().map_or_else(|| "out".into(), |name| name.to_string_lossy().into_owned());
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |name| name.to_string_lossy().into_owned());
     let tmp = path.with_file_name(format!(".{name}.tmp.{}", std::process::id()));
     let mut file = File::create(&tmp)?;
     file.write_all(bytes)?;
@@ -141,9 +184,17 @@ mod tests {
     fn resume_drops_a_torn_line_and_replays_responses() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("journal.jsonl");
-        let response = ChatResponse { id: None, content: Some("hi".into()), tool_calls: vec![], finish_reason: None, usage: None };
+        let response = ChatResponse {
+            id: None,
+            content: Some("hi".into()),
+            tool_calls: vec![],
+            finish_reason: None,
+            usage: None,
+        };
         let mut journal = Journal::create(&path, vec!["sk-secret-key".into()]).expect("journal");
-        journal.append(&json!({"type": "request", "seq": 0, "body": "has sk-secret-key"})).expect("append");
+        journal
+            .append(&json!({"type": "request", "seq": 0, "body": "has sk-secret-key"}))
+            .expect("append");
         journal.append(&json!({"type": "response", "seq": 0, "hash": format!("{:x}", 7u64), "response": response})).expect("append");
         drop(journal);
         let mut file = OpenOptions::new().append(true).open(&path).expect("open");

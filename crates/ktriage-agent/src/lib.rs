@@ -109,7 +109,11 @@ pub struct Runtime(tokio::runtime::Runtime);
 impl Runtime {
     /// Starts the runtime.
     pub fn new() -> std::io::Result<Runtime> {
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map(Runtime)
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map(Runtime)
     }
 
     /// Runs `future` to completion.
@@ -118,31 +122,66 @@ impl Runtime {
     }
 
     /// [`triage`], waiting for it.
-    pub fn triage(&self, index: &Index, rev: &Rev, case: &Case<'_>, out: &Path, settings: &Settings) -> Result<Written, Error> {
+    pub fn triage(
+        &self,
+        index: &Index,
+        rev: &Rev,
+        case: &Case<'_>,
+        out: &Path,
+        settings: &Settings,
+    ) -> Result<Written, Error> {
         self.0.block_on(triage(index, rev, case, out, settings))
     }
 }
 
 /// Triages the failure of `case` at `rev` and writes the note into `out`.
-pub async fn triage(index: &Index, rev: &Rev, case: &Case<'_>, out: &Path, settings: &Settings) -> Result<Written, Error> {
+pub async fn triage(
+    index: &Index,
+    rev: &Rev,
+    case: &Case<'_>,
+    out: &Path,
+    settings: &Settings,
+) -> Result<Written, Error> {
     let started = Instant::now();
     let snapshot = index.snapshot(rev, &NoProgress)?;
-    let history = index.history(rev, &NoProgress).map_err(|err| err.to_string());
+    let history = index
+        .history(rev, &NoProgress)
+        .map_err(|err| err.to_string());
     let history_ref = history.as_ref().map_err(Clone::clone);
     let commit_id = rev.commit.to_string();
     let subject = match &history_ref {
-        Ok(history) => history.resolve_commit(&commit_id).map(|record| record.subject).unwrap_or_default(),
+        Ok(history) => history
+            .resolve_commit(&commit_id)
+            .map(|record| record.subject)
+            .unwrap_or_default(),
         Err(_) => String::new(),
     };
-    let failure_text = evidence::read_failure(case.log, case.log_path, case.test, &commit_id, &subject);
+    let failure_text =
+        evidence::read_failure(case.log, case.log_path, case.test, &commit_id, &subject);
     let options = ktriage_locate::Options::with_limit(10);
-    let dossier = ktriage_locate::locate(&snapshot, history_ref.as_ref().ok().copied(), &failure_text.report_text, &options)?;
+    let dossier = ktriage_locate::locate(
+        &snapshot,
+        history_ref.as_ref().ok().copied(),
+        &failure_text.report_text,
+        &options,
+    )?;
     let suspects = evidence::suspects(&dossier, &commit_id, 3);
-    std::fs::create_dir_all(out).map_err(|source| Error::Write { path: out.to_path_buf(), source })?;
-    let secrets: Vec<String> = settings.client.as_ref().and_then(|config| config.api_key.clone()).into_iter().collect();
+    std::fs::create_dir_all(out).map_err(|source| Error::Write {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let secrets: Vec<String> = settings
+        .client
+        .as_ref()
+        .and_then(|config| config.api_key.clone())
+        .into_iter()
+        .collect();
     let journal_path = out.join("journal.jsonl");
-    let mut journal =
-        if settings.resume { Journal::resume(&journal_path, secrets.clone())? } else { Journal::create(&journal_path, secrets.clone())? };
+    let mut journal = if settings.resume {
+        Journal::resume(&journal_path, secrets.clone())?
+    } else {
+        Journal::create(&journal_path, secrets.clone())?
+    };
     journal.append(&json!({
         "type": "start",
         "failure": &failure_text.failure,
@@ -154,7 +193,13 @@ pub async fn triage(index: &Index, rev: &Rev, case: &Case<'_>, out: &Path, setti
     let mut model_error = None;
     let mut replayed = 0;
     let mut note = match &settings.client {
-        None => evidence::evidence_note(&failure_text.failure, &dossier, &suspects, &snapshot, &NoModel::NotConfigured),
+        None => evidence::evidence_note(
+            &failure_text.failure,
+            &dossier,
+            &suspects,
+            &snapshot,
+            &NoModel::NotConfigured,
+        ),
         Some(config) => {
             let client = ModelClient::new(config.clone())?;
             let registry = Registry::standard();
@@ -166,7 +211,10 @@ pub async fn triage(index: &Index, rev: &Rev, case: &Case<'_>, out: &Path, setti
             };
             let rev_short = short(&commit_id);
             let prompts = Prompts {
-                system: render::render("system.md.j2", &json!({"rev": rev_short, "tools": registry.specs()}))?,
+                system: render::render(
+                    "system.md.j2",
+                    &json!({"rev": rev_short, "tools": registry.specs()}),
+                )?,
                 dossier: render::render(
                     "dossier.md.j2",
                     &json!({"failure": &failure_text.failure, "dossier": &dossier, "suspects": &suspects}),
@@ -180,31 +228,63 @@ pub async fn triage(index: &Index, rev: &Rev, case: &Case<'_>, out: &Path, setti
                 },
                 ending: investigate::Ending::Note,
             };
-            match investigate::investigate(&client, &registry, &tool_context, &mut journal, &settings.budgets, &prompts, &rev_short).await {
+            match investigate::investigate(
+                &client,
+                &registry,
+                &tool_context,
+                &mut journal,
+                &settings.budgets,
+                &prompts,
+                &rev_short,
+            )
+            .await
+            {
                 Ok(outcome) => {
                     replayed = outcome.replayed;
-                    let fallback = evidence::evidence_note(&failure_text.failure, &dossier, &suspects, &snapshot, &NoModel::NotConfigured);
+                    let fallback = evidence::evidence_note(
+                        &failure_text.failure,
+                        &dossier,
+                        &suspects,
+                        &snapshot,
+                        &NoModel::NotConfigured,
+                    );
                     note_from_outcome(outcome, fallback, &config.model, &rev_short)
                 }
                 Err(InvestigateError::Model(err)) => {
                     let message = err.to_string();
                     model_error = Some(message.clone());
-                    let mut note =
-                        evidence::evidence_note(&failure_text.failure, &dossier, &suspects, &snapshot, &NoModel::Failed(message));
+                    let mut note = evidence::evidence_note(
+                        &failure_text.failure,
+                        &dossier,
+                        &suspects,
+                        &snapshot,
+                        &NoModel::Failed(message),
+                    );
                     note.run.model = Some(config.model.clone());
                     note
                 }
                 Err(InvestigateError::Journal(err)) => return Err(err.into()),
-                Err(err @ InvestigateError::Tool { .. }) => return Err(Error::Investigation(err.to_string())),
+                Err(err @ InvestigateError::Tool { .. }) => {
+                    return Err(Error::Investigation(err.to_string()))
+                }
             }
         }
     };
     note.run.duration_ms = started.elapsed().as_millis() as u64;
-    let verifier = verify::Verifier { snapshot: &snapshot, history: verifier_history, log: case.log };
+    let verifier = verify::Verifier {
+        snapshot: &snapshot,
+        history: verifier_history,
+        log: case.log,
+    };
     verify::verify_note(&mut note, &verifier);
     journal.append(&json!({"type": "note", "citations": note.citations, "mode": note.run.mode}))?;
     write_note(&note, out, &secrets)?;
-    Ok(Written { note, dir: out.to_path_buf(), model_error, replayed })
+    Ok(Written {
+        note,
+        dir: out.to_path_buf(),
+        model_error,
+        replayed,
+    })
 }
 
 /// Builds the note from an investigation: the model's draft, or its prose with lower
@@ -212,9 +292,16 @@ pub async fn triage(index: &Index, rev: &Rev, case: &Case<'_>, out: &Path, setti
 fn note_from_outcome(outcome: Outcome, fallback: Note, model: &str, rev_short: &str) -> Note {
     let no_tools = outcome.tool_calls == 0;
     let mut warnings = outcome.warnings;
-    let (mode, verdict, verdict_reason, summary, mut hypotheses, not_looked_at) = match (outcome.draft, outcome.prose) {
+    let (mode, verdict, verdict_reason, summary, mut hypotheses, not_looked_at) = match (
+        outcome.draft,
+        outcome.prose,
+    ) {
         (Some(draft), _) => (
-            if no_tools { Mode::ProseFallback } else { Mode::Investigation },
+            if no_tools {
+                Mode::ProseFallback
+            } else {
+                Mode::Investigation
+            },
             draft.verdict,
             draft.verdict_reason,
             draft.summary,
@@ -234,7 +321,10 @@ fn note_from_outcome(outcome: Outcome, fallback: Note, model: &str, rev_short: &
             )
         }
         (None, None) => {
-            warnings.push("the model gave no usable answer; the evidence engine's ranking is shown instead".to_string());
+            warnings.push(
+                "the model gave no usable answer; the evidence engine's ranking is shown instead"
+                    .to_string(),
+            );
             (
                 Mode::ProseFallback,
                 fallback.verdict,
@@ -246,11 +336,15 @@ fn note_from_outcome(outcome: Outcome, fallback: Note, model: &str, rev_short: &
         }
     };
     if no_tools {
-        warnings.push("the model made no tool calls: its claims rest on the dossier alone".to_string());
+        warnings
+            .push("the model made no tool calls: its claims rest on the dossier alone".to_string());
         for hypothesis in &mut hypotheses {
             if hypothesis.confidence.level > Level::Low {
                 hypothesis.confidence.level = Level::Low;
-                hypothesis.confidence.reason = format!("{} (lowered: the model made no tool calls)", hypothesis.confidence.reason);
+                hypothesis.confidence.reason = format!(
+                    "{} (lowered: the model made no tool calls)",
+                    hypothesis.confidence.reason
+                );
             }
         }
     }
@@ -286,7 +380,10 @@ fn prose_hypothesis(prose: &str, no_tools: bool) -> Hypothesis {
         .lines()
         .map(|line| line.trim().trim_start_matches('#').trim())
         .find(|line| !line.is_empty())
-        .map_or_else(|| "The model's answer".to_string(), |line| client::clip(line, 200));
+        .map_or_else(
+            || "The model's answer".to_string(),
+            |line| client::clip(line, 200),
+        );
     let mechanism = prose
         .split("\n\n")
         .map(str::trim)
@@ -319,9 +416,14 @@ pub fn write_note(note: &Note, dir: &Path, secrets: &[String]) -> Result<(), Err
     let json_text = serde_json::to_string_pretty(note).unwrap_or_default() + "\n";
     let markdown = render::render("note.md.j2", note)?;
     let text = render::wrap(&render::render("note.txt.j2", note)?, render::TEXT_WIDTH);
-    for (name, content) in [("note.json", json_text), ("note.md", markdown), ("note.txt", text)] {
+    for (name, content) in [
+        ("note.json", json_text),
+        ("note.md", markdown),
+        ("note.txt", text),
+    ] {
         let path = dir.join(name);
-        write_atomic(&path, redact(&content, secrets).as_bytes()).map_err(|source| Error::Write { path, source })?;
+        write_atomic(&path, redact(&content, secrets).as_bytes())
+            .map_err(|source| Error::Write { path, source })?;
     }
     Ok(())
 }
@@ -351,8 +453,15 @@ impl SummaryEntry {
         SummaryEntry {
             title: note.failure.title.clone(),
             tests,
-            verdict: serde_json::to_value(note.verdict).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
-            hypothesis: note.hypotheses.first().map(|h| h.title.clone()).unwrap_or_default(),
+            verdict: serde_json::to_value(note.verdict)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            hypothesis: note
+                .hypotheses
+                .first()
+                .map(|h| h.title.clone())
+                .unwrap_or_default(),
             verified: note.citations.verified,
             checked: note.citations.checked,
             dir: dir.to_string(),
@@ -361,12 +470,22 @@ impl SummaryEntry {
 }
 
 /// Writes `summary.md` for the notes of one commit.
-pub fn write_summary(out: &Path, commit: &str, subject: &str, entries: &[SummaryEntry], skipped: usize, errors: &[String]) -> Result<PathBuf, Error> {
+pub fn write_summary(
+    out: &Path,
+    commit: &str,
+    subject: &str,
+    entries: &[SummaryEntry],
+    skipped: usize,
+    errors: &[String],
+) -> Result<PathBuf, Error> {
     let text = render::render(
         "summary.md.j2",
         &json!({"commit": commit, "subject": subject, "failures": entries, "skipped": skipped, "errors": errors}),
     )?;
     let path = out.join("summary.md");
-    write_atomic(&path, text.as_bytes()).map_err(|source| Error::Write { path: path.clone(), source })?;
+    write_atomic(&path, text.as_bytes()).map_err(|source| Error::Write {
+        path: path.clone(),
+        source,
+    })?;
     Ok(path)
 }

@@ -21,8 +21,21 @@ pub const MAX_LIST_ITEMS: usize = 24;
 /// A directory name for a note about `title`: lowercase ASCII words joined by `-`, at most
 /// 60 characters.
 pub fn slug(title: &str) -> String {
-    let slug: String = title.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
-    let slug = slug.split('-').filter(|part| !part.is_empty()).collect::<Vec<_>>().join("-");
+    let slug: String = title
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let slug = slug
+        .split('-')
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
     slug.chars().take(60).collect()
 }
 
@@ -93,7 +106,12 @@ pub enum Verdict {
 impl Verdict {
     /// Reads a verdict written by a model; anything unrecognised is `Unknown`.
     pub fn parse(text: &str) -> Verdict {
-        let words: String = text.trim().to_ascii_lowercase().chars().map(|c| if c.is_alphanumeric() { c } else { '-' }).collect();
+        let words: String = text
+            .trim()
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { '-' })
+            .collect();
         match words.trim_matches('-') {
             "likely-regression" | "regression" => Verdict::LikelyRegression,
             "pre-existing" | "preexisting" => Verdict::PreExisting,
@@ -159,7 +177,10 @@ pub struct Check {
 impl Check {
     /// Not checked yet.
     pub fn pending() -> Check {
-        Check { verified: false, note: Some("not checked".to_string()) }
+        Check {
+            verified: false,
+            note: Some("not checked".to_string()),
+        }
     }
 }
 
@@ -315,10 +336,16 @@ pub struct Draft {
 
 /// Finds the JSON object in a model's answer: code fences and prose around it are skipped.
 pub fn extract_json(text: &str) -> Option<Value> {
-    let starts = text.char_indices().filter(|(_, c)| *c == '{').map(|(idx, _)| idx).take(64);
+    let starts = text
+        .char_indices()
+        .filter(|(_, c)| *c == '{')
+        .map(|(idx, _)| idx)
+        .take(64);
     for start in starts {
         if let Some(end) = matching_brace(&text[start..]) {
-            if let Ok(value @ Value::Object(_)) = serde_json::from_str::<Value>(&text[start..start + end]) {
+            if let Ok(value @ Value::Object(_)) =
+                serde_json::from_str::<Value>(&text[start..start + end])
+            {
                 return Some(value);
             }
         }
@@ -377,7 +404,10 @@ pub fn read_draft(value: &Value, rev_short: &str) -> Option<Draft> {
         summary: text(value.get("summary")),
         hypotheses,
         not_looked_at: list(value.get("not_looked_at"))
-            .map(|item| NotLooked { what: field_or_self(item, "what"), why: text(item.get("why")) })
+            .map(|item| NotLooked {
+                what: field_or_self(item, "what"),
+                why: text(item.get("why")),
+            })
             .filter(|item| !item.what.is_empty())
             .collect(),
     })
@@ -387,15 +417,23 @@ fn read_hypothesis(item: &Value, rev_short: &str) -> Hypothesis {
     let confidence = match item.get("confidence") {
         Some(Value::Object(_)) => {
             let confidence = &item["confidence"];
-            Confidence { level: level(&text(confidence.get("level"))), reason: text(confidence.get("reason")) }
+            Confidence {
+                level: level(&text(confidence.get("level"))),
+                reason: text(confidence.get("reason")),
+            }
         }
-        other => Confidence { level: level(&text(other)), reason: text(item.get("confidence_reason")) },
+        other => Confidence {
+            level: level(&text(other)),
+            reason: text(item.get("confidence_reason")),
+        },
     };
     Hypothesis {
         title: text(item.get("title")),
         confidence,
         mechanism: strings(item.get("mechanism")),
-        evidence: list(item.get("evidence")).filter_map(|evidence| read_evidence(evidence, rev_short)).collect(),
+        evidence: list(item.get("evidence"))
+            .filter_map(|evidence| read_evidence(evidence, rev_short))
+            .collect(),
         suspect_commits: list(item.get("suspect_commits"))
             .map(|commit| CommitRef {
                 id: field_or_self(commit, "id"),
@@ -406,7 +444,10 @@ fn read_hypothesis(item: &Value, rev_short: &str) -> Hypothesis {
             .filter(|commit| !commit.id.is_empty())
             .collect(),
         candidate_fixes: list(item.get("candidate_fixes"))
-            .map(|fix| CandidateFix { description: field_or_self(fix, "description"), tradeoffs: text(fix.get("tradeoffs")) })
+            .map(|fix| CandidateFix {
+                description: field_or_self(fix, "description"),
+                tradeoffs: text(fix.get("tradeoffs")),
+            })
             .filter(|fix| !fix.description.is_empty())
             .collect(),
         confirm: strings(item.get("confirm")),
@@ -420,10 +461,20 @@ fn read_evidence(item: &Value, rev_short: &str) -> Option<Evidence> {
     let quote = text(item.get("quote"));
     if kind == "commit" || (kind.is_empty() && item.get("id").is_some()) {
         let id = text(item.get("id"));
-        return (!id.is_empty()).then(|| Evidence::Commit { id, subject: text(item.get("subject")), why, check: Check::pending() });
+        return (!id.is_empty()).then(|| Evidence::Commit {
+            id,
+            subject: text(item.get("subject")),
+            why,
+            check: Check::pending(),
+        });
     }
     if kind == "log" {
-        return (!quote.is_empty()).then(|| Evidence::Log { quote, line: None, why, check: Check::pending() });
+        return (!quote.is_empty()).then(|| Evidence::Log {
+            quote,
+            line: None,
+            why,
+            check: Check::pending(),
+        });
     }
     let mut path = text(item.get("path"));
     let mut line = item.get("line").and_then(|line| match line {
@@ -433,7 +484,10 @@ fn read_evidence(item: &Value, rev_short: &str) -> Option<Evidence> {
     });
     // A `path:line` written into the path field.
     if line.is_none() {
-        if let Some((file, number)) = path.rsplit_once(':').and_then(|(file, number)| Some((file.to_string(), number.parse().ok()?))) {
+        if let Some((file, number)) = path
+            .rsplit_once(':')
+            .and_then(|(file, number)| Some((file.to_string(), number.parse().ok()?)))
+        {
             path = file;
             line = Some(number);
         }
@@ -441,7 +495,14 @@ fn read_evidence(item: &Value, rev_short: &str) -> Option<Evidence> {
     if path.is_empty() {
         return None;
     }
-    Some(Evidence::Code { path, line: line.unwrap_or(0), rev: rev_short.to_string(), quote, why, check: Check::pending() })
+    Some(Evidence::Code {
+        path,
+        line: line.unwrap_or(0),
+        rev: rev_short.to_string(),
+        quote,
+        why,
+        check: Check::pending(),
+    })
 }
 
 fn level(text: &str) -> Level {
@@ -453,7 +514,11 @@ fn level(text: &str) -> Level {
 }
 
 fn list(value: Option<&Value>) -> impl Iterator<Item = &Value> {
-    value.and_then(Value::as_array).into_iter().flatten().take(MAX_LIST_ITEMS)
+    value
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .take(MAX_LIST_ITEMS)
 }
 
 /// A string field, cut at [`MAX_FIELD_CHARS`]; numbers and booleans are written out.
@@ -477,15 +542,24 @@ fn field_or_self(item: &Value, key: &str) -> String {
 
 fn strings(value: Option<&Value>) -> Vec<String> {
     match value {
-        Some(Value::String(single)) if !single.trim().is_empty() => vec![cut(single.trim(), MAX_FIELD_CHARS)],
-        _ => list(value).map(|item| field_or_self(item, "text")).filter(|item| !item.is_empty()).collect(),
+        Some(Value::String(single)) if !single.trim().is_empty() => {
+            vec![cut(single.trim(), MAX_FIELD_CHARS)]
+        }
+        _ => list(value)
+            .map(|item| field_or_self(item, "text"))
+            .filter(|item| !item.is_empty())
+            .collect(),
     }
 }
 
 /// `text` cut after `max` characters with a marker.
 pub fn cut(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{} [... cut: {} more characters]", &text[..at], text[at..].chars().count()),
+        Some((at, _)) => format!(
+            "{} [... cut: {} more characters]",
+            &text[..at],
+            text[at..].chars().count()
+        ),
         None => text.to_string(),
     }
 }
@@ -498,7 +572,10 @@ mod tests {
     #[test]
     fn json_is_found_in_fences_and_prose() {
         let answer = "Here is the note:\n```json\n{\"verdict\": \"flaky\", \"x\": \"}{\"}\n```\nHope this helps {not json}";
-        assert_eq!(extract_json(answer), Some(json!({"verdict": "flaky", "x": "}{"})));
+        assert_eq!(
+            extract_json(answer),
+            Some(json!({"verdict": "flaky", "x": "}{"}))
+        );
         assert_eq!(extract_json("no json here"), None);
     }
 
@@ -522,7 +599,9 @@ mod tests {
         assert_eq!(hypothesis.confidence.level, Level::High);
         assert_eq!(hypothesis.mechanism, vec!["one step"]);
         assert_eq!(hypothesis.evidence.len(), 3);
-        assert!(matches!(&hypothesis.evidence[0], Evidence::Code { path, line: 12, .. } if path == "fs/a.c"));
+        assert!(
+            matches!(&hypothesis.evidence[0], Evidence::Code { path, line: 12, .. } if path == "fs/a.c")
+        );
         assert_eq!(hypothesis.suspect_commits[0].id, "deadbeef");
         assert_eq!(hypothesis.candidate_fixes[0].description, "revert it");
         assert_eq!(draft.not_looked_at[0].what, "the allocator");

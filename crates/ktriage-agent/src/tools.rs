@@ -103,7 +103,8 @@ impl Registry {
             .into_iter()
             .map(|(name, handler)| (name, Box::new(FnTool { name, handler }) as Box<dyn Tool>))
             .collect::<BTreeMap<_, _>>();
-        let specs: Vec<ToolSpec> = serde_json::from_str(TOOL_SPECS).expect("prompts/tools.json is checked by a test");
+        let specs: Vec<ToolSpec> =
+            serde_json::from_str(TOOL_SPECS).expect("prompts/tools.json is checked by a test");
         Registry { tools, specs }
     }
 
@@ -111,14 +112,19 @@ impl Registry {
     /// is no failing log).
     pub fn without(mut self, names: &[&str]) -> Registry {
         self.tools.retain(|name, _| !names.contains(name));
-        self.specs.retain(|spec| !names.contains(&spec.name.as_str()));
+        self.specs
+            .retain(|spec| !names.contains(&spec.name.as_str()));
         self
     }
 
     /// The same registry with one more tool (replacing one of the same name), offered as
     /// `spec`, whose name must be the tool's.
     pub fn with(mut self, tool: Box<dyn Tool>, spec: ToolSpec) -> Registry {
-        debug_assert_eq!(tool.name(), spec.name, "a tool is offered under its own name");
+        debug_assert_eq!(
+            tool.name(),
+            spec.name,
+            "a tool is offered under its own name"
+        );
         self.specs.retain(|known| known.name != spec.name);
         self.specs.push(spec);
         self.tools.insert(tool.name(), tool);
@@ -132,7 +138,12 @@ impl Registry {
 
     /// Runs the call `name(arguments)`: unknown tools and malformed arguments are answered
     /// with an error for the model, and the output is cut at the context's bound.
-    pub fn call(&self, context: &ToolContext<'_>, name: &str, arguments: &str) -> Result<String, ToolError> {
+    pub fn call(
+        &self,
+        context: &ToolContext<'_>,
+        name: &str,
+        arguments: &str,
+    ) -> Result<String, ToolError> {
         let Some(tool) = self.tools.get(name) else {
             let known: Vec<&str> = self.tools.keys().copied().collect();
             return Err(ToolError::RespondToModel(format!(
@@ -179,7 +190,10 @@ pub fn bound(mut text: String, max: usize) -> String {
         cut = newline + 1;
     }
     text.truncate(cut);
-    text.push_str(&format!("[... output cut: {} of {total} bytes not shown; narrow the query ...]\n", total - cut));
+    text.push_str(&format!(
+        "[... output cut: {} of {total} bytes not shown; narrow the query ...]\n",
+        total - cut
+    ));
     text
 }
 
@@ -187,10 +201,12 @@ pub fn bound(mut text: String, max: usize) -> String {
 pub fn string_arg<'v>(args: &'v Value, key: &str) -> Result<&'v str, ToolError> {
     match args.get(key) {
         Some(Value::String(text)) if !text.trim().is_empty() => Ok(text.trim()),
-        Some(other) if !other.is_null() => {
-            Err(ToolError::RespondToModel(format!("argument `{key}` must be a non-empty string")))
-        }
-        _ => Err(ToolError::RespondToModel(format!("missing argument `{key}` (a string)"))),
+        Some(other) if !other.is_null() => Err(ToolError::RespondToModel(format!(
+            "argument `{key}` must be a non-empty string"
+        ))),
+        _ => Err(ToolError::RespondToModel(format!(
+            "missing argument `{key}` (a string)"
+        ))),
     }
 }
 
@@ -205,10 +221,14 @@ pub fn optional_string<'v>(args: &'v Value, key: &str) -> Result<Option<&'v str>
 
 /// A non-negative integer argument; numeric strings are accepted (small models send them).
 pub fn optional_number(args: &Value, key: &str) -> Result<Option<u32>, ToolError> {
-    let bad = || ToolError::RespondToModel(format!("argument `{key}` must be a non-negative integer"));
+    let bad =
+        || ToolError::RespondToModel(format!("argument `{key}` must be a non-negative integer"));
     match args.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(number)) => number.as_u64().map(|n| Some(n.min(u32::MAX as u64) as u32)).ok_or_else(bad),
+        Some(Value::Number(number)) => number
+            .as_u64()
+            .map(|n| Some(n.min(u32::MAX as u64) as u32))
+            .ok_or_else(bad),
         Some(Value::String(text)) => text.trim().parse().map(Some).map_err(|_| bad()),
         Some(_) => Err(bad()),
     }
@@ -216,7 +236,9 @@ pub fn optional_number(args: &Value, key: &str) -> Result<Option<u32>, ToolError
 
 /// The `limit` argument, `default` when absent, clamped to `1..=max`.
 pub fn limit_arg(args: &Value, default: u32, max: u32) -> Result<usize, ToolError> {
-    Ok(optional_number(args, "limit")?.unwrap_or(default).clamp(1, max) as usize)
+    Ok(optional_number(args, "limit")?
+        .unwrap_or(default)
+        .clamp(1, max) as usize)
 }
 
 fn history<'a>(context: &'a ToolContext<'_>) -> Result<&'a History<'a>, ToolError> {
@@ -242,14 +264,22 @@ fn search(context: &ToolContext<'_>, args: &Value) -> Result<String, ToolError> 
         hits.iter()
             .map(|hit| match (&hit.commit, &hit.subject) {
                 (Some(commit), subject) => {
-                    format!("commit {} \"{}\": {}", short(commit), subject.as_deref().unwrap_or(""), hit.snippet)
+                    format!(
+                        "commit {} \"{}\": {}",
+                        short(commit),
+                        subject.as_deref().unwrap_or(""),
+                        hit.snippet
+                    )
                 }
                 (None, _) => format!(
                     "{}:{}\t[{}{}]\t{}",
                     hit.path,
                     hit.line,
                     hit.kind,
-                    hit.symbol.as_ref().map(|symbol| format!(" in {symbol}")).unwrap_or_default(),
+                    hit.symbol
+                        .as_ref()
+                        .map(|symbol| format!(" in {symbol}"))
+                        .unwrap_or_default(),
                     hit.snippet
                 ),
             })
@@ -265,7 +295,16 @@ fn def(context: &ToolContext<'_>, args: &Value) -> Result<String, ToolError> {
             .snapshot
             .def(name)?
             .iter()
-            .map(|d| format!("{}:{}-{}\t{}\t{}", d.path, d.line, d.end_line, d.kind.as_str(), d.signature))
+            .map(|d| {
+                format!(
+                    "{}:{}-{}\t{}\t{}",
+                    d.path,
+                    d.line,
+                    d.end_line,
+                    d.kind.as_str(),
+                    d.signature
+                )
+            })
             .collect(),
         &format!("`{name}` is not defined at this revision"),
     ))
@@ -274,7 +313,12 @@ fn def(context: &ToolContext<'_>, args: &Value) -> Result<String, ToolError> {
 fn callers(context: &ToolContext<'_>, args: &Value) -> Result<String, ToolError> {
     let name = string_arg(args, "name")?;
     Ok(lines_or(
-        context.snapshot.callers(name)?.iter().map(|c| format!("{}:{}\t{} -> {}", c.path, c.line, c.caller, c.callee)).collect(),
+        context
+            .snapshot
+            .callers(name)?
+            .iter()
+            .map(|c| format!("{}:{}\t{} -> {}", c.path, c.line, c.caller, c.callee))
+            .collect(),
         &format!("no calls to `{name}` at this revision"),
     ))
 }
@@ -282,7 +326,12 @@ fn callers(context: &ToolContext<'_>, args: &Value) -> Result<String, ToolError>
 fn callees(context: &ToolContext<'_>, args: &Value) -> Result<String, ToolError> {
     let name = string_arg(args, "name")?;
     Ok(lines_or(
-        context.snapshot.callees(name)?.iter().map(|c| format!("{}:{}\t{} -> {}", c.path, c.line, c.caller, c.callee)).collect(),
+        context
+            .snapshot
+            .callees(name)?
+            .iter()
+            .map(|c| format!("{}:{}\t{} -> {}", c.path, c.line, c.caller, c.callee))
+            .collect(),
         &format!("`{name}` calls nothing, or is not a function defined at this revision"),
     ))
 }
@@ -290,19 +339,31 @@ fn callees(context: &ToolContext<'_>, args: &Value) -> Result<String, ToolError>
 fn grep(context: &ToolContext<'_>, args: &Value) -> Result<String, ToolError> {
     let pattern = string_arg(args, "pattern")?;
     if pattern.len() > 500 {
-        return Err(ToolError::RespondToModel("pattern is longer than 500 characters".to_string()));
+        return Err(ToolError::RespondToModel(
+            "pattern is longer than 500 characters".to_string(),
+        ));
     }
     let hits = context.snapshot.grep(pattern, limit_arg(args, 50, 200)?)?;
-    Ok(lines_or(hits.iter().map(|hit| format!("{}:{}:{}", hit.path, hit.line, hit.text)).collect(), "no matches"))
+    Ok(lines_or(
+        hits.iter()
+            .map(|hit| format!("{}:{}:{}", hit.path, hit.line, hit.text))
+            .collect(),
+        "no matches",
+    ))
 }
 
 fn read(context: &ToolContext<'_>, args: &Value) -> Result<String, ToolError> {
     let path = string_arg(args, "path")?;
     let start = optional_number(args, "start")?.unwrap_or(1).max(1);
-    let end = optional_number(args, "end")?.unwrap_or(start + 79).max(start);
+    let end = optional_number(args, "end")?
+        .unwrap_or(start + 79)
+        .max(start);
     let end = end.min(start + 199);
     let text = context.snapshot.read(path, Some(start), Some(end))?;
-    let mut out = format!("{} lines {}-{} of {}\n", text.path, text.start, text.end, text.total_lines);
+    let mut out = format!(
+        "{} lines {}-{} of {}\n",
+        text.path, text.start, text.end, text.total_lines
+    );
     for (offset, line) in text.lines.iter().enumerate() {
         out.push_str(&format!("{:>5}\t{line}\n", text.start as usize + offset));
     }
@@ -313,7 +374,10 @@ fn log(context: &ToolContext<'_>, args: &Value) -> Result<String, ToolError> {
     let target = optional_string(args, "target")?;
     let entries = history(context)?.log(target, None, limit_arg(args, 20, 100)?)?;
     Ok(lines_or(
-        entries.iter().map(|e| format!("{} {} {}  {}", short(&e.id), &e.date, e.author, e.subject)).collect(),
+        entries
+            .iter()
+            .map(|e| format!("{} {} {}  {}", short(&e.id), &e.date, e.author, e.subject))
+            .collect(),
         "no commits",
     ))
 }
@@ -325,7 +389,17 @@ fn history_tool(context: &ToolContext<'_>, args: &Value) -> Result<String, ToolE
     Ok(lines_or(
         events
             .iter()
-            .map(|e| format!("{} {} {} {}  {}  ({})", short(&e.id), e.date, e.change.as_str(), e.path, e.subject, e.author))
+            .map(|e| {
+                format!(
+                    "{} {} {} {}  {}  ({})",
+                    short(&e.id),
+                    e.date,
+                    e.change.as_str(),
+                    e.path,
+                    e.subject,
+                    e.author
+                )
+            })
             .collect(),
         &format!("no commit changed `{function}` up to this revision"),
     ))
@@ -342,10 +416,21 @@ fn show(context: &ToolContext<'_>, args: &Value) -> Result<String, ToolError> {
         out.push_str(&format!("    {line}\n"));
     }
     for fix in &shown.fixes {
-        out.push_str(&format!("fixes: {} -> {}\n", fix.raw, fix.commit.as_deref().map_or("(not resolved)".to_string(), short)));
+        out.push_str(&format!(
+            "fixes: {} -> {}\n",
+            fix.raw,
+            fix.commit
+                .as_deref()
+                .map_or("(not resolved)".to_string(), short)
+        ));
     }
     for function in &shown.functions {
-        out.push_str(&format!("function {} {} in {}\n", function.change.as_str(), function.name, function.path));
+        out.push_str(&format!(
+            "function {} {} in {}\n",
+            function.change.as_str(),
+            function.name,
+            function.path
+        ));
     }
     out.push('\n');
     out.push_str(&shown.diff);
@@ -355,10 +440,16 @@ fn show(context: &ToolContext<'_>, args: &Value) -> Result<String, ToolError> {
 fn blame(context: &ToolContext<'_>, args: &Value) -> Result<String, ToolError> {
     let path = context.snapshot.resolve_path(string_arg(args, "path")?)?;
     let start = optional_number(args, "start")?.unwrap_or(1).max(1);
-    let end = optional_number(args, "end")?.unwrap_or(start).max(start).min(start + 199);
+    let end = optional_number(args, "end")?
+        .unwrap_or(start)
+        .max(start)
+        .min(start + 199);
     let lines = history(context)?.blame(&path, start, end)?;
     Ok(lines_or(
-        lines.iter().map(|line| format!("{} {:>5}\t{}", short(&line.commit), line.line, line.text)).collect(),
+        lines
+            .iter()
+            .map(|line| format!("{} {:>5}\t{}", short(&line.commit), line.line, line.text))
+            .collect(),
         &format!("{path} has no lines {start}-{end}"),
     ))
 }
@@ -371,11 +462,17 @@ fn fixes(context: &ToolContext<'_>, args: &Value) -> Result<String, ToolError> {
         out.push_str(&format!(
             "it fixes: {} ({})\n",
             fix.raw,
-            fix.commit.as_deref().map_or("not resolved at this revision".to_string(), short)
+            fix.commit
+                .as_deref()
+                .map_or("not resolved at this revision".to_string(), short)
         ));
     }
     for entry in &found.fixed_by {
-        out.push_str(&format!("fixed by: {} {}\n", short(&entry.id), entry.subject));
+        out.push_str(&format!(
+            "fixed by: {} {}\n",
+            short(&entry.id),
+            entry.subject
+        ));
     }
     if found.fixes.is_empty() && found.fixed_by.is_empty() {
         out.push_str("no Fixes: links either way\n");
@@ -387,15 +484,33 @@ fn log_excerpt(context: &ToolContext<'_>, args: &Value) -> Result<String, ToolEr
     let lines: Vec<&str> = context.log.lines().collect();
     let numbered = |(idx, line): (usize, &&str)| format!("{:>6}  {line}", idx + 1);
     if let Some(pattern) = optional_string(args, "pattern")? {
-        let regex = regex::Regex::new(pattern)
-            .map_err(|err| ToolError::RespondToModel(format!("bad regular expression `{pattern}`: {err}")))?;
-        let hits: Vec<String> = lines.iter().enumerate().filter(|(_, line)| regex.is_match(line)).take(200).map(numbered).collect();
+        let regex = regex::Regex::new(pattern).map_err(|err| {
+            ToolError::RespondToModel(format!("bad regular expression `{pattern}`: {err}"))
+        })?;
+        let hits: Vec<String> = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, line)| regex.is_match(line))
+            .take(200)
+            .map(numbered)
+            .collect();
         return Ok(lines_or(hits, "no log lines match"));
     }
     let start = optional_number(args, "start")?.unwrap_or(1).max(1) as usize;
-    let end = (optional_number(args, "end")?.map_or(start + 79, |end| end as usize)).max(start).min(start + 199);
-    let shown: Vec<String> = lines.iter().enumerate().skip(start - 1).take(end + 1 - start).map(numbered).collect();
-    Ok(lines_or(shown, &format!("the log has {} lines", lines.len())))
+    let end = (optional_number(args, "end")?.map_or(start + 79, |end| end as usize))
+        .max(start)
+        .min(start + 199);
+    let shown: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .skip(start - 1)
+        .take(end + 1 - start)
+        .map(numbered)
+        .collect();
+    Ok(lines_or(
+        shown,
+        &format!("the log has {} lines", lines.len()),
+    ))
 }
 
 /// The first 12 digits of a commit id.
@@ -410,7 +525,11 @@ mod tests {
     #[test]
     fn every_spec_has_a_handler_and_every_handler_a_spec() {
         let registry = Registry::standard();
-        let mut spec_names: Vec<&str> = registry.specs().iter().map(|spec| spec.name.as_str()).collect();
+        let mut spec_names: Vec<&str> = registry
+            .specs()
+            .iter()
+            .map(|spec| spec.name.as_str())
+            .collect();
         spec_names.sort_unstable();
         let handler_names: Vec<&str> = registry.tools.keys().copied().collect();
         assert_eq!(spec_names, handler_names);
@@ -424,13 +543,22 @@ mod tests {
     fn output_is_cut_at_a_line_with_a_marker() {
         let text = "aaaa\nbbbb\ncccc\n".to_string();
         let cut = bound(text, 8);
-        assert_eq!(cut, "aaaa\n[... output cut: 10 of 15 bytes not shown; narrow the query ...]\n");
+        assert_eq!(
+            cut,
+            "aaaa\n[... output cut: 10 of 15 bytes not shown; narrow the query ...]\n"
+        );
     }
 
     #[test]
     fn malformed_arguments_are_for_the_model() {
-        assert!(matches!(parse_arguments("{\"name\":"), Err(ToolError::RespondToModel(_))));
-        assert!(matches!(parse_arguments("[1]"), Err(ToolError::RespondToModel(_))));
+        assert!(matches!(
+            parse_arguments("{\"name\":"),
+            Err(ToolError::RespondToModel(_))
+        ));
+        assert!(matches!(
+            parse_arguments("[1]"),
+            Err(ToolError::RespondToModel(_))
+        ));
         assert_eq!(parse_arguments(" ").ok(), Some(serde_json::json!({})));
     }
 }

@@ -35,7 +35,11 @@ pub struct Verifier<'a> {
 
 /// Checks every citation of `note` in place and stores the counts in `note.citations`.
 pub fn verify_note(note: &mut Note, verifier: &Verifier<'_>) {
-    let mut run = Run { verifier, counts: CitationCounts::default(), files: HashMap::new() };
+    let mut run = Run {
+        verifier,
+        counts: CitationCounts::default(),
+        files: HashMap::new(),
+    };
     note.summary = run.inline(&note.summary);
     note.verdict_reason = run.inline(&note.verdict_reason);
     for hypothesis in &mut note.hypotheses {
@@ -47,7 +51,11 @@ pub fn verify_note(note: &mut Note, verifier: &Verifier<'_>) {
 /// Checks the `path:line` and commit-id references inside prose (an answer to a question),
 /// returning the text with failures flagged in place, and the counts.
 pub fn verify_text(text: &str, verifier: &Verifier<'_>) -> (String, CitationCounts) {
-    let mut run = Run { verifier, counts: CitationCounts::default(), files: HashMap::new() };
+    let mut run = Run {
+        verifier,
+        counts: CitationCounts::default(),
+        files: HashMap::new(),
+    };
     let text = run.inline(text);
     (text, run.counts)
 }
@@ -64,7 +72,11 @@ impl Run<'_, '_> {
         self.counts.checked += 1;
         if check.verified {
             self.counts.verified += 1;
-            if check.note.as_deref().is_some_and(|note| note.starts_with("corrected")) {
+            if check
+                .note
+                .as_deref()
+                .is_some_and(|note| note.starts_with("corrected"))
+            {
                 self.counts.corrected += 1;
             }
         } else {
@@ -74,7 +86,11 @@ impl Run<'_, '_> {
 
     fn hypothesis(&mut self, hypothesis: &mut Hypothesis) {
         hypothesis.title = self.inline(&hypothesis.title);
-        for list in [&mut hypothesis.mechanism, &mut hypothesis.confirm, &mut hypothesis.refute] {
+        for list in [
+            &mut hypothesis.mechanism,
+            &mut hypothesis.confirm,
+            &mut hypothesis.refute,
+        ] {
             for item in list.iter_mut() {
                 *item = self.inline(item);
             }
@@ -94,7 +110,9 @@ impl Run<'_, '_> {
             }
         }
         for suspect in &mut hypothesis.suspect_commits {
-            let CommitRef { id, subject, check, .. } = suspect;
+            let CommitRef {
+                id, subject, check, ..
+            } = suspect;
             *check = self.commit(id, subject);
             let check = check.clone();
             self.record(&check);
@@ -102,22 +120,31 @@ impl Run<'_, '_> {
         let confidence = &mut hypothesis.confidence;
         if verified == 0 && confidence.level > Level::Low {
             confidence.level = Level::Low;
-            confidence.reason = format!("{} (lowered by the verifier: no evidence item could be verified)", confidence.reason);
+            confidence.reason = format!(
+                "{} (lowered by the verifier: no evidence item could be verified)",
+                confidence.reason
+            );
         } else if unverified > 0 && confidence.level == Level::High {
             confidence.level = Level::Medium;
-            confidence.reason =
-                format!("{} (lowered by the verifier: {unverified} evidence item(s) could not be verified)", confidence.reason);
+            confidence.reason = format!(
+                "{} (lowered by the verifier: {unverified} evidence item(s) could not be verified)",
+                confidence.reason
+            );
         }
     }
 
     fn evidence(&mut self, evidence: &mut Evidence) -> Check {
         let check = match evidence {
-            Evidence::Code { path, line, quote, .. } => self.code(path, line, quote),
+            Evidence::Code {
+                path, line, quote, ..
+            } => self.code(path, line, quote),
             Evidence::Commit { id, subject, .. } => self.commit(id, subject),
             Evidence::Log { quote, line, .. } => self.log_quote(quote, line),
         };
         match evidence {
-            Evidence::Code { check: slot, .. } | Evidence::Commit { check: slot, .. } | Evidence::Log { check: slot, .. } => {
+            Evidence::Code { check: slot, .. }
+            | Evidence::Commit { check: slot, .. }
+            | Evidence::Log { check: slot, .. } => {
                 *slot = check.clone();
             }
         }
@@ -126,7 +153,12 @@ impl Run<'_, '_> {
 
     fn file(&mut self, path: &str) -> Option<Vec<String>> {
         if !self.files.contains_key(path) {
-            let lines = self.verifier.snapshot.read(path, None, None).ok().map(|text| text.lines);
+            let lines = self
+                .verifier
+                .snapshot
+                .read(path, None, None)
+                .ok()
+                .map(|text| text.lines);
             self.files.insert(path.to_string(), lines);
         }
         self.files.get(path).cloned().flatten()
@@ -143,11 +175,19 @@ impl Run<'_, '_> {
             notes.push(format!("path {path} resolved to {resolved}"));
             *path = resolved;
         }
-        let Some(lines) = self.file(path) else { return unverified(format!("{path} cannot be read at {rev}")) };
+        let Some(lines) = self.file(path) else {
+            return unverified(format!("{path} cannot be read at {rev}"));
+        };
         let wanted = quote_lines(quote);
         if wanted.is_empty() {
-            let Some(text) = (*line >= 1).then(|| lines.get(*line as usize - 1)).flatten() else {
-                return unverified(format!("{path} has no line {line} at {rev} ({} lines)", lines.len()));
+            let Some(text) = (*line >= 1)
+                .then(|| lines.get(*line as usize - 1))
+                .flatten()
+            else {
+                return unverified(format!(
+                    "{path} has no line {line} at {rev} ({} lines)",
+                    lines.len()
+                ));
             };
             *quote = text.trim().to_string();
             notes.push("no code was quoted; the line is quoted from the file".to_string());
@@ -155,7 +195,9 @@ impl Run<'_, '_> {
         }
         let found_at = |start: usize| -> bool {
             wanted.iter().enumerate().all(|(offset, want)| {
-                lines.get(start + offset).is_some_and(|have| normalize(have).contains(want.as_str()))
+                lines
+                    .get(start + offset)
+                    .is_some_and(|have| normalize(have).contains(want.as_str()))
             })
         };
         let cited = line.saturating_sub(1) as usize;
@@ -168,7 +210,9 @@ impl Run<'_, '_> {
             Some(start) if start == cited => verified(notes),
             Some(start) => {
                 let correct = start as u32 + 1;
-                let note = format!("corrected: cited as line {line}, the quoted code is at line {correct}");
+                let note = format!(
+                    "corrected: cited as line {line}, the quoted code is at line {correct}"
+                );
                 *line = correct;
                 notes.insert(0, note);
                 verified(notes)
@@ -180,8 +224,14 @@ impl Run<'_, '_> {
     fn commit(&mut self, id: &mut String, subject: &mut String) -> Check {
         let rev = self.verifier.snapshot.rev().name.clone();
         let candidate = id.trim().trim_start_matches("commit").trim().to_string();
-        if candidate.len() < 7 || candidate.len() > 40 || !candidate.chars().all(|c| c.is_ascii_hexdigit()) {
-            return unverified(format!("`{}` is not a commit id", crate::client::clip(id, 60)));
+        if candidate.len() < 7
+            || candidate.len() > 40
+            || !candidate.chars().all(|c| c.is_ascii_hexdigit())
+        {
+            return unverified(format!(
+                "`{}` is not a commit id",
+                crate::client::clip(id, 60)
+            ));
         }
         let history = match &self.verifier.history {
             Ok(history) => *history,
@@ -194,14 +244,24 @@ impl Run<'_, '_> {
                     *subject = record.subject;
                     verified(Vec::new())
                 } else {
-                    let note = format!("corrected: the subject was cited as \"{}\"", crate::client::clip(subject, 120));
+                    let note = format!(
+                        "corrected: the subject was cited as \"{}\"",
+                        crate::client::clip(subject, 120)
+                    );
                     *subject = record.subject;
                     verified(vec![note])
                 }
             }
             Err(_) => match self.verifier.snapshot.index().resolve(&candidate) {
-                Ok(found) if found.commit.to_string().starts_with(&candidate.to_ascii_lowercase()) => {
-                    unverified(format!("commit {candidate} exists but is not an ancestor of {rev}"))
+                Ok(found)
+                    if found
+                        .commit
+                        .to_string()
+                        .starts_with(&candidate.to_ascii_lowercase()) =>
+                {
+                    unverified(format!(
+                        "commit {candidate} exists but is not an ancestor of {rev}"
+                    ))
                 }
                 _ => unverified(format!("no commit {candidate} in the repository")),
             },
@@ -220,7 +280,12 @@ impl Run<'_, '_> {
                 Some(found) => {
                     first.get_or_insert(found + 1);
                 }
-                None => return unverified(format!("not in the log: \"{}\"", crate::client::clip(want, 120))),
+                None => {
+                    return unverified(format!(
+                        "not in the log: \"{}\"",
+                        crate::client::clip(want, 120)
+                    ))
+                }
             }
         }
         *line = first;
@@ -231,8 +296,11 @@ impl Run<'_, '_> {
     fn inline(&mut self, text: &str) -> String {
         static PATH_LINE: OnceLock<Regex> = OnceLock::new();
         static COMMIT: OnceLock<Regex> = OnceLock::new();
-        let path_line = PATH_LINE.get_or_init(|| Regex::new(r"\b([A-Za-z0-9_][A-Za-z0-9_./-]*\.[ch]):(\d+)\b").expect("valid regex"));
-        let commit = COMMIT.get_or_init(|| Regex::new(r"\b[0-9a-f]{12,40}\b").expect("valid regex"));
+        let path_line = PATH_LINE.get_or_init(|| {
+            Regex::new(r"\b([A-Za-z0-9_][A-Za-z0-9_./-]*\.[ch]):(\d+)\b").expect("valid regex")
+        });
+        let commit =
+            COMMIT.get_or_init(|| Regex::new(r"\b[0-9a-f]{12,40}\b").expect("valid regex"));
         let mut out = String::with_capacity(text.len());
         let mut last = 0;
         let mut spans: Vec<(usize, usize, bool)> = Vec::new();
@@ -241,7 +309,9 @@ impl Run<'_, '_> {
             let line: u32 = found[2].parse().unwrap_or(0);
             let check = match self.verifier.snapshot.resolve_path(&found[1]) {
                 Ok(path) => match self.file(&path) {
-                    Some(lines) if line >= 1 && line as usize <= lines.len() => verified(Vec::new()),
+                    Some(lines) if line >= 1 && line as usize <= lines.len() => {
+                        verified(Vec::new())
+                    }
                     _ => unverified(String::new()),
                 },
                 Err(_) => unverified(String::new()),
@@ -250,7 +320,10 @@ impl Run<'_, '_> {
             spans.push((whole.start(), whole.end(), check.verified));
         }
         for found in commit.find_iter(text) {
-            if spans.iter().any(|(start, end, _)| found.start() < *end && *start < found.end()) {
+            if spans
+                .iter()
+                .any(|(start, end, _)| found.start() < *end && *start < found.end())
+            {
                 continue;
             }
             let (mut id, mut subject) = (found.as_str().to_string(), String::new());
@@ -273,20 +346,31 @@ impl Run<'_, '_> {
 }
 
 fn verified(notes: Vec<String>) -> Check {
-    Check { verified: true, note: (!notes.is_empty()).then(|| notes.join("; ")) }
+    Check {
+        verified: true,
+        note: (!notes.is_empty()).then(|| notes.join("; ")),
+    }
 }
 
 fn unverified(why: String) -> Check {
-    Check { verified: false, note: (!why.is_empty()).then_some(why) }
+    Check {
+        verified: false,
+        note: (!why.is_empty()).then_some(why),
+    }
 }
 
 /// Whitespace collapsed, printk timestamps and trailing ellipses dropped.
 fn normalize(text: &str) -> String {
     static TIMESTAMP: OnceLock<Regex> = OnceLock::new();
-    let timestamp = TIMESTAMP.get_or_init(|| Regex::new(r"^\s*\[\s*\d+\.\d+\]\s*").expect("valid regex"));
+    let timestamp =
+        TIMESTAMP.get_or_init(|| Regex::new(r"^\s*\[\s*\d+\.\d+\]\s*").expect("valid regex"));
     let text = timestamp.replace(text, "");
     let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    collapsed.trim_end_matches("...").trim_end_matches('…').trim().to_string()
+    collapsed
+        .trim_end_matches("...")
+        .trim_end_matches('…')
+        .trim()
+        .to_string()
 }
 
 /// The non-empty lines of a quote, normalised, without the line numbers a `read` output puts
@@ -307,7 +391,13 @@ mod tests {
 
     #[test]
     fn quotes_lose_numbers_timestamps_and_spacing() {
-        assert_eq!(quote_lines("  21\tif (x)\n\n   22\t\tpanic(\"a  b\");"), vec!["if (x)", "panic(\"a b\");"]);
-        assert_eq!(normalize("[   12.345678] Kernel panic - not syncing: x..."), "Kernel panic - not syncing: x");
+        assert_eq!(
+            quote_lines("  21\tif (x)\n\n   22\t\tpanic(\"a  b\");"),
+            vec!["if (x)", "panic(\"a b\");"]
+        );
+        assert_eq!(
+            normalize("[   12.345678] Kernel panic - not syncing: x..."),
+            "Kernel panic - not syncing: x"
+        );
     }
 }

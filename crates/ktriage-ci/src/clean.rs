@@ -56,8 +56,16 @@ pub fn split_line(line: &[u8]) -> Split<'_> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let (elapsed, rest) = strip_elapsed(line);
     match printk_prefix(rest) {
-        Some((context, body)) => Split { elapsed, context, body },
-        None => Split { elapsed, context: Context::None, body: rest },
+        Some((context, body)) => Split {
+            elapsed,
+            context,
+            body,
+        },
+        None => Split {
+            elapsed,
+            context: Context::None,
+            body: rest,
+        },
     }
 }
 
@@ -65,7 +73,9 @@ pub fn split_line(line: &[u8]) -> Split<'_> {
 fn strip_elapsed(line: &[u8]) -> (Option<u32>, &[u8]) {
     match line.get(..6) {
         Some(head) if head[5] == b' ' && head[..5].iter().all(u8::is_ascii_digit) => {
-            let value = head[..5].iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
+            let value = head[..5]
+                .iter()
+                .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
             (Some(value), &line[6..])
         }
         _ => (None, line),
@@ -102,7 +112,9 @@ fn prefix_end(line: &[u8]) -> Option<usize> {
 }
 
 fn skip_dropped(line: &[u8]) -> &[u8] {
-    let Some(rest) = line.strip_prefix(b"** ") else { return line };
+    let Some(rest) = line.strip_prefix(b"** ") else {
+        return line;
+    };
     let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
     match rest[digits..].strip_prefix(b" printk messages dropped ** ") {
         Some(after) if digits > 0 => after,
@@ -111,7 +123,9 @@ fn skip_dropped(line: &[u8]) -> &[u8] {
 }
 
 fn skip_level(line: &[u8]) -> &[u8] {
-    let Some(rest) = line.strip_prefix(b"<") else { return line };
+    let Some(rest) = line.strip_prefix(b"<") else {
+        return line;
+    };
     let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
     match rest[digits..].strip_prefix(b">") {
         Some(after) if digits > 0 => after,
@@ -180,8 +194,11 @@ pub fn clean_line(line: &str) -> Cow<'_, str> {
     // `split_line` only cuts next to ASCII bytes, so `body` lies on char boundaries.
     let start = body.as_ptr() as usize - line.as_ptr() as usize;
     let body = line.get(start..start + body.len()).unwrap_or(line);
-    let no_cr: Cow<'_, str> =
-        if body.contains('\r') { Cow::Owned(body.replace('\r', "")) } else { Cow::Borrowed(body) };
+    let no_cr: Cow<'_, str> = if body.contains('\r') {
+        Cow::Owned(body.replace('\r', ""))
+    } else {
+        Cow::Borrowed(body)
+    };
     match no_cr {
         Cow::Borrowed(s) => strip_ansi(s),
         Cow::Owned(s) => Cow::Owned(strip_ansi(&s).into_owned()),
@@ -190,7 +207,9 @@ pub fn clean_line(line: &str) -> Cow<'_, str> {
 
 /// Cleans a whole log into lines, replacing invalid UTF-8 lossily.
 pub fn clean_log(log: &[u8]) -> Vec<String> {
-    lines(log).map(|line| clean_line(&String::from_utf8_lossy(line)).into_owned()).collect()
+    lines(log)
+        .map(|line| clean_line(&String::from_utf8_lossy(line)).into_owned())
+        .collect()
 }
 
 /// Iterates the lines of `log` without their `\n`; a final line without `\n` is included.
@@ -219,7 +238,10 @@ mod tests {
     fn strips_all_prefixes() {
         assert_eq!(clean_line("00012 [   12.345678] hello"), "hello");
         assert_eq!(clean_line("[   12.345678][ T1234] hello\r"), "hello");
-        assert_eq!(clean_line("[    1.000000][   C1] \x1b[1;31mred\x1b[0m"), "red");
+        assert_eq!(
+            clean_line("[    1.000000][   C1] \x1b[1;31mred\x1b[0m"),
+            "red"
+        );
         assert_eq!(clean_line("00002 ========= TEST x"), "========= TEST x");
         assert_eq!(clean_line("plain"), "plain");
     }

@@ -106,7 +106,9 @@ pub fn parse_reader_limited<R: Read>(reader: R, max_reports: usize) -> io::Resul
     let mut strong = Vec::new();
     let mut weak = Vec::new();
     while strong.len() + weak.len() < max_reports {
-        let Some(collected) = scanner.next_report()? else { break };
+        let Some(collected) = scanner.next_report()? else {
+            break;
+        };
         let weak_report = collected.group.spec.weak;
         let report = build(collected);
         if weak_report {

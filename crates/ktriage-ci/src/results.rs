@@ -307,7 +307,6 @@ pub fn find_log(path: &Path, commit: &str, test: &str) -> Option<PathBuf> {
     ktest::test_log(path, commit, test)
 }
 
-
 /// Reads a log file, decompressing `.br` files, as text (invalid UTF-8 replaced): at most
 /// [`MAX_LOG_BYTES`], and a description of any problem that left the text incomplete.
 pub fn read_log(path: &Path) -> Result<(String, Option<String>), Error> {

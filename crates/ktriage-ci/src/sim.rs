@@ -631,7 +631,12 @@ struct Planned {
 impl Planned {
     /// A regression caused by `bug`, first failing at age `first_bad`.
     fn regression(bug: usize, first_bad: usize, hard: Option<&'static str>) -> Planned {
-        Planned { class: Class::Regression, bug: Some(bug), change: Some(first_bad), hard }
+        Planned {
+            class: Class::Regression,
+            bug: Some(bug),
+            change: Some(first_bad),
+            hard,
+        }
     }
 }
 
@@ -892,7 +897,11 @@ impl Gen<'_> {
             let bug = self.new_bug(Kind::Warn, None, t);
             let first_bad = self.rng.range(3, n - 5);
             let fails = self.regression_fails(first_bad, true);
-            self.assign(t, Planned::regression(bug, first_bad, Some("intermittent regression")), &fails);
+            self.assign(
+                t,
+                Planned::regression(bug, first_bad, Some("intermittent regression")),
+                &fails,
+            );
         }
         // Rare flakes: one failure in the window.
         for _ in 0..2 {
@@ -952,7 +961,11 @@ impl Gen<'_> {
             let bug = self.new_bug(Kind::Gpf, None, t);
             let first_bad = self.rng.range(4, n - 3);
             let fails = self.regression_fails(first_bad, false);
-            self.assign(t, Planned::regression(bug, first_bad, Some("infra on last_good")), &fails);
+            self.assign(
+                t,
+                Planned::regression(bug, first_bad, Some("infra on last_good")),
+                &fails,
+            );
             self.plans[first_bad - 1][t] = Plan::Infra(InfraKind::VmStart);
         }
         if let (Some(a), Some(b)) = (self.take_free(|_| true), self.take_free(|_| true)) {
@@ -960,7 +973,11 @@ impl Gen<'_> {
             let first_bad = self.rng.range(4, n - 3);
             let fails = self.regression_fails(first_bad, false);
             self.assign(a, Planned::regression(bug, first_bad, None), &fails);
-            self.assign(b, Planned::regression(bug, first_bad, Some("infra on first_bad")), &fails);
+            self.assign(
+                b,
+                Planned::regression(bug, first_bad, Some("infra on first_bad")),
+                &fails,
+            );
             self.plans[first_bad][b] = Plan::Infra(InfraKind::OutOfDisk);
         }
         // Two bugs in one function: a flaky WARNING and a KASAN regression; two assertions
@@ -988,7 +1005,11 @@ impl Gen<'_> {
             );
             let first_bad = self.rng.range(3, n - 2);
             let fails = self.regression_fails(first_bad, false);
-            self.assign(b, Planned::regression(second, first_bad, Some(case)), &fails);
+            self.assign(
+                b,
+                Planned::regression(second, first_bad, Some(case)),
+                &fails,
+            );
         }
     }
 

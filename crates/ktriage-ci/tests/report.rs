@@ -11,7 +11,10 @@ fn data(name: &str) -> Vec<u8> {
 }
 
 fn primary(name: &str) -> Report {
-    parse_log(&data(name)).into_iter().next().unwrap_or_else(|| panic!("{name}: no report"))
+    parse_log(&data(name))
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("{name}: no report"))
 }
 
 #[test]
@@ -43,7 +46,11 @@ fn report_text_is_its_span_of_the_log() {
     let text = rep.text(&log);
     assert_eq!(text.lines().count(), rep.end_line - rep.start_line + 1);
     assert_eq!(text.lines().next(), log.lines().nth(rep.start_line - 1));
-    assert_eq!(rep.text("only one line"), "", "lines past the end of the log are left out");
+    assert_eq!(
+        rep.text("only one line"),
+        "",
+        "lines past the end of the log are left out"
+    );
 }
 
 #[test]
@@ -52,7 +59,10 @@ fn arm64_bug_in_interrupt() {
     assert_eq!(reports[0].title, "kernel BUG in bch2_read_endio");
     assert!(!reports[0].corrupted);
     // The assertion message is a weak report of its own, ranked after the BUG.
-    assert_eq!(reports.last().map(|r| r.title.as_str()), Some("bcachefs: assertion failed in bch2_read_endio"));
+    assert_eq!(
+        reports.last().map(|r| r.title.as_str()),
+        Some("bcachefs: assertion failed in bch2_read_endio")
+    );
 }
 
 #[test]
@@ -80,10 +90,15 @@ fn bcachefs_fatal_error() {
 fn kernel_report_outranks_test_mismatch_and_caller_context_filters_lines() {
     let reports = parse_log(&data("kasan_with_panic_and_mismatch.log"));
     let rep = &reports[0];
-    assert_eq!(rep.title, "KASAN: slab-use-after-free Read in discard_one_bucket_fast");
+    assert_eq!(
+        rep.title,
+        "KASAN: slab-use-after-free Read in discard_one_bucket_fast"
+    );
     assert_eq!(rep.kind, "KASAN-USE-AFTER-FREE-READ");
     assert!(!rep.corrupted);
-    assert!(reports.iter().any(|r| r.title == "output mismatch in generic/019"));
+    assert!(reports
+        .iter()
+        .any(|r| r.title == "output mismatch in generic/019"));
 }
 
 #[test]
@@ -104,10 +119,20 @@ fn degenerate_inputs() {
 
 /// Real-looking lines to build mutated logs from.
 fn corpus_lines() -> Vec<String> {
-    ["bcachefs_assert_x86.log", "bcachefs_bug_arm64.log", "hung_task.log", "kasan_with_panic_and_mismatch.log"]
-        .iter()
-        .flat_map(|name| String::from_utf8_lossy(&data(name)).lines().map(str::to_owned).collect::<Vec<_>>())
-        .collect()
+    [
+        "bcachefs_assert_x86.log",
+        "bcachefs_bug_arm64.log",
+        "hung_task.log",
+        "kasan_with_panic_and_mismatch.log",
+    ]
+    .iter()
+    .flat_map(|name| {
+        String::from_utf8_lossy(&data(name))
+            .lines()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    })
+    .collect()
 }
 
 proptest! {

@@ -22,15 +22,20 @@ struct Output<'a> {
 #[test]
 #[ignore = "needs a large log in KTRIAGE_THROUGHPUT_LOG"]
 fn parse_log_throughput() {
-    let Ok(path) = std::env::var("KTRIAGE_THROUGHPUT_LOG") else { return };
+    let Ok(path) = std::env::var("KTRIAGE_THROUGHPUT_LOG") else {
+        return;
+    };
     let max_reports = std::env::var("KTRIAGE_THROUGHPUT_MAX_REPORTS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(MAX_REPORTS);
-    let size = std::fs::metadata(&path).unwrap_or_else(|err| panic!("{path}: {err}")).len();
+    let size = std::fs::metadata(&path)
+        .unwrap_or_else(|err| panic!("{path}: {err}"))
+        .len();
     let file = std::fs::File::open(&path).unwrap_or_else(|err| panic!("{path}: {err}"));
     let started = Instant::now();
-    let reports = parse_reader_limited(file, max_reports).unwrap_or_else(|err| panic!("{path}: {err}"));
+    let reports =
+        parse_reader_limited(file, max_reports).unwrap_or_else(|err| panic!("{path}: {err}"));
     let secs = started.elapsed().as_secs_f64();
     let last = reports.iter().map(|r| r.end_line).max().unwrap_or(0);
     println!(
@@ -50,20 +55,27 @@ fn parse_log_throughput() {
 fn write_json(path: &str, reports: &[Report]) {
     let file = std::fs::File::create(path).unwrap_or_else(|err| panic!("{path}: {err}"));
     let mut out = BufWriter::new(file);
-    serde_json::to_writer_pretty(&mut out, &Output { reports }).unwrap_or_else(|err| panic!("{path}: {err}"));
-    writeln!(out).and_then(|()| out.flush()).unwrap_or_else(|err| panic!("{path}: {err}"));
+    serde_json::to_writer_pretty(&mut out, &Output { reports })
+        .unwrap_or_else(|err| panic!("{path}: {err}"));
+    writeln!(out)
+        .and_then(|()| out.flush())
+        .unwrap_or_else(|err| panic!("{path}: {err}"));
 }
 
 #[test]
 #[ignore = "needs KTRIAGE_BENCH_CASES and KTRIAGE_BENCH_OUT"]
 fn bench_predictions() {
-    let (Ok(cases), Ok(out)) = (std::env::var("KTRIAGE_BENCH_CASES"), std::env::var("KTRIAGE_BENCH_OUT")) else {
+    let (Ok(cases), Ok(out)) = (
+        std::env::var("KTRIAGE_BENCH_CASES"),
+        std::env::var("KTRIAGE_BENCH_OUT"),
+    ) else {
         return;
     };
     let text = std::fs::read_to_string(&cases).unwrap_or_else(|err| panic!("{cases}: {err}"));
     let mut file = std::fs::File::create(&out).unwrap_or_else(|err| panic!("{out}: {err}"));
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let case: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|err| panic!("{cases}: {err}"));
+        let case: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|err| panic!("{cases}: {err}"));
         let log = case["log"].as_str().unwrap_or_default();
         let rep = parse_log(log.as_bytes()).into_iter().next();
         let pred = serde_json::json!({

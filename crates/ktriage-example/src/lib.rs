@@ -99,10 +99,16 @@ pub fn build_repo(history: &Path, out: &Path) -> Result<BuiltRepo, Error> {
             message: "no step directories with a COMMIT file".into(),
         });
     }
-    std::fs::create_dir_all(out).map_err(|source| Error::Io { path: out.to_path_buf(), source })?;
+    std::fs::create_dir_all(out).map_err(|source| Error::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
     let git_error = |step: &str| {
         let step = step.to_string();
-        move |source| Error::Git { step: step.clone(), source }
+        move |source| Error::Git {
+            step: step.clone(),
+            source,
+        }
     };
     let repo = Repository::init(out).map_err(git_error("init"))?;
     let mut built: Vec<BuiltCommit> = Vec::new();
@@ -117,21 +123,30 @@ pub fn build_repo(history: &Path, out: &Path) -> Result<BuiltRepo, Error> {
         };
         let mut parents = Vec::new();
         for name in parent_names.into_iter().chain(header.merge.as_deref()) {
-            let id = built.iter().find(|c| c.step == name).map(|c| c.id).ok_or_else(|| {
-                Error::Format {
+            let id = built
+                .iter()
+                .find(|c| c.step == name)
+                .map(|c| c.id)
+                .ok_or_else(|| Error::Format {
                     path: step_dir.join("COMMIT"),
                     message: format!("unknown step `{name}` (parents must be earlier steps)"),
-                }
-            })?;
+                })?;
             parents.push(repo.find_commit(id).map_err(git_error(&step))?);
         }
         let tree_id = build_tree(&repo, parents.first(), step_dir).map_err(|err| match err {
-            BuildTreeError::Git(source) => Error::Git { step: step.clone(), source },
+            BuildTreeError::Git(source) => Error::Git {
+                step: step.clone(),
+                source,
+            },
             BuildTreeError::Other(err) => err,
         })?;
         let tree = repo.find_tree(tree_id).map_err(git_error(&step))?;
-        let signature = Signature::new(&header.author_name, &header.author_email, &Time::new(header.time, 0))
-            .map_err(git_error(&step))?;
+        let signature = Signature::new(
+            &header.author_name,
+            &header.author_email,
+            &Time::new(header.time, 0),
+        )
+        .map_err(git_error(&step))?;
         let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
         let id = repo
             .commit(None, &signature, &signature, &message, &tree, &parent_refs)
@@ -139,11 +154,20 @@ pub fn build_repo(history: &Path, out: &Path) -> Result<BuiltRepo, Error> {
         let subject = message.lines().next().unwrap_or_default().to_string();
         built.push(BuiltCommit { step, id, subject });
     }
-    let head = built.last().map(|c| c.id).expect("steps is not empty, so a commit was built");
-    repo.reference("refs/heads/master", head, true, "ktriage example").map_err(git_error("finish"))?;
-    repo.set_head("refs/heads/master").map_err(git_error("finish"))?;
-    repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force())).map_err(git_error("finish"))?;
-    Ok(BuiltRepo { path: out.to_path_buf(), commits: built })
+    let head = built
+        .last()
+        .map(|c| c.id)
+        .expect("steps is not empty, so a commit was built");
+    repo.reference("refs/heads/master", head, true, "ktriage example")
+        .map_err(git_error("finish"))?;
+    repo.set_head("refs/heads/master")
+        .map_err(git_error("finish"))?;
+    repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+        .map_err(git_error("finish"))?;
+    Ok(BuiltRepo {
+        path: out.to_path_buf(),
+        commits: built,
+    })
 }
 
 struct CommitHeader {
@@ -156,11 +180,17 @@ struct CommitHeader {
 }
 
 fn read_commit_file(path: &Path) -> Result<CommitHeader, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-    let format_error = |message: String| Error::Format { path: path.to_path_buf(), message };
-    let (head, message) = text
-        .split_once("\n\n")
-        .ok_or_else(|| format_error("expected header lines, a blank line, then the message".into()))?;
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let format_error = |message: String| Error::Format {
+        path: path.to_path_buf(),
+        message,
+    };
+    let (head, message) = text.split_once("\n\n").ok_or_else(|| {
+        format_error("expected header lines, a blank line, then the message".into())
+    })?;
     let (mut author, mut time, mut parent, mut merge) = (None, None, None, None);
     for line in head.lines() {
         let (key, value) = line
@@ -168,7 +198,12 @@ fn read_commit_file(path: &Path) -> Result<CommitHeader, Error> {
             .ok_or_else(|| format_error(format!("header line `{line}` is not `key: value`")))?;
         match key {
             "author" => author = Some(value.to_string()),
-            "date" => time = Some(date::parse_utc(value).ok_or_else(|| format_error(format!("bad date `{value}`")))?),
+            "date" => {
+                time = Some(
+                    date::parse_utc(value)
+                        .ok_or_else(|| format_error(format!("bad date `{value}`")))?,
+                )
+            }
             "parent" => parent = Some(value.to_string()),
             "merge" => merge = Some(value.to_string()),
             _ => return Err(format_error(format!("unknown header `{key}`"))),
@@ -200,10 +235,13 @@ fn expand_placeholders(message: &str, built: &[BuiltCommit], path: &Path) -> Res
         })?;
         let inner = &rest[start + 2..start + end];
         let (what, step) = inner.split_once(':').unwrap_or((inner, ""));
-        let commit = built.iter().find(|c| c.step == step).ok_or_else(|| Error::Format {
-            path: path.to_path_buf(),
-            message: format!("placeholder `{{{{{inner}}}}}` names no earlier step"),
-        })?;
+        let commit = built
+            .iter()
+            .find(|c| c.step == step)
+            .ok_or_else(|| Error::Format {
+                path: path.to_path_buf(),
+                message: format!("placeholder `{{{{{inner}}}}}` names no earlier step"),
+            })?;
         match what {
             "id" => out.push_str(&commit.id.to_string()[..12]),
             "subject" => out.push_str(&commit.subject),
@@ -231,7 +269,11 @@ impl From<git2::Error> for BuildTreeError {
     }
 }
 
-fn build_tree(repo: &Repository, parent: Option<&git2::Commit>, step_dir: &Path) -> Result<Oid, BuildTreeError> {
+fn build_tree(
+    repo: &Repository,
+    parent: Option<&git2::Commit>,
+    step_dir: &Path,
+) -> Result<Oid, BuildTreeError> {
     let base = match parent {
         Some(commit) => commit.tree()?,
         None => repo.find_tree(repo.treebuilder(None)?.write()?)?,
@@ -239,8 +281,12 @@ fn build_tree(repo: &Repository, parent: Option<&git2::Commit>, step_dir: &Path)
     let mut update = TreeUpdateBuilder::new();
     let ops_path = step_dir.join("ops");
     if ops_path.is_file() {
-        let ops = std::fs::read_to_string(&ops_path)
-            .map_err(|source| BuildTreeError::Other(Error::Io { path: ops_path.clone(), source }))?;
+        let ops = std::fs::read_to_string(&ops_path).map_err(|source| {
+            BuildTreeError::Other(Error::Io {
+                path: ops_path.clone(),
+                source,
+            })
+        })?;
         for line in ops.lines().filter(|line| !line.trim().is_empty()) {
             let words: Vec<&str> = line.split_whitespace().collect();
             match words.as_slice() {
@@ -263,9 +309,15 @@ fn build_tree(repo: &Repository, parent: Option<&git2::Commit>, step_dir: &Path)
     }
     let files_dir = step_dir.join("files");
     for file in walk_files(&files_dir).map_err(BuildTreeError::Other)? {
-        let content =
-            std::fs::read(&file).map_err(|source| BuildTreeError::Other(Error::Io { path: file.clone(), source }))?;
-        let relative = file.strip_prefix(&files_dir).expect("walk_files yields paths under files_dir");
+        let content = std::fs::read(&file).map_err(|source| {
+            BuildTreeError::Other(Error::Io {
+                path: file.clone(),
+                source,
+            })
+        })?;
+        let relative = file
+            .strip_prefix(&files_dir)
+            .expect("walk_files yields paths under files_dir");
         let relative = relative.to_string_lossy().replace('\\', "/");
         update.upsert(relative, repo.blob(&content)?, FileMode::Blob);
     }
@@ -292,7 +344,10 @@ fn walk_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
 }
 
 fn read_dir(dir: &Path) -> Result<Vec<PathBuf>, Error> {
-    let io_error = |source| Error::Io { path: dir.to_path_buf(), source };
+    let io_error = |source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
     let mut paths = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io_error)? {
         paths.push(entry.map_err(io_error)?.path());
@@ -301,5 +356,7 @@ fn read_dir(dir: &Path) -> Result<Vec<PathBuf>, Error> {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }

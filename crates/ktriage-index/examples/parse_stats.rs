@@ -47,7 +47,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         [flag, file] if flag == "--sexp" => {
             let mut parser = tree_sitter::Parser::new();
             parser.set_language(&tree_sitter_c::LANGUAGE.into())?;
-            let tree = parser.parse(std::fs::read(file)?, None).ok_or("parse failed")?;
+            let tree = parser
+                .parse(std::fs::read(file)?, None)
+                .ok_or("parse failed")?;
             println!("{}", tree.root_node().to_sexp());
         }
         [dir] => stats(Path::new(dir))?,
@@ -60,8 +62,10 @@ fn stats(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let mut paths = Vec::new();
     collect(dir, &mut paths)?;
     paths.sort();
-    let files: Vec<(PathBuf, Vec<u8>)> =
-        paths.into_iter().map(|p| std::fs::read(&p).map(|b| (p, b))).collect::<Result<_, _>>()?;
+    let files: Vec<(PathBuf, Vec<u8>)> = paths
+        .into_iter()
+        .map(|p| std::fs::read(&p).map(|b| (p, b)))
+        .collect::<Result<_, _>>()?;
     let bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
 
     let mut parser = tree_sitter::Parser::new();
@@ -84,7 +88,8 @@ fn stats(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let secs = t.elapsed().as_secs_f64();
     let cpu = cpu.zip(cpu_secs()).map(|(a, b)| b - a);
 
-    let (mut functions, mut lost, mut errors, mut after, mut braces, mut uncovered) = (0, 0, 0, 0, 0, 0);
+    let (mut functions, mut lost, mut errors, mut after, mut braces, mut uncovered) =
+        (0, 0, 0, 0, 0, 0);
     let (mut symbols, mut calls, mut messages) = (0, 0, 0);
     let mut worst: Vec<(u32, u32, &Path)> = Vec::new();
     for ((path, src), facts) in files.iter().zip(&all) {
@@ -94,10 +99,17 @@ fn stats(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         symbols += facts.symbols.len();
         calls += facts.calls.len();
         messages += facts.messages.len();
-        let fns: Vec<_> = facts.symbols.iter().filter(|s| s.kind == SymbolKind::Function).collect();
+        let fns: Vec<_> = facts
+            .symbols
+            .iter()
+            .filter(|s| s.kind == SymbolKind::Function)
+            .collect();
         let missing = lexical_functions(src)
             .iter()
-            .filter(|l| !fns.iter().any(|f| f.name == l.name && f.line <= l.end_line && l.line <= f.end_line))
+            .filter(|l| {
+                !fns.iter()
+                    .any(|f| f.name == l.name && f.line <= l.end_line && l.line <= f.end_line)
+            })
             .count() as u32;
         after += missing;
         let mut file_uncovered = 0;
@@ -124,11 +136,17 @@ fn stats(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     println!("files                    {}", files.len());
     println!("bytes                    {bytes}");
     let mbs = |s: f64| bytes as f64 / 1e6 / s;
-    println!("parse time               {secs:.3} s wall ({:.2} MB/s, single thread)", mbs(secs));
+    println!(
+        "parse time               {secs:.3} s wall ({:.2} MB/s, single thread)",
+        mbs(secs)
+    );
     if let Some(cpu) = cpu {
         println!("parse cpu time           {cpu:.3} s ({:.2} MB/s)", mbs(cpu));
     }
-    println!("raw tree-sitter parse    {raw_secs:.3} s wall ({:.2} MB/s)", mbs(raw_secs));
+    println!(
+        "raw tree-sitter parse    {raw_secs:.3} s wall ({:.2} MB/s)",
+        mbs(raw_secs)
+    );
     if let Some(cpu) = raw_cpu {
         println!("raw tree-sitter cpu      {cpu:.3} s ({:.2} MB/s)", mbs(cpu));
     }
@@ -142,7 +160,10 @@ fn stats(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         println!("  lost {l:3} uncovered {u:3}  {}", p.display());
     }
     println!("slowest raw tree-sitter parses (us/byte):");
-    println!("  median {:.3}", slowest.get(slowest.len() / 2).map_or(0.0, |s| s.0));
+    println!(
+        "  median {:.3}",
+        slowest.get(slowest.len() / 2).map_or(0.0, |s| s.0)
+    );
     for (us, p) in slowest.iter().take(5) {
         println!("  {us:8.3}  {}", p.display());
     }

@@ -38,8 +38,14 @@ impl Index {
     /// the commit's listing.
     pub fn index_rev(&self, rev: &Rev, progress: &dyn Progress) -> Result<IndexStats> {
         let files = self.repo.source_files(rev.commit)?;
-        let missing = self.store.missing_blobs(files.iter().map(|file| file.blob))?;
-        let mut stats = IndexStats { commit: rev.commit.to_string(), files: files.len(), ..IndexStats::default() };
+        let missing = self
+            .store
+            .missing_blobs(files.iter().map(|file| file.blob))?;
+        let mut stats = IndexStats {
+            commit: rev.commit.to_string(),
+            files: files.len(),
+            ..IndexStats::default()
+        };
         if !missing.is_empty() {
             progress.start(&format!("indexing {}", short(rev)), missing.len() as u64);
             let mut writer = self.text()?.writer()?;
@@ -51,7 +57,11 @@ impl Index {
                 let parsed: Vec<(Oid, Vec<u8>, FileFacts)> = contents
                     .into_par_iter()
                     .map(|(blob, content)| {
-                        let facts = if is_skipped(&content) { FileFacts::default() } else { parse::parse_c(&content) };
+                        let facts = if is_skipped(&content) {
+                            FileFacts::default()
+                        } else {
+                            parse::parse_c(&content)
+                        };
                         progress.advance(1);
                         (blob, content, facts)
                     })
@@ -66,8 +76,10 @@ impl Index {
                     self.text()?.add_blob(&writer, *blob, content, facts)?;
                 }
                 self.text()?.commit(&mut writer)?;
-                let batch: Vec<(Oid, FileFacts)> =
-                    parsed.into_iter().map(|(blob, _, facts)| (blob, facts)).collect();
+                let batch: Vec<(Oid, FileFacts)> = parsed
+                    .into_iter()
+                    .map(|(blob, _, facts)| (blob, facts))
+                    .collect();
                 self.store.write_blobs(&batch)?;
                 stats.new_blobs += batch.len();
             }

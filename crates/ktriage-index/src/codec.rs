@@ -32,7 +32,9 @@ pub fn unpack<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
             Some(decompressor) => decompressor,
             None => slot.insert(zstd::bulk::Decompressor::new().map_err(|err| err.to_string())?),
         };
-        decompressor.decompress(bytes, MAX_UNPACKED).map_err(|err| err.to_string())
+        decompressor
+            .decompress(bytes, MAX_UNPACKED)
+            .map_err(|err| err.to_string())
     })?;
     postcard::from_bytes(&raw).map_err(|err| err.to_string())
 }
@@ -42,7 +44,11 @@ pub fn pack_ordinals(ordinals: &[u32]) -> Result<Vec<u8>, String> {
     let mut previous = 0;
     let mut gaps = Vec::with_capacity(ordinals.len());
     for &ordinal in ordinals {
-        gaps.push(ordinal.checked_sub(previous).ok_or("ordinals out of order")?);
+        gaps.push(
+            ordinal
+                .checked_sub(previous)
+                .ok_or("ordinals out of order")?,
+        );
         previous = ordinal;
     }
     postcard::to_stdvec(&gaps).map_err(|err| err.to_string())
@@ -69,7 +75,10 @@ mod tests {
         let value = vec![("bch2_trans_begin".to_string(), 42u32); 100];
         let packed = pack(&value).expect("packs");
         assert!(packed.len() < 100, "{} bytes", packed.len());
-        assert_eq!(unpack::<Vec<(String, u32)>>(&packed).expect("unpacks"), value);
+        assert_eq!(
+            unpack::<Vec<(String, u32)>>(&packed).expect("unpacks"),
+            value
+        );
         assert!(unpack::<Vec<(String, u32)>>(b"not zstd").is_err());
     }
 
@@ -80,6 +89,9 @@ mod tests {
         assert!(packed.len() <= 10, "{} bytes", packed.len());
         assert_eq!(unpack_ordinals(&packed).expect("unpacks"), ordinals);
         assert!(pack_ordinals(&[3, 2]).is_err());
-        assert!(unpack_ordinals(&[2, 0xff, 0xff, 0xff, 0xff, 0x0f, 0xff, 0xff, 0xff, 0xff, 0x0f]).is_err());
+        assert!(
+            unpack_ordinals(&[2, 0xff, 0xff, 0xff, 0xff, 0x0f, 0xff, 0xff, 0xff, 0xff, 0x0f])
+                .is_err()
+        );
     }
 }

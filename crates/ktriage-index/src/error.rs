@@ -101,7 +101,10 @@ impl Error {
 
     /// An unreadable-index error for `dir` with `detail`.
     pub(crate) fn corrupt(dir: &std::path::Path, detail: impl std::fmt::Display) -> Error {
-        Error::IndexCorrupt { dir: dir.to_path_buf(), detail: detail.to_string() }
+        Error::IndexCorrupt {
+            dir: dir.to_path_buf(),
+            detail: detail.to_string(),
+        }
     }
 }
 

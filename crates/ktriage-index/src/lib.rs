@@ -35,8 +35,8 @@ pub mod terms;
 pub mod text;
 
 pub use build::IndexStats;
-pub use history::{History, HistoryStats};
 pub use error::{Error, Result};
+pub use history::{History, HistoryStats};
 pub use query::{CallSite, Definition, FileText, GrepHit, MessageHit, SearchHit, Snapshot};
 pub use repo::{Rev, TreeFile};
 
@@ -112,7 +112,9 @@ impl Index {
     /// Deletes the index directory of a repository so that it can be built anew.
     pub fn remove(repo_path: &Path, index_dir: Option<&Path>) -> Result<()> {
         let repo = repo::Repo::open(repo_path)?;
-        let dir = index_dir.map(Path::to_path_buf).unwrap_or_else(|| Self::default_dir(&repo));
+        let dir = index_dir
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| Self::default_dir(&repo));
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(Error::io(&dir))?;
         }
@@ -121,7 +123,9 @@ impl Index {
 
     fn open_with(repo_path: &Path, index_dir: Option<&Path>, create: bool) -> Result<Index> {
         let repo = repo::Repo::open(repo_path)?;
-        let dir = index_dir.map(Path::to_path_buf).unwrap_or_else(|| Self::default_dir(&repo));
+        let dir = index_dir
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| Self::default_dir(&repo));
         let meta_path = dir.join("meta.json");
         match std::fs::read(&meta_path) {
             Ok(bytes) => {
@@ -129,7 +133,11 @@ impl Index {
                     .map(|meta| meta.schema.to_string())
                     .unwrap_or_else(|_| "unreadable".to_string());
                 if found != SCHEMA_VERSION.to_string() {
-                    return Err(Error::IndexVersion { dir, found, expected: SCHEMA_VERSION });
+                    return Err(Error::IndexVersion {
+                        dir,
+                        found,
+                        expected: SCHEMA_VERSION,
+                    });
                 }
             }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
@@ -137,20 +145,34 @@ impl Index {
                     return Err(Error::IndexMissing { dir });
                 }
                 std::fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
-                let meta = serde_json::to_vec(&Meta { schema: SCHEMA_VERSION }).expect("Meta always serializes");
+                let meta = serde_json::to_vec(&Meta {
+                    schema: SCHEMA_VERSION,
+                })
+                .expect("Meta always serializes");
                 write_atomic(&meta_path, &meta)?;
             }
-            Err(err) => return Err(Error::Io { path: meta_path, source: err }),
+            Err(err) => {
+                return Err(Error::Io {
+                    path: meta_path,
+                    source: err,
+                })
+            }
         }
         let config_path = dir.join("config.json");
         let config = match std::fs::read(&config_path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|err| {
-                Error::BadQuery(format!("{}: {err}", config_path.display()))
-            })?,
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|err| Error::BadQuery(format!("{}: {err}", config_path.display())))?,
             Err(_) => IndexConfig::default(),
         };
         let store = store::Store::open(&dir)?;
-        Ok(Index { repo, store, text: OnceLock::new(), dir, config, facts_cache: Mutex::new(HashMap::new()) })
+        Ok(Index {
+            repo,
+            store,
+            text: OnceLock::new(),
+            dir,
+            config,
+            facts_cache: Mutex::new(HashMap::new()),
+        })
     }
 
     /// The repository.
@@ -195,13 +217,24 @@ impl Index {
 
     /// The facts of an indexed blob (cached in memory after the first read).
     pub fn facts(&self, blob: Oid) -> Result<Arc<FileFacts>> {
-        if let Some(facts) = self.facts_cache.lock().expect("facts cache lock is never poisoned").get(&blob) {
+        if let Some(facts) = self
+            .facts_cache
+            .lock()
+            .expect("facts cache lock is never poisoned")
+            .get(&blob)
+        {
             return Ok(facts.clone());
         }
         let facts = Arc::new(self.store.blob_facts(blob)?.ok_or_else(|| {
-            Error::corrupt(&self.dir, format!("blob {blob} is listed in a tree but has no facts"))
+            Error::corrupt(
+                &self.dir,
+                format!("blob {blob} is listed in a tree but has no facts"),
+            )
         })?);
-        self.facts_cache.lock().expect("facts cache lock is never poisoned").insert(blob, facts.clone());
+        self.facts_cache
+            .lock()
+            .expect("facts cache lock is never poisoned")
+            .insert(blob, facts.clone());
         Ok(facts)
     }
 

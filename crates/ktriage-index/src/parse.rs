@@ -81,7 +81,11 @@ pub fn parse_c(source: &[u8]) -> FileFacts {
     ex.add_defines(&file.defines);
     let mut facts = ex.finish();
     facts.stats = ParseStats {
-        functions: facts.symbols.iter().filter(|s| s.kind == SymbolKind::Function).count() as u32,
+        functions: facts
+            .symbols
+            .iter()
+            .filter(|s| s.kind == SymbolKind::Function)
+            .count() as u32,
         functions_lost,
         error_nodes,
     };
@@ -93,7 +97,11 @@ pub fn parse_c(source: &[u8]) -> FileFacts {
 /// This is the reference [`ParseStats::functions_lost`] is measured against;
 /// it is public so tools can check the final symbols against it.
 pub fn lexical_functions(source: &[u8]) -> Vec<Symbol> {
-    scan::scan_file(source).functions.iter().map(|f| scanned_symbol(source, f)).collect()
+    scan::scan_file(source)
+        .functions
+        .iter()
+        .map(|f| scanned_symbol(source, f))
+        .collect()
 }
 
 /// Replaces attribute macros, `#define` and `#undef` lines, and x-macro expansion
@@ -145,7 +153,10 @@ fn prepare_for_tree_sitter(src: &[u8]) -> Cow<'_, [u8]> {
         };
         let buf = out.get_or_insert_with(|| src.to_vec());
         if let Some(bytes) = buf.get_mut(tok.start..end) {
-            bytes.iter_mut().filter(|b| **b != b'\n').for_each(|b| *b = b' ');
+            bytes
+                .iter_mut()
+                .filter(|b| **b != b'\n')
+                .for_each(|b| *b = b' ');
         }
     }
     out.map_or(Cow::Borrowed(src), Cow::Owned)
@@ -170,7 +181,10 @@ fn x_macro_line(lx: &mut Lexer<'_>) -> Option<usize> {
         return None;
     }
     let line = probe.line();
-    let ends_line = probe.clone().next().is_none_or(|next| next.line > line || next.is(b'}'));
+    let ends_line = probe
+        .clone()
+        .next()
+        .is_none_or(|next| next.line > line || next.is(b'}'));
     if ends_line && close.line == line {
         *lx = probe;
         Some(close.end)
@@ -186,7 +200,9 @@ fn blank_bodies(src: &[u8], text: &mut Cow<'_, [u8]>, functions: &[scan::Scanned
     for f in functions {
         if f.body_end >= f.body_start + 3 && src.get(f.body_end - 2) == Some(&b'\n') {
             if let Some(body) = text.to_mut().get_mut(f.body_start + 1..f.body_end - 1) {
-                body.iter_mut().filter(|b| **b != b'\n').for_each(|b| *b = b' ');
+                body.iter_mut()
+                    .filter(|b| **b != b'\n')
+                    .for_each(|b| *b = b' ');
             }
         }
     }
@@ -312,14 +328,28 @@ impl<'a> Extractor<'a> {
     fn new(src: &'a [u8], stmts: &[scan::MacroStatement]) -> Self {
         let mut macro_stmts: Vec<(usize, usize)> = stmts.iter().map(|m| (m.start, m.end)).collect();
         macro_stmts.sort_unstable();
-        Extractor { src, symbols: Vec::new(), functions: Vec::new(), regions: Vec::new(), macro_stmts }
+        Extractor {
+            src,
+            symbols: Vec::new(),
+            functions: Vec::new(),
+            regions: Vec::new(),
+            macro_stmts,
+        }
     }
 
     fn text(&self, node: Node<'_>) -> &'a [u8] {
         slice(self.src, node.start_byte(), node.end_byte())
     }
 
-    fn push(&mut self, offset: usize, name: &[u8], kind: SymbolKind, node: Node<'_>, signature: String, is_static: bool) {
+    fn push(
+        &mut self,
+        offset: usize,
+        name: &[u8],
+        kind: SymbolKind,
+        node: Node<'_>,
+        signature: String,
+        is_static: bool,
+    ) {
         let symbol = Symbol {
             name: String::from_utf8_lossy(name).into_owned(),
             kind,
@@ -337,8 +367,15 @@ impl<'a> Extractor<'a> {
         let mut cursor = root.walk();
         while let Some(node) = stack.pop() {
             match node.kind() {
-                "translation_unit" | "preproc_if" | "preproc_ifdef" | "preproc_else" | "preproc_elif"
-                | "preproc_elifdef" | "linkage_specification" | "declaration_list" | "ERROR" => {
+                "translation_unit"
+                | "preproc_if"
+                | "preproc_ifdef"
+                | "preproc_else"
+                | "preproc_elif"
+                | "preproc_elifdef"
+                | "linkage_specification"
+                | "declaration_list"
+                | "ERROR" => {
                     let len = stack.len();
                     stack.extend(node.named_children(&mut cursor));
                     stack[len..].reverse();
@@ -346,7 +383,9 @@ impl<'a> Extractor<'a> {
                 "function_definition" => self.function(node),
                 "declaration" => self.declaration(node),
                 "type_definition" => self.typedef(node),
-                "struct_specifier" | "union_specifier" | "enum_specifier" => self.type_specifier(node),
+                "struct_specifier" | "union_specifier" | "enum_specifier" => {
+                    self.type_specifier(node)
+                }
                 _ => {}
             }
         }
@@ -361,14 +400,20 @@ impl<'a> Extractor<'a> {
     }
 
     fn function(&mut self, node: Node<'_>) {
-        let (Some(decl), Some(body)) = (node.child_by_field_name("declarator"), node.child_by_field_name("body"))
-        else {
+        let (Some(decl), Some(body)) = (
+            node.child_by_field_name("declarator"),
+            node.child_by_field_name("body"),
+        ) else {
             return;
         };
-        let Some(d) = unwrap_declarator(decl) else { return };
+        let Some(d) = unwrap_declarator(decl) else {
+            return;
+        };
         let ty = node.child_by_field_name("type");
         let name = match (d.is_function, d.params, ty) {
-            (true, Some(p), _) => function_name(self.src, self.text(d.name), (p.start_byte(), p.end_byte())),
+            (true, Some(p), _) => {
+                function_name(self.src, self.text(d.name), (p.start_byte(), p.end_byte()))
+            }
             // `MACRO(arg) {` read as type `MACRO` and declarator `(arg)`.
             (false, _, Some(t)) if decl.kind() == "parenthesized_declarator" => {
                 match kernel::defined_function(self.text(t), self.text(d.name)) {
@@ -381,7 +426,12 @@ impl<'a> Extractor<'a> {
         if let Some(t) = ty {
             self.type_specifier(t);
         }
-        let signature = fold(self.src, node.start_byte(), body.start_byte(), MAX_SIGNATURE);
+        let signature = fold(
+            self.src,
+            node.start_byte(),
+            body.start_byte(),
+            MAX_SIGNATURE,
+        );
         let is_static = self.is_static(node);
         self.functions.push(TsFunction {
             symbol: self.symbols.len(),
@@ -390,7 +440,14 @@ impl<'a> Extractor<'a> {
             has_error: node.has_error(),
             keep: true,
         });
-        self.push(node.start_byte(), name.as_bytes(), SymbolKind::Function, node, signature, is_static);
+        self.push(
+            node.start_byte(),
+            name.as_bytes(),
+            SymbolKind::Function,
+            node,
+            signature,
+            is_static,
+        );
     }
 
     fn declaration(&mut self, node: Node<'_>) {
@@ -403,7 +460,9 @@ impl<'a> Extractor<'a> {
         let is_static = self.is_static(node);
         let mut cursor = node.walk();
         for decl in node.children_by_field_name("declarator", &mut cursor) {
-            let Some(d) = unwrap_declarator(decl) else { continue };
+            let Some(d) = unwrap_declarator(decl) else {
+                continue;
+            };
             let name = self.text(d.name);
             let (kind, sig_end) = if d.is_function {
                 (SymbolKind::Prototype, decl.end_byte())
@@ -421,9 +480,18 @@ impl<'a> Extractor<'a> {
         }
         let mut cursor = node.walk();
         for decl in node.children_by_field_name("declarator", &mut cursor) {
-            let Some(d) = unwrap_declarator(decl) else { continue };
+            let Some(d) = unwrap_declarator(decl) else {
+                continue;
+            };
             let signature = self.elided_signature(node);
-            self.push(decl.start_byte(), self.text(d.name), SymbolKind::Typedef, node, signature, false);
+            self.push(
+                decl.start_byte(),
+                self.text(d.name),
+                SymbolKind::Typedef,
+                node,
+                signature,
+                false,
+            );
         }
     }
 
@@ -436,9 +504,13 @@ impl<'a> Extractor<'a> {
             (Some(o), Some(c)) if o < c => {
                 let head = fold(self.src, start, start + o, MAX_SIGNATURE);
                 let tail = fold(self.src, start + c + 1, end, MAX_SIGNATURE);
-                format!("{head} {{ ... }} {tail}").trim_end_matches([' ', ';']).to_string()
+                format!("{head} {{ ... }} {tail}")
+                    .trim_end_matches([' ', ';'])
+                    .to_string()
             }
-            _ => fold(self.src, start, end, MAX_SIGNATURE).trim_end_matches([' ', ';']).to_string(),
+            _ => fold(self.src, start, end, MAX_SIGNATURE)
+                .trim_end_matches([' ', ';'])
+                .to_string(),
         }
     }
 
@@ -462,7 +534,9 @@ impl<'a> Extractor<'a> {
                 }
                 _ => continue,
             };
-            let Some(body) = n.child_by_field_name("body") else { continue };
+            let Some(body) = n.child_by_field_name("body") else {
+                continue;
+            };
             if let Some(name) = n.child_by_field_name("name") {
                 let keyword = kind.as_str();
                 let signature = format!("{keyword} {}", String::from_utf8_lossy(self.text(name)));
@@ -484,7 +558,14 @@ impl<'a> Extractor<'a> {
             }
             if let Some(name) = e.child_by_field_name("name") {
                 let signature = fold(self.src, e.start_byte(), e.end_byte(), MAX_SIGNATURE);
-                self.push(e.start_byte(), self.text(name), SymbolKind::Enumerator, e, signature, false);
+                self.push(
+                    e.start_byte(),
+                    self.text(name),
+                    SymbolKind::Enumerator,
+                    e,
+                    signature,
+                    false,
+                );
             }
         }
     }
@@ -493,7 +574,8 @@ impl<'a> Extractor<'a> {
     /// scanned functions tree-sitter lost (they are added from the scan).
     fn recover(&mut self, scanned: &[scan::ScannedFn]) -> u32 {
         // Drop tree-sitter functions starting inside a scanned body.
-        let mut bodies: Vec<(usize, usize)> = scanned.iter().map(|f| (f.body_start, f.body_end)).collect();
+        let mut bodies: Vec<(usize, usize)> =
+            scanned.iter().map(|f| (f.body_start, f.body_end)).collect();
         bodies.sort_unstable();
         for f in &mut self.functions {
             if within(&bodies, f.start) {
@@ -513,7 +595,10 @@ impl<'a> Extractor<'a> {
             let name = scanned_name(self.src, f);
             let matched = by_name.get(name.as_str()).and_then(|v| {
                 v.iter().copied().find(|&i| {
-                    let s = self.functions.get(i).and_then(|tf| self.symbols.get(tf.symbol));
+                    let s = self
+                        .functions
+                        .get(i)
+                        .and_then(|tf| self.symbols.get(tf.symbol));
                     s.is_some_and(|(_, s)| s.line <= f.end_line && f.line <= s.end_line)
                 })
             });
@@ -536,12 +621,23 @@ impl<'a> Extractor<'a> {
         for f in &self.functions {
             if let Some((_, s)) = self.symbols.get(f.symbol).filter(|_| f.keep) {
                 let (start, end, line) = f.body;
-                self.regions.push(Region { start, end, line, owner: s.name.clone(), directives: true });
+                self.regions.push(Region {
+                    start,
+                    end,
+                    line,
+                    owner: s.name.clone(),
+                    directives: true,
+                });
             }
         }
         // Drop artefacts: functions judged above, and declarations starting
         // inside a scanned body (locals leaking out of ERROR nodes).
-        let dropped: HashSet<usize> = self.functions.iter().filter(|f| !f.keep).map(|f| f.symbol).collect();
+        let dropped: HashSet<usize> = self
+            .functions
+            .iter()
+            .filter(|f| !f.keep)
+            .map(|f| f.symbol)
+            .collect();
         let mut i = 0;
         self.symbols.retain(|(offset, s)| {
             i += 1;
@@ -565,9 +661,15 @@ impl<'a> Extractor<'a> {
     fn add_macro_variables(&mut self, stmts: &[scan::MacroStatement]) {
         for st in stmts {
             let name = slice(self.src, st.name.0, st.name.1);
-            let Some(arg) = kernel::variable_macro_arg(name) else { continue };
-            let Some(Some((s, e))) = st.arg_idents.get(arg) else { continue };
-            let Some(last) = st.arg_idents.iter().flatten().last() else { continue };
+            let Some(arg) = kernel::variable_macro_arg(name) else {
+                continue;
+            };
+            let Some(Some((s, e))) = st.arg_idents.get(arg) else {
+                continue;
+            };
+            let Some(last) = st.arg_idents.iter().flatten().last() else {
+                continue;
+            };
             let symbol = Symbol {
                 name: text_string(self.src, *s, *e),
                 kind: SymbolKind::Variable,
@@ -585,12 +687,31 @@ impl<'a> Extractor<'a> {
         for d in defines {
             let name = text_string(self.src, d.name.0, d.name.1);
             let (kind, signature) = match d.params {
-                Some((_, pe)) => (SymbolKind::FunctionMacro, fold(self.src, d.name.0, pe, MAX_SIGNATURE)),
-                None => (SymbolKind::Macro, fold(self.src, d.name.0, d.body.1, MAX_MACRO_SIGNATURE)),
+                Some((_, pe)) => (
+                    SymbolKind::FunctionMacro,
+                    fold(self.src, d.name.0, pe, MAX_SIGNATURE),
+                ),
+                None => (
+                    SymbolKind::Macro,
+                    fold(self.src, d.name.0, d.body.1, MAX_MACRO_SIGNATURE),
+                ),
             };
             let (start, end) = d.body;
-            self.regions.push(Region { start, end, line: d.body_line, owner: name.clone(), directives: false });
-            let symbol = Symbol { name, kind, line: d.line, end_line: d.end_line, signature, is_static: false };
+            self.regions.push(Region {
+                start,
+                end,
+                line: d.body_line,
+                owner: name.clone(),
+                directives: false,
+            });
+            let symbol = Symbol {
+                name,
+                kind,
+                line: d.line,
+                end_line: d.end_line,
+                signature,
+                is_static: false,
+            };
             self.symbols.push((d.name.0, symbol));
         }
     }
@@ -608,19 +729,26 @@ impl<'a> Extractor<'a> {
                 continue; // nested in or overlapping an earlier region
             }
             covered = r.end;
-            scan::scan_calls(src, r.start, r.end, r.line, r.directives, |found| match found {
-                Found::Call { callee, line } => facts.calls.push(Call {
-                    caller: r.owner.clone(),
-                    callee: text_string(src, callee.0, callee.1),
-                    line,
-                }),
-                Found::Message { helper, text, line } => facts.messages.push(Message {
-                    text,
-                    helper: text_string(src, helper.0, helper.1),
-                    function: Some(r.owner.clone()),
-                    line,
-                }),
-            });
+            scan::scan_calls(
+                src,
+                r.start,
+                r.end,
+                r.line,
+                r.directives,
+                |found| match found {
+                    Found::Call { callee, line } => facts.calls.push(Call {
+                        caller: r.owner.clone(),
+                        callee: text_string(src, callee.0, callee.1),
+                        line,
+                    }),
+                    Found::Message { helper, text, line } => facts.messages.push(Message {
+                        text,
+                        helper: text_string(src, helper.0, helper.1),
+                        function: Some(r.owner.clone()),
+                        line,
+                    }),
+                },
+            );
         }
         facts
     }
@@ -654,7 +782,12 @@ fn unwrap_declarator(node: Node<'_>) -> Option<Declarator<'_>> {
     loop {
         match n.kind() {
             "identifier" | "type_identifier" | "field_identifier" | "primitive_type" => {
-                return Some(Declarator { name: n, is_function, params, sig_end });
+                return Some(Declarator {
+                    name: n,
+                    is_function,
+                    params,
+                    sig_end,
+                });
             }
             "init_declarator" => {
                 n = n.child_by_field_name("declarator")?;
@@ -662,7 +795,10 @@ fn unwrap_declarator(node: Node<'_>) -> Option<Declarator<'_>> {
             }
             "function_declarator" => {
                 let inner = n.child_by_field_name("declarator")?;
-                if matches!(inner.kind(), "identifier" | "type_identifier" | "primitive_type") {
+                if matches!(
+                    inner.kind(),
+                    "identifier" | "type_identifier" | "primitive_type"
+                ) {
                     is_function = true;
                     params = n.child_by_field_name("parameters");
                 }

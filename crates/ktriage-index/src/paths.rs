@@ -71,7 +71,11 @@ pub fn resolve<'a>(
     let mut best_len = 0;
     let mut best: Vec<&str> = Vec::new();
     for path in tree_paths {
-        let common = path.rsplit('/').zip(&wanted_parts).take_while(|(a, b)| a == *b).count();
+        let common = path
+            .rsplit('/')
+            .zip(&wanted_parts)
+            .take_while(|(a, b)| a == *b)
+            .count();
         if common == 0 || common < best_len {
             continue;
         }
@@ -97,7 +101,11 @@ pub fn resolve<'a>(
 /// Breaks a tie between equally long suffix matches: a log path usually is a tree path with
 /// directories inserted (`fs/` + `bcachefs/` + `check.c` for `fs/check.c`), so prefer the
 /// candidate whose unmatched directory part is the longest prefix of the log path's.
-fn prefer_inserted_components<'a>(wanted: &str, candidates: &[&'a str], n_common: usize) -> Option<&'a str> {
+fn prefer_inserted_components<'a>(
+    wanted: &str,
+    candidates: &[&'a str],
+    n_common: usize,
+) -> Option<&'a str> {
     let wanted_prefix = strip_components(wanted, n_common);
     let mut fitting: Vec<(&'a str, usize)> = candidates
         .iter()
@@ -130,7 +138,12 @@ fn strip_components(path: &str, n: usize) -> &str {
 mod tests {
     use super::{normalize, resolve, PathMatch};
 
-    const TREE: &[&str] = &["fs/alloc/discard.c", "fs/fs/check.c", "fs/check.c", "libbcachefs/super.c"];
+    const TREE: &[&str] = &[
+        "fs/alloc/discard.c",
+        "fs/fs/check.c",
+        "fs/check.c",
+        "libbcachefs/super.c",
+    ];
 
     #[test]
     fn normalizes_log_decorations() {
@@ -142,17 +155,35 @@ mod tests {
     #[test]
     fn resolves_by_suffix_and_prefix_map() {
         let tree = TREE.iter().copied();
-        assert_eq!(resolve(tree.clone(), "fs/alloc/discard.c", &[]), PathMatch::Exact("fs/alloc/discard.c".into()));
-        assert_eq!(resolve(tree.clone(), "fs/bcachefs/alloc/discard.c", &[]), PathMatch::Alias("fs/alloc/discard.c".into()));
-        assert_eq!(resolve(tree.clone(), "fs/bcachefs/super.c", &[]), PathMatch::Alias("libbcachefs/super.c".into()));
-        assert_eq!(resolve(tree.clone(), "fs/bcachefs/fs/check.c", &[]), PathMatch::Alias("fs/fs/check.c".into()));
-        assert_eq!(resolve(tree.clone(), "fs/bcachefs/check.c", &[]), PathMatch::Alias("fs/check.c".into()));
+        assert_eq!(
+            resolve(tree.clone(), "fs/alloc/discard.c", &[]),
+            PathMatch::Exact("fs/alloc/discard.c".into())
+        );
+        assert_eq!(
+            resolve(tree.clone(), "fs/bcachefs/alloc/discard.c", &[]),
+            PathMatch::Alias("fs/alloc/discard.c".into())
+        );
+        assert_eq!(
+            resolve(tree.clone(), "fs/bcachefs/super.c", &[]),
+            PathMatch::Alias("libbcachefs/super.c".into())
+        );
+        assert_eq!(
+            resolve(tree.clone(), "fs/bcachefs/fs/check.c", &[]),
+            PathMatch::Alias("fs/fs/check.c".into())
+        );
+        assert_eq!(
+            resolve(tree.clone(), "fs/bcachefs/check.c", &[]),
+            PathMatch::Alias("fs/check.c".into())
+        );
         assert_eq!(
             resolve(tree.clone(), "check.c", &[]),
             PathMatch::Ambiguous(vec!["fs/check.c".into(), "fs/fs/check.c".into()])
         );
         let maps = [("kernel/".to_string(), "fs/".to_string())];
-        assert_eq!(resolve(tree.clone(), "kernel/check.c", &maps), PathMatch::Alias("fs/check.c".into()));
+        assert_eq!(
+            resolve(tree.clone(), "kernel/check.c", &maps),
+            PathMatch::Alias("fs/check.c".into())
+        );
         assert_eq!(resolve(tree, "nothing.c", &[]), PathMatch::NotFound);
     }
 }

@@ -3,9 +3,9 @@
 
 use crate::error::{Error, Result};
 use crate::facts::SymbolKind;
+use crate::history::{self, HistoryStore};
 use crate::paths::{self, PathMatch};
 use crate::repo::{is_c_source, TreeFile};
-use crate::history::{self, HistoryStore};
 use crate::text::{DocKind, TextHit};
 use crate::{terms, Index, Rev};
 use git2::Oid;
@@ -127,7 +127,15 @@ impl<'a> Snapshot<'a> {
         for (file_idx, file) in files.iter().enumerate() {
             paths_by_blob.entry(file.blob).or_default().push(file_idx);
         }
-        Snapshot { index, rev, files, paths_by_blob, visible_commits: std::sync::OnceLock::new(), doc_freqs: Default::default(), all_files: std::sync::OnceLock::new() }
+        Snapshot {
+            index,
+            rev,
+            files,
+            paths_by_blob,
+            visible_commits: std::sync::OnceLock::new(),
+            doc_freqs: Default::default(),
+            all_files: std::sync::OnceLock::new(),
+        }
     }
 
     /// The revision this snapshot answers for.
@@ -141,7 +149,11 @@ impl<'a> Snapshot<'a> {
     }
 
     fn paths_of(&self, blob: Oid) -> impl Iterator<Item = &str> {
-        self.paths_by_blob.get(&blob).into_iter().flatten().map(|file_idx| self.files[*file_idx].path.as_str())
+        self.paths_by_blob
+            .get(&blob)
+            .into_iter()
+            .flatten()
+            .map(|file_idx| self.files[*file_idx].path.as_str())
     }
 
     /// Definitions and declarations of `name`: definitions first, then prototypes, by path.
@@ -152,7 +164,12 @@ impl<'a> Snapshot<'a> {
                 continue;
             }
             let facts = self.index.facts(blob)?;
-            for (symbol, path) in facts.symbols.iter().filter(|symbol| symbol.name == name).flat_map(|symbol| self.paths_of(blob).map(move |path| (symbol, path))) {
+            for (symbol, path) in facts
+                .symbols
+                .iter()
+                .filter(|symbol| symbol.name == name)
+                .flat_map(|symbol| self.paths_of(blob).map(move |path| (symbol, path)))
+            {
                 out.push(Definition {
                     name: symbol.name.clone(),
                     kind: symbol.kind,
@@ -165,7 +182,11 @@ impl<'a> Snapshot<'a> {
             }
         }
         out.sort_by(|a, b| {
-            (!a.kind.is_definition(), a.path.as_str(), a.line).cmp(&(!b.kind.is_definition(), b.path.as_str(), b.line))
+            (!a.kind.is_definition(), a.path.as_str(), a.line).cmp(&(
+                !b.kind.is_definition(),
+                b.path.as_str(),
+                b.line,
+            ))
         });
         Ok(out)
     }
@@ -178,7 +199,12 @@ impl<'a> Snapshot<'a> {
                 continue;
             }
             let facts = self.index.facts(blob)?;
-            for (call, path) in facts.calls.iter().filter(|call| call.callee == name).flat_map(|call| self.paths_of(blob).map(move |path| (call, path))) {
+            for (call, path) in facts
+                .calls
+                .iter()
+                .filter(|call| call.callee == name)
+                .flat_map(|call| self.paths_of(blob).map(move |path| (call, path)))
+            {
                 out.push(CallSite {
                     caller: call.caller.clone(),
                     callee: call.callee.clone(),
@@ -195,8 +221,14 @@ impl<'a> Snapshot<'a> {
     pub fn callees(&self, name: &str) -> Result<Vec<CallSite>> {
         let mut out = Vec::new();
         let mut seen_blobs = HashSet::new();
-        for definition in self.def(name)?.into_iter().filter(|d| d.kind.is_definition()) {
-            let Some(file) = self.files.iter().find(|file| file.path == definition.path) else { continue };
+        for definition in self
+            .def(name)?
+            .into_iter()
+            .filter(|d| d.kind.is_definition())
+        {
+            let Some(file) = self.files.iter().find(|file| file.path == definition.path) else {
+                continue;
+            };
             if !seen_blobs.insert((file.blob, definition.line)) {
                 continue;
             }
@@ -249,13 +281,21 @@ impl<'a> Snapshot<'a> {
         self.search_in(query, limit, Some(DocKind::Symbol))
     }
 
-    fn search_in(&self, query: &str, limit: usize, kind: Option<DocKind>) -> Result<Vec<SearchHit>> {
+    fn search_in(
+        &self,
+        query: &str,
+        limit: usize,
+        kind: Option<DocKind>,
+    ) -> Result<Vec<SearchHit>> {
         let mut owners: HashSet<Oid> = self.paths_by_blob.keys().copied().collect();
         if kind.is_none_or(|kind| kind == DocKind::Commit) {
             owners.extend(self.visible_commits()?.iter().copied());
         }
         let query_terms: HashSet<String> = terms::unique_terms(query).into_iter().collect();
-        let hits = self.index.text()?.search_kind(query, &owners, limit, kind, &self.doc_freqs)?;
+        let hits = self
+            .index
+            .text()?
+            .search_kind(query, &owners, limit, kind, &self.doc_freqs)?;
         let mut contents: HashMap<Oid, Vec<u8>> = HashMap::new();
         let mut out = Vec::new();
         for hit in hits {
@@ -273,13 +313,19 @@ impl<'a> Snapshot<'a> {
             };
             let content = match contents.entry(hit.blob) {
                 std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-                std::collections::hash_map::Entry::Vacant(entry) => entry.insert(self.index.repo.read_blob(hit.blob)?),
+                std::collections::hash_map::Entry::Vacant(entry) => {
+                    entry.insert(self.index.repo.read_blob(hit.blob)?)
+                }
             };
             let text = String::from_utf8_lossy(content);
             let (line, snippet) = best_line(&text, start, end, &query_terms);
             for path in self.paths_of(hit.blob) {
                 out.push(SearchHit {
-                    kind: if hit.kind == DocKind::Symbol { "symbol" } else { "message" },
+                    kind: if hit.kind == DocKind::Symbol {
+                        "symbol"
+                    } else {
+                        "message"
+                    },
                     path: path.to_string(),
                     line,
                     snippet: snippet.clone(),
@@ -296,9 +342,19 @@ impl<'a> Snapshot<'a> {
 
     /// A commit hit: the message line holding the most query terms.
     fn commit_hit(&self, hit: &TextHit, query_terms: &HashSet<String>) -> Result<SearchHit> {
-        let commit = self.index.repo.git().find_commit(hit.blob).map_err(Error::git(format!("reading commit {}", hit.blob)))?;
+        let commit = self
+            .index
+            .repo
+            .git()
+            .find_commit(hit.blob)
+            .map_err(Error::git(format!("reading commit {}", hit.blob)))?;
         let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
-        let (line, snippet) = best_line(&message, 1, message.lines().count().max(1) as u32, query_terms);
+        let (line, snippet) = best_line(
+            &message,
+            1,
+            message.lines().count().max(1) as u32,
+            query_terms,
+        );
         Ok(SearchHit {
             kind: "commit",
             path: String::new(),
@@ -316,7 +372,13 @@ impl<'a> Snapshot<'a> {
     pub fn search_messages(&self, text: &str, limit: usize) -> Result<Vec<MessageHit>> {
         let blobs: HashSet<Oid> = self.paths_by_blob.keys().copied().collect();
         let mut out = Vec::new();
-        for hit in self.index.text()?.search_kind(text, &blobs, limit, Some(DocKind::Message), &self.doc_freqs)? {
+        for hit in self.index.text()?.search_kind(
+            text,
+            &blobs,
+            limit,
+            Some(DocKind::Message),
+            &self.doc_freqs,
+        )? {
             let facts = self.index.facts(hit.blob)?;
             let message = self.hit_item(&facts.messages, &hit)?;
             for path in self.paths_of(hit.blob) {
@@ -335,14 +397,21 @@ impl<'a> Snapshot<'a> {
     /// The symbol or message of its blob's facts that a text hit is.
     fn hit_item<'f, T>(&self, items: &'f [T], hit: &TextHit) -> Result<&'f T> {
         items.get(hit.item).ok_or_else(|| {
-            let detail = format!("text hit {} of blob {} is past the {} its facts hold", hit.item, hit.blob, items.len());
+            let detail = format!(
+                "text hit {} of blob {} is past the {} its facts hold",
+                hit.item,
+                hit.blob,
+                items.len()
+            );
             Error::corrupt(self.index.dir(), detail)
         })
     }
 
     /// The function definition of `path` (a tree path) whose span holds `line`.
     pub fn function_at(&self, path: &str, line: u32) -> Result<Option<Definition>> {
-        let Some(file) = self.files.iter().find(|file| file.path == path) else { return Ok(None) };
+        let Some(file) = self.files.iter().find(|file| file.path == path) else {
+            return Ok(None);
+        };
         let facts = self.index.facts(file.blob)?;
         let symbol = facts
             .symbols
@@ -400,12 +469,17 @@ impl<'a> Snapshot<'a> {
     pub fn resolve_path(&self, wanted: &str) -> Result<String> {
         let tree = self.all_files()?;
         let tree_paths = tree.iter().map(|file| file.path.as_str());
-        let not_found = |hint: String| Error::NoSuchPath { path: wanted.to_string(), rev: self.rev.name.clone(), hint };
+        let not_found = |hint: String| Error::NoSuchPath {
+            path: wanted.to_string(),
+            rev: self.rev.name.clone(),
+            hint,
+        };
         match paths::resolve(tree_paths, wanted, &self.index.config.path_prefixes) {
             PathMatch::Exact(path) | PathMatch::Alias(path) => Ok(path),
-            PathMatch::Ambiguous(candidates) => {
-                Err(not_found(format!(" (ambiguous: {})", candidates.join(", "))))
-            }
+            PathMatch::Ambiguous(candidates) => Err(not_found(format!(
+                " (ambiguous: {})",
+                candidates.join(", ")
+            ))),
             PathMatch::NotFound => Err(not_found(String::new())),
         }
     }
@@ -415,11 +489,14 @@ impl<'a> Snapshot<'a> {
     pub fn read(&self, wanted: &str, start: Option<u32>, end: Option<u32>) -> Result<FileText> {
         let path = self.resolve_path(wanted)?;
         let tree = self.all_files()?;
-        let file = tree.iter().find(|file| file.path == path).ok_or_else(|| Error::NoSuchPath {
-            path: path.clone(),
-            rev: self.rev.name.clone(),
-            hint: String::new(),
-        })?;
+        let file = tree
+            .iter()
+            .find(|file| file.path == path)
+            .ok_or_else(|| Error::NoSuchPath {
+                path: path.clone(),
+                rev: self.rev.name.clone(),
+                hint: String::new(),
+            })?;
         let content = self.index.repo.read_blob(file.blob)?;
         let text = String::from_utf8_lossy(&content);
         let all: Vec<&str> = text.lines().collect();
@@ -427,11 +504,20 @@ impl<'a> Snapshot<'a> {
         let start = start.unwrap_or(1).max(1);
         let end = end.unwrap_or(total_lines).min(total_lines);
         let lines = if start <= end {
-            all[(start - 1) as usize..end as usize].iter().map(|line| line.to_string()).collect()
+            all[(start - 1) as usize..end as usize]
+                .iter()
+                .map(|line| line.to_string())
+                .collect()
         } else {
             Vec::new()
         };
-        Ok(FileText { path, start, end: end.max(start.saturating_sub(1)), total_lines, lines })
+        Ok(FileText {
+            path,
+            start,
+            end: end.max(start.saturating_sub(1)),
+            total_lines,
+            lines,
+        })
     }
 
     /// True when `path` is one of the tree's C sources or headers.
@@ -443,8 +529,16 @@ impl<'a> Snapshot<'a> {
 /// The line of `line..=end_line` that holds the most query terms (the first one on ties).
 fn best_line(text: &str, line: u32, end_line: u32, query_terms: &HashSet<String>) -> (u32, String) {
     let mut best = (0usize, line, String::new());
-    for (offset, candidate) in text.lines().skip(line.saturating_sub(1) as usize).take((end_line.max(line) - line + 1) as usize).enumerate() {
-        let found = terms::unique_terms(candidate).iter().filter(|term| query_terms.contains(*term)).count();
+    for (offset, candidate) in text
+        .lines()
+        .skip(line.saturating_sub(1) as usize)
+        .take((end_line.max(line) - line + 1) as usize)
+        .enumerate()
+    {
+        let found = terms::unique_terms(candidate)
+            .iter()
+            .filter(|term| query_terms.contains(*term))
+            .count();
         if found > best.0 || best.2.is_empty() {
             best = (found, line + offset as u32, candidate.trim().to_string());
             if found == 0 {

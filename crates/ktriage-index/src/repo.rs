@@ -38,8 +38,15 @@ impl Repo {
         // libgit2 re-hashes every object it reads by default (git itself does not); reading
         // blobs is most of what the index does, and that hashing was a third of a `locate`.
         git2::opts::strict_hash_verification(false);
-        let git = Repository::open_ext(path, git2::RepositoryOpenFlags::empty(), std::iter::empty::<&str>())
-            .map_err(|source| Error::NotARepo { path: path.to_path_buf(), source })?;
+        let git = Repository::open_ext(
+            path,
+            git2::RepositoryOpenFlags::empty(),
+            std::iter::empty::<&str>(),
+        )
+        .map_err(|source| Error::NotARepo {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Ok(Repo { git })
     }
 
@@ -55,10 +62,21 @@ impl Repo {
 
     /// Resolves `rev` (any git revision syntax) to a commit.
     pub fn resolve(&self, rev: &str) -> Result<Rev> {
-        let unknown = |message: String| Error::UnknownRev { rev: rev.to_string(), message };
-        let object = self.git.revparse_single(rev).map_err(|err| unknown(err.message().to_string()))?;
-        let commit = object.peel_to_commit().map_err(|err| unknown(err.message().to_string()))?;
-        Ok(Rev { commit: commit.id(), name: rev.to_string() })
+        let unknown = |message: String| Error::UnknownRev {
+            rev: rev.to_string(),
+            message,
+        };
+        let object = self
+            .git
+            .revparse_single(rev)
+            .map_err(|err| unknown(err.message().to_string()))?;
+        let commit = object
+            .peel_to_commit()
+            .map_err(|err| unknown(err.message().to_string()))?;
+        Ok(Rev {
+            commit: commit.id(),
+            name: rev.to_string(),
+        })
     }
 
     /// Every blob of the commit's tree, paths `/`-separated, sorted by path.
@@ -72,7 +90,10 @@ impl Repo {
         tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
             if entry.kind() == Some(ObjectType::Blob) {
                 if let Some(name) = entry.name() {
-                    files.push(TreeFile { path: format!("{dir}{name}"), blob: entry.id() });
+                    files.push(TreeFile {
+                        path: format!("{dir}{name}"),
+                        blob: entry.id(),
+                    });
                 }
             }
             TreeWalkResult::Ok
@@ -91,7 +112,10 @@ impl Repo {
 
     /// The content of a blob.
     pub fn read_blob(&self, blob: Oid) -> Result<Vec<u8>> {
-        let blob = self.git.find_blob(blob).map_err(Error::git(format!("reading blob {blob}")))?;
+        let blob = self
+            .git
+            .find_blob(blob)
+            .map_err(Error::git(format!("reading blob {blob}")))?;
         Ok(blob.content().to_vec())
     }
 }

@@ -54,7 +54,9 @@ impl Store {
         let path = dir.join("store.redb");
         let db = crate::error::retry_busy(|| {
             Database::create(&path).map_err(|err| match err {
-                redb::DatabaseError::DatabaseAlreadyOpen => Error::IndexBusy { dir: dir.to_path_buf() },
+                redb::DatabaseError::DatabaseAlreadyOpen => Error::IndexBusy {
+                    dir: dir.to_path_buf(),
+                },
                 other => Error::corrupt(dir, other),
             })
         })?;
@@ -66,7 +68,12 @@ impl Store {
             .truncate(false)
             .open(&pack_path)
             .map_err(Error::io(&pack_path))?;
-        let store = Store { db, pack: Mutex::new(pack), ids: Mutex::new(HashMap::new()), dir: dir.to_path_buf() };
+        let store = Store {
+            db,
+            pack: Mutex::new(pack),
+            ids: Mutex::new(HashMap::new()),
+            dir: dir.to_path_buf(),
+        };
         if store.has_tables()? {
             return Ok(store);
         }
@@ -98,7 +105,9 @@ impl Store {
     /// Rewrites the database file without the space freed by earlier transactions (redb
     /// never reuses all of it); true when anything was reclaimed.
     pub fn compact(&mut self) -> Result<bool> {
-        self.db.compact().map_err(|err| Error::corrupt(&self.dir, err))
+        self.db
+            .compact()
+            .map_err(|err| Error::corrupt(&self.dir, err))
     }
 
     /// The database, for other modules that keep tables of their own in it.
@@ -132,15 +141,24 @@ impl Store {
         let Some(ordinal) = blobs.get(self.id(blob)?).map_err(self.err())? else {
             return Ok(None);
         };
-        let (_, offset, len) = self.entry(&txn.open_table(ORDINALS).map_err(self.err())?, ordinal.value())?;
+        let (_, offset, len) = self.entry(
+            &txn.open_table(ORDINALS).map_err(self.err())?,
+            ordinal.value(),
+        )?;
         let mut bytes = vec![0; len as usize];
         {
             let mut pack = self.pack.lock().expect("pack lock is never poisoned");
             pack.seek(SeekFrom::Start(offset))
                 .and_then(|_| pack.read_exact(&mut bytes))
-                .map_err(|err| Error::corrupt(&self.dir, format!("reading the facts of blob {blob} from {PACK_FILE}: {err}")))?;
+                .map_err(|err| {
+                    Error::corrupt(
+                        &self.dir,
+                        format!("reading the facts of blob {blob} from {PACK_FILE}: {err}"),
+                    )
+                })?;
         }
-        let facts = codec::unpack(&bytes).map_err(|err| Error::corrupt(&self.dir, format!("facts of blob {blob}: {err}")))?;
+        let facts = codec::unpack(&bytes)
+            .map_err(|err| Error::corrupt(&self.dir, format!("facts of blob {blob}: {err}")))?;
         Ok(Some(facts))
     }
 
@@ -161,7 +179,9 @@ impl Store {
             let pack_path = self.dir.join(PACK_FILE);
             let mut pack = self.pack.lock().expect("pack lock is never poisoned");
             // Bytes past the end are from a write interrupted before its commit.
-            pack.set_len(end).and_then(|_| pack.seek(SeekFrom::Start(end))).map_err(Error::io(&pack_path))?;
+            pack.set_len(end)
+                .and_then(|_| pack.seek(SeekFrom::Start(end)))
+                .map_err(Error::io(&pack_path))?;
             let mut defined: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
             let mut called: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
             for (blob, facts) in batch {
@@ -169,9 +189,11 @@ impl Store {
                 if blobs.get(id).map_err(self.err())?.is_some() {
                     continue;
                 }
-                let bytes = codec::pack(facts).map_err(|err| Error::corrupt(&self.dir, format!("encoding facts: {err}")))?;
-                let len = u32::try_from(bytes.len())
-                    .map_err(|_| Error::corrupt(&self.dir, format!("facts of blob {blob} exceed 4 GB")))?;
+                let bytes = codec::pack(facts)
+                    .map_err(|err| Error::corrupt(&self.dir, format!("encoding facts: {err}")))?;
+                let len = u32::try_from(bytes.len()).map_err(|_| {
+                    Error::corrupt(&self.dir, format!("facts of blob {blob} exceed 4 GB"))
+                })?;
                 pack.write_all(&bytes).map_err(Error::io(&pack_path))?;
                 blobs.insert(id, next).map_err(self.err())?;
                 ordinals.insert(next, (id, end, len)).map_err(self.err())?;
@@ -192,14 +214,19 @@ impl Store {
     }
 
     /// Adds each name's new ordinals, all larger than those it has, to its entry.
-    fn append_ordinals(&self, table: &mut redb::Table<&str, &[u8]>, new: BTreeMap<&str, Vec<u32>>) -> Result<()> {
+    fn append_ordinals(
+        &self,
+        table: &mut redb::Table<&str, &[u8]>,
+        new: BTreeMap<&str, Vec<u32>>,
+    ) -> Result<()> {
         for (name, ordinals) in new {
             let mut all = match table.get(name).map_err(self.err())? {
                 Some(value) => self.unpack_ordinals(name, value.value())?,
                 None => Vec::new(),
             };
             all.extend(ordinals);
-            let bytes = codec::pack_ordinals(&all).map_err(|err| Error::corrupt(&self.dir, format!("encoding `{name}`: {err}")))?;
+            let bytes = codec::pack_ordinals(&all)
+                .map_err(|err| Error::corrupt(&self.dir, format!("encoding `{name}`: {err}")))?;
             table.insert(name, bytes.as_slice()).map_err(self.err())?;
         }
         Ok(())
@@ -229,7 +256,9 @@ impl Store {
                 Some(blob) => *blob,
                 None => {
                     let (id, _, _) = self.entry(&ordinals, ordinal)?;
-                    let blob = Oid::from_bytes(&id).map_err(|_| Error::corrupt(&self.dir, format!("bad entry for `{name}`")))?;
+                    let blob = Oid::from_bytes(&id).map_err(|_| {
+                        Error::corrupt(&self.dir, format!("bad entry for `{name}`"))
+                    })?;
                     *ids.entry(ordinal).or_insert(blob)
                 }
             };
@@ -239,18 +268,27 @@ impl Store {
     }
 
     /// The entry of an ordinal that a committed table refers to.
-    fn entry(&self, ordinals: &impl ReadableTable<u32, ([u8; 20], u64, u32)>, ordinal: u32) -> Result<([u8; 20], u64, u32)> {
+    fn entry(
+        &self,
+        ordinals: &impl ReadableTable<u32, ([u8; 20], u64, u32)>,
+        ordinal: u32,
+    ) -> Result<([u8; 20], u64, u32)> {
         let entry = ordinals.get(ordinal).map_err(self.err())?;
-        entry.map(|entry| entry.value()).ok_or_else(|| Error::corrupt(&self.dir, format!("no blob has ordinal {ordinal}")))
+        entry
+            .map(|entry| entry.value())
+            .ok_or_else(|| Error::corrupt(&self.dir, format!("no blob has ordinal {ordinal}")))
     }
 
     fn unpack_ordinals(&self, name: &str, bytes: &[u8]) -> Result<Vec<u32>> {
-        codec::unpack_ordinals(bytes).map_err(|err| Error::corrupt(&self.dir, format!("entry of `{name}`: {err}")))
+        codec::unpack_ordinals(bytes)
+            .map_err(|err| Error::corrupt(&self.dir, format!("entry of `{name}`: {err}")))
     }
 
     /// A blob id as the tables key it.
     fn id(&self, blob: Oid) -> Result<[u8; 20]> {
-        blob.as_bytes().try_into().map_err(|_| Error::corrupt(&self.dir, format!("blob id {blob} is not 20 bytes")))
+        blob.as_bytes()
+            .try_into()
+            .map_err(|_| Error::corrupt(&self.dir, format!("blob id {blob} is not 20 bytes")))
     }
 
     /// The cached source listing of an indexed commit.
@@ -260,13 +298,15 @@ impl Store {
         let Some(value) = table.get(commit.as_bytes()).map_err(self.err())? else {
             return Ok(None);
         };
-        let files = codec::unpack(value.value()).map_err(|err| Error::corrupt(&self.dir, format!("tree of {commit}: {err}")))?;
+        let files = codec::unpack(value.value())
+            .map_err(|err| Error::corrupt(&self.dir, format!("tree of {commit}: {err}")))?;
         Ok(Some(files))
     }
 
     /// Records the source listing of a commit whose blobs are all indexed.
     pub fn put_tree(&self, commit: Oid, files: &[TreeFile]) -> Result<()> {
-        let bytes = codec::pack(files).map_err(|err| Error::corrupt(&self.dir, format!("encoding tree: {err}")))?;
+        let bytes = codec::pack(files)
+            .map_err(|err| Error::corrupt(&self.dir, format!("encoding tree: {err}")))?;
         let txn = self.db.begin_write().map_err(self.err())?;
         txn.open_table(TREES)
             .map_err(self.err())?
@@ -278,8 +318,16 @@ impl Store {
     /// Number of indexed blobs and commits.
     pub fn counts(&self) -> Result<(u64, u64)> {
         let txn = self.db.begin_read().map_err(self.err())?;
-        let blobs = txn.open_table(BLOBS).map_err(self.err())?.len().map_err(self.err())?;
-        let trees = txn.open_table(TREES).map_err(self.err())?.len().map_err(self.err())?;
+        let blobs = txn
+            .open_table(BLOBS)
+            .map_err(self.err())?
+            .len()
+            .map_err(self.err())?;
+        let trees = txn
+            .open_table(TREES)
+            .map_err(self.err())?
+            .len()
+            .map_err(self.err())?;
         Ok((blobs, trees))
     }
 }
@@ -302,13 +350,28 @@ mod tests {
     #[test]
     fn bytes_left_by_an_interrupted_write_are_dropped() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (a, b) = (Oid::hash_object(git2::ObjectType::Blob, b"a").expect("id"), Oid::hash_object(git2::ObjectType::Blob, b"b").expect("id"));
-        let (facts_a, facts_b) = (facts_of("int f(void) { return g(); }\n"), facts_of("int g(void) { return f(); }\nint f(int);\n"));
+        let (a, b) = (
+            Oid::hash_object(git2::ObjectType::Blob, b"a").expect("id"),
+            Oid::hash_object(git2::ObjectType::Blob, b"b").expect("id"),
+        );
+        let (facts_a, facts_b) = (
+            facts_of("int f(void) { return g(); }\n"),
+            facts_of("int g(void) { return f(); }\nint f(int);\n"),
+        );
         let store = Store::open(dir.path()).expect("store");
-        store.write_blobs(&[(a, facts_a.clone())]).expect("first batch");
+        store
+            .write_blobs(&[(a, facts_a.clone())])
+            .expect("first batch");
         // A batch whose process died after appending to the pack, before committing.
-        std::fs::OpenOptions::new().append(true).open(dir.path().join(PACK_FILE)).expect("pack").write_all(b"torn").expect("append");
-        store.write_blobs(&[(b, facts_b.clone()), (a, facts_a.clone())]).expect("second batch");
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(PACK_FILE))
+            .expect("pack")
+            .write_all(b"torn")
+            .expect("append");
+        store
+            .write_blobs(&[(b, facts_b.clone()), (a, facts_a.clone())])
+            .expect("second batch");
         drop(store);
 
         let store = Store::open(dir.path()).expect("reopen");

@@ -14,7 +14,10 @@ pub fn terms(text: &str) -> Vec<String> {
 /// Like [`terms`], deduplicated, in first-seen order (for queries).
 pub fn unique_terms(text: &str) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
-    terms(text).into_iter().filter(|term| seen.insert(term.clone())).collect()
+    terms(text)
+        .into_iter()
+        .filter(|term| seen.insert(term.clone()))
+        .collect()
 }
 
 /// Appends the terms of `text`, space-separated, to `out` (the indexed form of a field).
@@ -62,8 +65,20 @@ mod tests {
 
     #[test]
     fn splits_identifiers() {
-        assert_eq!(terms("bch2_discard_one_bucket"), ["bch2", "discard", "one", "bucket", "bch2_discard_one_bucket"]);
-        assert_eq!(terms("kmallocArray x 42"), ["kmalloc", "array", "kmallocarray", "x"]);
+        assert_eq!(
+            terms("bch2_discard_one_bucket"),
+            [
+                "bch2",
+                "discard",
+                "one",
+                "bucket",
+                "bch2_discard_one_bucket"
+            ]
+        );
+        assert_eq!(
+            terms("kmallocArray x 42"),
+            ["kmalloc", "array", "kmallocarray", "x"]
+        );
         assert_eq!(terms("__func__"), ["func"]);
     }
 }

@@ -16,14 +16,16 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tantivy::collector::{Count, FilterCollector, TopDocs};
+use tantivy::columnar::Column;
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, FAST, STORED,
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, FAST,
+    STORED,
 };
 use tantivy::tokenizer::{LowerCaser, TextAnalyzer, WhitespaceTokenizer};
-use tantivy::columnar::Column;
 use tantivy::{
-    doc, DocAddress, DocId, Index, IndexReader, IndexWriter, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term,
+    doc, DocAddress, DocId, Index, IndexReader, IndexWriter, Score, SegmentOrdinal, SegmentReader,
+    TantivyDocument, Term,
 };
 
 const TOKENIZER: &str = "ktriage_terms";
@@ -50,7 +52,9 @@ impl DocKind {
     }
 
     fn from_code(code: u64) -> Option<DocKind> {
-        [DocKind::Symbol, DocKind::Message, DocKind::Commit].into_iter().find(|kind| kind.code() == code)
+        [DocKind::Symbol, DocKind::Message, DocKind::Commit]
+            .into_iter()
+            .find(|kind| kind.code() == code)
     }
 }
 
@@ -106,12 +110,20 @@ impl TextIndex {
         std::fs::create_dir_all(&text_dir).map_err(Error::io(&text_dir))?;
         let corrupt = |err: tantivy::TantivyError| Error::corrupt(dir, err);
         let (schema, fields) = schema();
-        let directory = tantivy::directory::MmapDirectory::open(&text_dir).map_err(|err| Error::corrupt(dir, err))?;
+        let directory = tantivy::directory::MmapDirectory::open(&text_dir)
+            .map_err(|err| Error::corrupt(dir, err))?;
         let index = Index::open_or_create(directory, schema).map_err(corrupt)?;
-        let analyzer = TextAnalyzer::builder(WhitespaceTokenizer::default()).filter(LowerCaser).build();
+        let analyzer = TextAnalyzer::builder(WhitespaceTokenizer::default())
+            .filter(LowerCaser)
+            .build();
         index.tokenizers().register(TOKENIZER, analyzer);
         let reader = index.reader().map_err(corrupt)?;
-        Ok(TextIndex { index, reader, fields, dir: dir.to_path_buf() })
+        Ok(TextIndex {
+            index,
+            reader,
+            fields,
+            dir: dir.to_path_buf(),
+        })
     }
 
     fn corrupt(&self) -> impl Fn(tantivy::TantivyError) -> Error + '_ {
@@ -122,14 +134,22 @@ impl TextIndex {
     pub fn writer(&self) -> Result<IndexWriter> {
         crate::error::retry_busy(|| {
             self.index.writer(64 << 20).map_err(|err| match err {
-                tantivy::TantivyError::LockFailure(..) => Error::IndexBusy { dir: self.dir.clone() },
+                tantivy::TantivyError::LockFailure(..) => Error::IndexBusy {
+                    dir: self.dir.clone(),
+                },
                 other => Error::corrupt(&self.dir, other),
             })
         })
     }
 
     /// Adds the documents of one blob, replacing any left by an interrupted run.
-    pub fn add_blob(&self, writer: &IndexWriter, blob: Oid, content: &[u8], facts: &FileFacts) -> Result<()> {
+    pub fn add_blob(
+        &self,
+        writer: &IndexWriter,
+        blob: Oid,
+        content: &[u8],
+        facts: &FileFacts,
+    ) -> Result<()> {
         let fields = &self.fields;
         let key = blob_key(blob);
         writer.delete_term(Term::from_field_u64(fields.blob_key, key));
@@ -175,7 +195,13 @@ impl TextIndex {
 
     /// Adds the document of one commit, replacing any left by an interrupted run. The
     /// `blob_key` field holds the commit's key.
-    pub fn add_commit(&self, writer: &IndexWriter, commit: Oid, subject: &str, body: &str) -> Result<()> {
+    pub fn add_commit(
+        &self,
+        writer: &IndexWriter,
+        commit: Oid,
+        subject: &str,
+        body: &str,
+    ) -> Result<()> {
         let fields = &self.fields;
         let key = blob_key(commit);
         writer.delete_term(Term::from_field_u64(fields.blob_key, key));
@@ -211,7 +237,13 @@ impl TextIndex {
     }
 
     /// Ranked hits for `query` among documents of the given blobs and commits.
-    pub fn search(&self, query: &str, blobs: &HashSet<Oid>, limit: usize, freqs: &DocFreqs) -> Result<Vec<TextHit>> {
+    pub fn search(
+        &self,
+        query: &str,
+        blobs: &HashSet<Oid>,
+        limit: usize,
+        freqs: &DocFreqs,
+    ) -> Result<Vec<TextHit>> {
         self.search_kind(query, blobs, limit, None, freqs)
     }
 
@@ -227,9 +259,12 @@ impl TextIndex {
         let fields = &self.fields;
         let query_terms = terms::unique_terms(query);
         if query_terms.is_empty() {
-            return Err(Error::BadQuery(format!("search query `{query}` has no identifier or word to look for")));
+            return Err(Error::BadQuery(format!(
+                "search query `{query}` has no identifier or word to look for"
+            )));
         }
-        let keys: Arc<HashMap<u64, Oid>> = Arc::new(blobs.iter().map(|blob| (blob_key(*blob), *blob)).collect());
+        let keys: Arc<HashMap<u64, Oid>> =
+            Arc::new(blobs.iter().map(|blob| (blob_key(*blob), *blob)).collect());
         let visible = {
             let keys = keys.clone();
             move |key: u64| keys.contains_key(&key)
@@ -241,7 +276,10 @@ impl TextIndex {
                     let kind_term = Term::from_field_u64(fields.kind, kind.code());
                     Box::new(BooleanQuery::new(vec![
                         (Occur::Must, query),
-                        (Occur::Must, Box::new(TermQuery::new(kind_term, IndexRecordOption::Basic))),
+                        (
+                            Occur::Must,
+                            Box::new(TermQuery::new(kind_term, IndexRecordOption::Basic)),
+                        ),
                     ]))
                 }
             }
@@ -249,12 +287,21 @@ impl TextIndex {
         let searcher = self.reader.searcher();
         let count = |term: &str, query: &dyn Query| -> Result<usize> {
             let key = (kind, term.to_string());
-            if let Some(n) = freqs.0.lock().expect("doc-frequency lock is never poisoned").get(&key) {
+            if let Some(n) = freqs
+                .0
+                .lock()
+                .expect("doc-frequency lock is never poisoned")
+                .get(&key)
+            {
                 return Ok(*n);
             }
             let collector = FilterCollector::new("blob_key".to_string(), visible.clone(), Count);
             let n = searcher.search(query, &collector).map_err(self.corrupt())?;
-            freqs.0.lock().expect("doc-frequency lock is never poisoned").insert(key, n);
+            freqs
+                .0
+                .lock()
+                .expect("doc-frequency lock is never poisoned")
+                .insert(key, n);
             Ok(n)
         };
         // Scores use only the visible documents' statistics: each matched term adds its
@@ -264,17 +311,25 @@ impl TextIndex {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for term in &query_terms {
             let in_field = |field| -> Box<dyn Query> {
-                Box::new(TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::Basic))
+                Box::new(TermQuery::new(
+                    Term::from_field_text(field, term),
+                    IndexRecordOption::Basic,
+                ))
             };
-            let either: Box<dyn Query> =
-                Box::new(BooleanQuery::new(vec![(Occur::Should, in_field(fields.name)), (Occur::Should, in_field(fields.body))]));
+            let either: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
+                (Occur::Should, in_field(fields.name)),
+                (Occur::Should, in_field(fields.body)),
+            ]));
             let doc_freq = count(term, kind_clause(either).as_ref())? as f32;
             if doc_freq == 0.0 {
                 continue;
             }
             let idf = (1.0 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5)).ln();
             for (field, boost) in [(fields.name, 3.0), (fields.body, 1.0)] {
-                clauses.push((Occur::Should, Box::new(ConstScoreQuery::new(in_field(field), boost * idf))));
+                clauses.push((
+                    Occur::Should,
+                    Box::new(ConstScoreQuery::new(in_field(field), boost * idf)),
+                ));
             }
         }
         if clauses.is_empty() {
@@ -282,15 +337,22 @@ impl TextIndex {
         }
         let query = kind_clause(Box::new(BooleanQuery::new(clauses)));
         // Ties are broken by content (blob and line), never by the order documents were added.
-        let top_docs = TopDocs::with_limit(limit.max(1)).tweak_score(move |segment: &SegmentReader| {
-            let blob_keys = segment.fast_fields().u64("blob_key").ok();
-            let lines = segment.fast_fields().u64("line").ok();
-            move |doc: DocId, score: Score| {
-                let blob = blob_keys.as_ref().and_then(|column| column.first(doc)).unwrap_or(0);
-                let line = lines.as_ref().and_then(|column| column.first(doc)).unwrap_or(0);
-                (score, std::cmp::Reverse((blob, line)))
-            }
-        });
+        let top_docs =
+            TopDocs::with_limit(limit.max(1)).tweak_score(move |segment: &SegmentReader| {
+                let blob_keys = segment.fast_fields().u64("blob_key").ok();
+                let lines = segment.fast_fields().u64("line").ok();
+                move |doc: DocId, score: Score| {
+                    let blob = blob_keys
+                        .as_ref()
+                        .and_then(|column| column.first(doc))
+                        .unwrap_or(0);
+                    let line = lines
+                        .as_ref()
+                        .and_then(|column| column.first(doc))
+                        .unwrap_or(0);
+                    (score, std::cmp::Reverse((blob, line)))
+                }
+            });
         let collector = FilterCollector::new("blob_key".to_string(), visible, top_docs);
         let top: Vec<(Score, DocAddress)> = searcher
             .search(query.as_ref(), &collector)
@@ -306,19 +368,34 @@ impl TextIndex {
                 let fast = searcher.segment_reader(address.segment_ord).fast_fields();
                 ["kind", "blob_key", "item"].map(|field| fast.u64(field).ok())
             });
-            let [kind, blob, item] = segment.each_ref().map(|column| column.as_ref().and_then(|column| column.first(address.doc_id)));
+            let [kind, blob, item] = segment.each_ref().map(|column| {
+                column
+                    .as_ref()
+                    .and_then(|column| column.first(address.doc_id))
+            });
             let kind = kind.and_then(DocKind::from_code);
             let blob = blob.and_then(|key| keys.get(&key).copied());
             let (Some(kind), Some(blob), Some(item)) = (kind, blob, item) else {
-                return Err(Error::corrupt(&self.dir, "text document without kind, blob or item"));
+                return Err(Error::corrupt(
+                    &self.dir,
+                    "text document without kind, blob or item",
+                ));
             };
             let mut subject = String::new();
             if kind == DocKind::Commit {
                 let document: TantivyDocument = searcher.doc(address).map_err(self.corrupt())?;
-                let stored = document.get_first(fields.subject).and_then(|value| value.as_str());
+                let stored = document
+                    .get_first(fields.subject)
+                    .and_then(|value| value.as_str());
                 subject = stored.unwrap_or_default().to_string();
             }
-            hits.push(TextHit { kind, blob, item: item as usize, subject, score });
+            hits.push(TextHit {
+                kind,
+                blob,
+                item: item as usize,
+                subject,
+                score,
+            });
         }
         Ok(hits)
     }

@@ -12,7 +12,10 @@ fn example() -> (tempfile::TempDir, BuiltRepo) {
 }
 
 fn id(built: &BuiltRepo, step: &str) -> String {
-    built.id(step).unwrap_or_else(|| panic!("step {step} exists")).to_string()
+    built
+        .id(step)
+        .unwrap_or_else(|| panic!("step {step} exists"))
+        .to_string()
 }
 
 /// `path:line` of every definition (not prototype) of `symbol` at `rev`.
@@ -33,21 +36,51 @@ fn symbols_exist_only_from_the_commit_that_adds_them() {
     let (_dir, built) = example();
     let index = Index::open_or_create(&built.path, None).expect("index");
     assert!(def_at(&index, &id(&built, "01-initial"), "minifs_inode_create").is_empty());
-    assert_eq!(def_at(&index, &id(&built, "02-add-inode"), "minifs_inode_create"), ["fs/minifs/inode.c:14"]);
+    assert_eq!(
+        def_at(&index, &id(&built, "02-add-inode"), "minifs_inode_create"),
+        ["fs/minifs/inode.c:14"]
+    );
     // bucket_is_dirty comes in on a side branch and reaches master with the merge.
-    assert!(def_at(&index, &id(&built, "06-inode-whitespace"), "bucket_is_dirty").is_empty());
-    assert_eq!(def_at(&index, &id(&built, "07-util-helper"), "bucket_is_dirty"), ["fs/minifs/util.h:12"]);
-    assert_eq!(def_at(&index, &id(&built, "08-merge-util"), "bucket_is_dirty"), ["fs/minifs/util.h:12"]);
+    assert!(def_at(
+        &index,
+        &id(&built, "06-inode-whitespace"),
+        "bucket_is_dirty"
+    )
+    .is_empty());
+    assert_eq!(
+        def_at(&index, &id(&built, "07-util-helper"), "bucket_is_dirty"),
+        ["fs/minifs/util.h:12"]
+    );
+    assert_eq!(
+        def_at(&index, &id(&built, "08-merge-util"), "bucket_is_dirty"),
+        ["fs/minifs/util.h:12"]
+    );
 }
 
 #[test]
 fn renamed_and_moved_code_is_found_where_it_is() {
     let (_dir, built) = example();
     let index = Index::open_or_create(&built.path, None).expect("index");
-    assert_eq!(def_at(&index, &id(&built, "02-add-inode"), "btree_node_search"), ["fs/minifs/btree.c:15"]);
-    assert_eq!(def_at(&index, &id(&built, "03-rename-btree"), "btree_node_search"), ["fs/minifs/btree_iter.c:15"]);
-    assert_eq!(def_at(&index, &id(&built, "03-rename-btree"), "minifs_discard_one_bucket"), ["fs/minifs/alloc.c:14"]);
-    assert_eq!(def_at(&index, "HEAD", "minifs_discard_one_bucket"), ["fs/minifs/discard.c:14"]);
+    assert_eq!(
+        def_at(&index, &id(&built, "02-add-inode"), "btree_node_search"),
+        ["fs/minifs/btree.c:15"]
+    );
+    assert_eq!(
+        def_at(&index, &id(&built, "03-rename-btree"), "btree_node_search"),
+        ["fs/minifs/btree_iter.c:15"]
+    );
+    assert_eq!(
+        def_at(
+            &index,
+            &id(&built, "03-rename-btree"),
+            "minifs_discard_one_bucket"
+        ),
+        ["fs/minifs/alloc.c:14"]
+    );
+    assert_eq!(
+        def_at(&index, "HEAD", "minifs_discard_one_bucket"),
+        ["fs/minifs/discard.c:14"]
+    );
 }
 
 #[test]
@@ -63,31 +96,74 @@ fn callers_callees_search_grep_and_cat() {
         .into_iter()
         .map(|c| format!("{}:{} {}", c.path, c.line, c.caller))
         .collect();
-    assert_eq!(callers, ["fs/minifs/discard.c:22 minifs_discard_one_bucket"]);
+    assert_eq!(
+        callers,
+        ["fs/minifs/discard.c:22 minifs_discard_one_bucket"]
+    );
 
-    let callees: Vec<String> =
-        snapshot.callees("minifs_discard_one_bucket").expect("callees").into_iter().map(|c| c.callee).collect();
-    for expected in ["bucket_is_empty", "minifs_fs_emergency_read_only", "discard_submit"] {
-        assert!(callees.iter().any(|c| c == expected), "{expected} in {callees:?}");
+    let callees: Vec<String> = snapshot
+        .callees("minifs_discard_one_bucket")
+        .expect("callees")
+        .into_iter()
+        .map(|c| c.callee)
+        .collect();
+    for expected in [
+        "bucket_is_empty",
+        "minifs_fs_emergency_read_only",
+        "discard_submit",
+    ] {
+        assert!(
+            callees.iter().any(|c| c == expected),
+            "{expected} in {callees:?}"
+        );
     }
 
     let hits = snapshot.search("discard bucket", 5).expect("search");
-    assert_eq!(hits.first().and_then(|hit| hit.symbol.as_deref()), Some("minifs_discard_one_bucket"), "{hits:?}");
-    let hits = snapshot.search("no longer need_discard", 5).expect("search");
+    assert_eq!(
+        hits.first().and_then(|hit| hit.symbol.as_deref()),
+        Some("minifs_discard_one_bucket"),
+        "{hits:?}"
+    );
+    let hits = snapshot
+        .search("no longer need_discard", 5)
+        .expect("search");
     assert!(
-        hits.iter().any(|hit| hit.kind == "message" && hit.path == "fs/minifs/discard.c" && hit.line == 20),
+        hits.iter().any(|hit| hit.kind == "message"
+            && hit.path == "fs/minifs/discard.c"
+            && hit.line == 20),
         "{hits:?}"
     );
 
     let grep = snapshot.grep(r"EXPORT_SYMBOL\(", 100).expect("grep");
-    let grep: Vec<String> = grep.into_iter().map(|hit| format!("{}:{}", hit.path, hit.line)).collect();
-    assert_eq!(grep, ["fs/minifs/discard.c:31", "fs/minifs/super.c:18", "fs/minifs/super.c:48"]);
+    let grep: Vec<String> = grep
+        .into_iter()
+        .map(|hit| format!("{}:{}", hit.path, hit.line))
+        .collect();
+    assert_eq!(
+        grep,
+        [
+            "fs/minifs/discard.c:31",
+            "fs/minifs/super.c:18",
+            "fs/minifs/super.c:48"
+        ]
+    );
     assert!(matches!(snapshot.grep("(", 10), Err(Error::BadQuery(_))));
 
-    let text = snapshot.read("fs/bcachefs/minifs/discard.c", Some(14), Some(15)).expect("alias resolves");
+    let text = snapshot
+        .read("fs/bcachefs/minifs/discard.c", Some(14), Some(15))
+        .expect("alias resolves");
     assert_eq!(text.path, "fs/minifs/discard.c");
-    assert_eq!(text.lines, ["int minifs_discard_one_bucket(struct minifs_fs *c, struct minifs_bucket *b)", "{"]);
-    assert!(matches!(snapshot.read("fs/minifs/nope.c", None, None), Err(Error::NoSuchPath { .. })));
+    assert_eq!(
+        text.lines,
+        [
+            "int minifs_discard_one_bucket(struct minifs_fs *c, struct minifs_bucket *b)",
+            "{"
+        ]
+    );
+    assert!(matches!(
+        snapshot.read("fs/minifs/nope.c", None, None),
+        Err(Error::NoSuchPath { .. })
+    ));
 }
 
 #[test]
@@ -98,8 +174,15 @@ fn the_old_tree_does_not_see_newer_code() {
     def_at(&index, "HEAD", "minifs_inode_create");
     let rev = index.resolve(&id(&built, "01-initial")).expect("rev");
     let snapshot = index.snapshot(&rev, &NoProgress).expect("snapshot");
-    assert!(snapshot.search("inode creation", 10).expect("search").iter().all(|hit| hit.path != "fs/minifs/inode.c"));
-    assert!(snapshot.callers("minifs_bucket_alloc").expect("callers").is_empty());
+    assert!(snapshot
+        .search("inode creation", 10)
+        .expect("search")
+        .iter()
+        .all(|hit| hit.path != "fs/minifs/inode.c"));
+    assert!(snapshot
+        .callers("minifs_bucket_alloc")
+        .expect("callers")
+        .is_empty());
     assert!(snapshot.grep("kzalloc", 10).expect("grep").is_empty());
 }
 
@@ -111,17 +194,36 @@ fn incremental_indexing_equals_a_fresh_index() {
         let rev = incremental.resolve(&commit.id.to_string()).expect("rev");
         incremental.index_rev(&rev, &NoProgress).expect("index rev");
     }
-    let fresh = Index::open_or_create(&built.path, Some(&dir.path().join("fresh"))).expect("fresh index");
-    for symbol in ["minifs_discard_one_bucket", "bucket_is_dirty", "minifs_err", "btree_node_search", "minifs_fs"] {
+    let fresh =
+        Index::open_or_create(&built.path, Some(&dir.path().join("fresh"))).expect("fresh index");
+    for symbol in [
+        "minifs_discard_one_bucket",
+        "bucket_is_dirty",
+        "minifs_err",
+        "btree_node_search",
+        "minifs_fs",
+    ] {
         for commit in &built.commits {
             let rev = commit.id.to_string();
-            assert_eq!(def_at(&incremental, &rev, symbol), def_at(&fresh, &rev, symbol), "{symbol} at {}", commit.step);
+            assert_eq!(
+                def_at(&incremental, &rev, symbol),
+                def_at(&fresh, &rev, symbol),
+                "{symbol} at {}",
+                commit.step
+            );
         }
     }
     let rev = fresh.resolve("HEAD").expect("HEAD");
-    let (a, b) = (incremental.snapshot(&rev, &NoProgress).expect("a"), fresh.snapshot(&rev, &NoProgress).expect("b"));
+    let (a, b) = (
+        incremental.snapshot(&rev, &NoProgress).expect("a"),
+        fresh.snapshot(&rev, &NoProgress).expect("b"),
+    );
     let search = |s: &ktriage_index::Snapshot| -> Vec<String> {
-        s.search("bucket dirty sectors", 10).expect("search").into_iter().map(|h| format!("{}:{}", h.path, h.line)).collect()
+        s.search("bucket dirty sectors", 10)
+            .expect("search")
+            .into_iter()
+            .map(|h| format!("{}:{}", h.path, h.line))
+            .collect()
     };
     assert_eq!(search(&a), search(&b));
 }
@@ -138,13 +240,18 @@ fn an_interrupted_index_is_finished_by_the_next_run() {
     drop(index);
     // Reopening gives the same answers.
     let index = Index::open(&built.path, None).expect("reopen");
-    assert_eq!(def_at(&index, "HEAD", "minifs_fs_start"), ["fs/minifs/super.c:35"]);
+    assert_eq!(
+        def_at(&index, "HEAD", "minifs_fs_start"),
+        ["fs/minifs/super.c:35"]
+    );
 }
 
 #[test]
 fn bad_input_gives_clear_errors() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let err = Index::open_or_create(dir.path(), None).err().expect("not a repo");
+    let err = Index::open_or_create(dir.path(), None)
+        .err()
+        .expect("not a repo");
     assert!(matches!(err, Error::NotARepo { .. }), "{err}");
     assert!(err.to_string().contains("not a git repository"));
 
@@ -153,7 +260,11 @@ fn bad_input_gives_clear_errors() {
     assert!(err.to_string().contains("run `ktriage index`"), "{err}");
     let index = Index::open_or_create(&built.path, None).expect("index");
     let err = index.resolve("no-such-branch").expect_err("unknown rev");
-    assert!(err.to_string().contains("unknown revision `no-such-branch`"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("unknown revision `no-such-branch`"),
+        "{err}"
+    );
     let index_dir = index.dir().to_path_buf();
     drop(index);
 
@@ -162,8 +273,11 @@ fn bad_input_gives_clear_errors() {
     assert!(matches!(err, Error::IndexVersion { .. }), "{err}");
     assert!(err.to_string().contains("--rebuild"));
 
-    std::fs::write(index_dir.join("meta.json"), format!(r#"{{"schema": {}}}"#, ktriage_index::SCHEMA_VERSION))
-        .expect("write meta");
+    std::fs::write(
+        index_dir.join("meta.json"),
+        format!(r#"{{"schema": {}}}"#, ktriage_index::SCHEMA_VERSION),
+    )
+    .expect("write meta");
     std::fs::write(index_dir.join("store.redb"), b"this is not a database").expect("clobber store");
     let err = Index::open(&built.path, None).err().expect("corrupt store");
     assert!(matches!(err, Error::IndexCorrupt { .. }), "{err}");
@@ -181,19 +295,27 @@ fn binary_huge_and_invalid_utf8_sources_do_not_break_indexing() {
     )
     .expect("commit file");
     std::fs::write(files.join("binary.c"), [0u8, 1, 2, 255, 0, 7].repeat(100)).expect("binary");
-    let mut latin1 = b"int caf\xe9(void) { return 0; }\nint ok_fn(void)\n{\n\treturn 1;\n}\n".to_vec();
+    let mut latin1 =
+        b"int caf\xe9(void) { return 0; }\nint ok_fn(void)\n{\n\treturn 1;\n}\n".to_vec();
     latin1.extend_from_slice(b"/* \xff\xfe */\n");
     std::fs::write(files.join("latin1.c"), latin1).expect("latin1");
     let mut huge = String::new();
     while huge.len() < (5 << 20) {
-        huge.push_str("static int filler_table[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 };\n");
+        huge.push_str(
+            "static int filler_table[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 };\n",
+        );
     }
     std::fs::write(files.join("huge.c"), huge).expect("huge");
     let built = build_repo(&history, &dir.path().join("repo")).expect("repo builds");
     let index = Index::open_or_create(&built.path, None).expect("index");
-    let stats = index.index_rev(&index.resolve("HEAD").expect("HEAD"), &NoProgress).expect("indexing succeeds");
+    let stats = index
+        .index_rev(&index.resolve("HEAD").expect("HEAD"), &NoProgress)
+        .expect("indexing succeeds");
     assert_eq!(stats.files, 3);
-    assert_eq!(stats.skipped_blobs, 2, "binary and huge files are listed but not parsed");
+    assert_eq!(
+        stats.skipped_blobs, 2,
+        "binary and huge files are listed but not parsed"
+    );
     assert_eq!(def_at(&index, "HEAD", "ok_fn"), ["fs/odd/latin1.c:2"]);
     assert!(Path::new(&built.path).join("fs/odd/huge.c").exists());
 }

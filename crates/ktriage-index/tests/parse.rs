@@ -8,7 +8,9 @@ const FIXTURE: &str = include_str!("data/c/kernel_idioms.c");
 
 /// 1-based line of the first line containing `needle`.
 fn line_of(src: &str, needle: &str) -> u32 {
-    let idx = src.find(needle).unwrap_or_else(|| panic!("{needle:?} not in fixture"));
+    let idx = src
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in fixture"));
     src[..idx].matches('\n').count() as u32 + 1
 }
 
@@ -25,27 +27,47 @@ fn fixture() -> FileFacts {
 }
 
 fn calls_from<'a>(facts: &'a FileFacts, caller: &str) -> Vec<(&'a str, u32)> {
-    facts.calls.iter().filter(|c| c.caller == caller).map(|c| (c.callee.as_str(), c.line)).collect()
+    facts
+        .calls
+        .iter()
+        .filter(|c| c.caller == caller)
+        .map(|c| (c.callee.as_str(), c.line))
+        .collect()
 }
 
 #[test]
 fn functions_with_attributes() {
     let f = fixture();
     let s = symbol(&f, "bch2_inline_helper", SymbolKind::Function);
-    assert_eq!(s.line, line_of(FIXTURE, "static __always_inline int bch2_inline_helper"));
+    assert_eq!(
+        s.line,
+        line_of(FIXTURE, "static __always_inline int bch2_inline_helper")
+    );
     assert_eq!(s.end_line, line_of(FIXTURE, "return bch_min(a, 3);") + 1);
     assert!(s.is_static);
-    assert_eq!(s.signature, "static __always_inline int bch2_inline_helper(int a)");
+    assert_eq!(
+        s.signature,
+        "static __always_inline int bch2_inline_helper(int a)"
+    );
 
     let s = symbol(&f, "bch2_cold_fn", SymbolKind::Function);
-    assert_eq!(s.signature, "static int __cold bch2_cold_fn(struct bch_fs *c) __acquires(c->lock)");
+    assert_eq!(
+        s.signature,
+        "static int __cold bch2_cold_fn(struct bch_fs *c) __acquires(c->lock)"
+    );
     assert_eq!(s.line, line_of(FIXTURE, "static int __cold bch2_cold_fn"));
-    assert_eq!(s.end_line, line_of(FIXTURE, "return c->ops->read(NULL, 0);") + 1);
+    assert_eq!(
+        s.end_line,
+        line_of(FIXTURE, "return c->ops->read(NULL, 0);") + 1
+    );
 
     let s = symbol(&f, "bch2_loops", SymbolKind::Function);
     assert!(!s.is_static);
     assert_eq!(s.line, line_of(FIXTURE, "noinline void bch2_loops"));
-    assert_eq!(s.end_line, line_of(FIXTURE, "BUILD_BUG_ON(sizeof(*c) > 4096);") + 1);
+    assert_eq!(
+        s.end_line,
+        line_of(FIXTURE, "BUILD_BUG_ON(sizeof(*c) > 4096);") + 1
+    );
 
     let s = symbol(&f, "bch2_trans_things", SymbolKind::Function);
     assert_eq!(s.end_line, line_of(FIXTURE, "return ret ?: ({") + 1);
@@ -58,14 +80,22 @@ fn definer_macros_and_ifdef_headers() {
     assert_eq!(s.line, line_of(FIXTURE, "SYSCALL_DEFINE2(bch_ioctl"));
     assert_eq!(s.end_line, s.line + 3);
     let s = symbol(&f, "bch2_write_done", SymbolKind::Function);
-    assert_eq!(s.line, line_of(FIXTURE, "CLOSURE_CALLBACK(bch2_write_done)"));
+    assert_eq!(
+        s.line,
+        line_of(FIXTURE, "CLOSURE_CALLBACK(bch2_write_done)")
+    );
     let s = symbol(&f, "bch2_dup_header", SymbolKind::Function);
     assert_eq!(s.line, line_of(FIXTURE, "static void bch2_dup_header"));
     assert_eq!(s.end_line, line_of(FIXTURE, "WARN_ONCE(a,") + 1);
     assert!(s.is_static);
     assert_eq!(s.signature, "static void bch2_dup_header(int a , int b )");
     // Each function exactly once, and the last one was lost by raw tree-sitter.
-    let fns: Vec<&str> = f.symbols.iter().filter(|s| s.kind == SymbolKind::Function).map(|s| s.name.as_str()).collect();
+    let fns: Vec<&str> = f
+        .symbols
+        .iter()
+        .filter(|s| s.kind == SymbolKind::Function)
+        .map(|s| s.name.as_str())
+        .collect();
     assert_eq!(
         fns,
         [
@@ -88,15 +118,36 @@ fn types_enums_typedefs() {
     let e = symbol(&f, "bch_errcode", SymbolKind::Enum);
     assert_eq!(e.line, line_of(FIXTURE, "enum bch_errcode {"));
     assert_eq!(e.end_line, line_of(FIXTURE, "BCH_ERR_END") + 1);
-    assert_eq!(symbol(&f, "BCH_ERR_START", SymbolKind::Enumerator).line, line_of(FIXTURE, "BCH_ERR_START = 2048"));
-    assert_eq!(symbol(&f, "BCH_ERR_START", SymbolKind::Enumerator).signature, "BCH_ERR_START = 2048");
-    assert_eq!(symbol(&f, "BCH_ERR_END", SymbolKind::Enumerator).line, line_of(FIXTURE, "BCH_ERR_END"));
+    assert_eq!(
+        symbol(&f, "BCH_ERR_START", SymbolKind::Enumerator).line,
+        line_of(FIXTURE, "BCH_ERR_START = 2048")
+    );
+    assert_eq!(
+        symbol(&f, "BCH_ERR_START", SymbolKind::Enumerator).signature,
+        "BCH_ERR_START = 2048"
+    );
+    assert_eq!(
+        symbol(&f, "BCH_ERR_END", SymbolKind::Enumerator).line,
+        line_of(FIXTURE, "BCH_ERR_END")
+    );
 
     let s = symbol(&f, "bch_ops", SymbolKind::Struct);
-    assert_eq!((s.line, s.end_line), (line_of(FIXTURE, "struct bch_ops {"), line_of(FIXTURE, "} __packed;")));
+    assert_eq!(
+        (s.line, s.end_line),
+        (
+            line_of(FIXTURE, "struct bch_ops {"),
+            line_of(FIXTURE, "} __packed;")
+        )
+    );
     assert_eq!(s.signature, "struct bch_ops");
-    assert_eq!(symbol(&f, "inner_thing", SymbolKind::Struct).line, line_of(FIXTURE, "struct inner_thing {"));
-    assert!(!f.symbols.iter().any(|s| s.name == "__packed"), "attribute taken for a declarator");
+    assert_eq!(
+        symbol(&f, "inner_thing", SymbolKind::Struct).line,
+        line_of(FIXTURE, "struct inner_thing {")
+    );
+    assert!(
+        !f.symbols.iter().any(|s| s.name == "__packed"),
+        "attribute taken for a declarator"
+    );
     let u = symbol(&f, "bch_val", SymbolKind::Union);
     assert_eq!(u.end_line, u.line + 3);
 
@@ -104,7 +155,13 @@ fn types_enums_typedefs() {
     assert_eq!(t.line, line_of(FIXTURE, "typedef int (*bch_cb_fn)"));
     assert_eq!(t.signature, "typedef int (*bch_cb_fn)(struct bch_ops *)");
     let t = symbol(&f, "bch_anon_t", SymbolKind::Typedef);
-    assert_eq!((t.line, t.end_line), (line_of(FIXTURE, "typedef struct {"), line_of(FIXTURE, "} bch_anon_t;")));
+    assert_eq!(
+        (t.line, t.end_line),
+        (
+            line_of(FIXTURE, "typedef struct {"),
+            line_of(FIXTURE, "} bch_anon_t;")
+        )
+    );
     assert_eq!(t.signature, "typedef struct { ... } bch_anon_t");
 }
 
@@ -112,7 +169,13 @@ fn types_enums_typedefs() {
 fn variables_and_prototypes() {
     let f = fixture();
     let v = symbol(&f, "bch_default_ops", SymbolKind::Variable);
-    assert_eq!((v.line, v.end_line), (line_of(FIXTURE, "static const struct bch_ops bch_default_ops"), line_of(FIXTURE, ".inner\t= { .a = 1 },") + 1));
+    assert_eq!(
+        (v.line, v.end_line),
+        (
+            line_of(FIXTURE, "static const struct bch_ops bch_default_ops"),
+            line_of(FIXTURE, ".inner\t= { .a = 1 },") + 1
+        )
+    );
     assert!(v.is_static);
     assert_eq!(v.signature, "static const struct bch_ops bch_default_ops");
     let v = symbol(&f, "bch_counter", SymbolKind::Variable);
@@ -126,42 +189,79 @@ fn variables_and_prototypes() {
     let v = symbol(&f, "bch_pcpu", SymbolKind::Variable);
     assert_eq!(v.line, line_of(FIXTURE, "static DEFINE_PER_CPU("));
     for junk in ["DEFINE_MUTEX", "DEFINE_PER_CPU", "EXPORT_SYMBOL"] {
-        assert!(!f.symbols.iter().any(|s| s.name == junk), "{junk} taken for a symbol");
+        assert!(
+            !f.symbols.iter().any(|s| s.name == junk),
+            "{junk} taken for a symbol"
+        );
     }
 
     let p = symbol(&f, "bch2_proto", SymbolKind::Prototype);
     assert_eq!(p.line, line_of(FIXTURE, "int __must_check bch2_proto"));
-    assert_eq!(p.signature, "int __must_check bch2_proto(struct bch_ops *ops, int flags)");
+    assert_eq!(
+        p.signature,
+        "int __must_check bch2_proto(struct bch_ops *ops, int flags)"
+    );
     let p = symbol(&f, "bch2_log", SymbolKind::Prototype);
     assert_eq!(p.line, line_of(FIXTURE, "__printf(2, 3) void bch2_log"));
     let names: Vec<&str> = f.symbols.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(names.iter().filter(|n| **n == "bch_lock").count(), 1, "{names:?}");
+    assert_eq!(
+        names.iter().filter(|n| **n == "bch_lock").count(),
+        1,
+        "{names:?}"
+    );
 }
 
 #[test]
 fn macros() {
     let f = fixture();
     let m = symbol(&f, "BCH_ERR_MAX", SymbolKind::Macro);
-    assert_eq!((m.line, m.end_line), (line_of(FIXTURE, "#define BCH_ERR_MAX"), line_of(FIXTURE, "#define BCH_ERR_MAX")));
+    assert_eq!(
+        (m.line, m.end_line),
+        (
+            line_of(FIXTURE, "#define BCH_ERR_MAX"),
+            line_of(FIXTURE, "#define BCH_ERR_MAX")
+        )
+    );
     assert_eq!(m.signature, "BCH_ERR_MAX 128");
     let m = symbol(&f, "bch_min", SymbolKind::FunctionMacro);
-    assert_eq!((m.line, m.end_line), (line_of(FIXTURE, "#define bch_min"), line_of(FIXTURE, "_a < _b ?") + 1));
+    assert_eq!(
+        (m.line, m.end_line),
+        (
+            line_of(FIXTURE, "#define bch_min"),
+            line_of(FIXTURE, "_a < _b ?") + 1
+        )
+    );
     assert_eq!(m.signature, "bch_min(a, b)");
     let m = symbol(&f, "BCH_ERRS", SymbolKind::FunctionMacro);
     assert_eq!(m.end_line, line_of(FIXTURE, "x(EIO,"));
     let x = symbol(&f, "x", SymbolKind::FunctionMacro);
     assert_eq!(x.line, line_of(FIXTURE, "#define x(err, name)"));
     // Calls inside macro bodies belong to the macro; typeof is not a call.
-    assert_eq!(calls_from(&f, "bch_min"), [("bch2_pick", line_of(FIXTURE, "bch2_pick(_b)"))]);
-    assert_eq!(calls_from(&f, "BCH_ERRS"), [("x", line_of(FIXTURE, "x(ENOMEM")), ("x", line_of(FIXTURE, "x(EIO"))]);
+    assert_eq!(
+        calls_from(&f, "bch_min"),
+        [("bch2_pick", line_of(FIXTURE, "bch2_pick(_b)"))]
+    );
+    assert_eq!(
+        calls_from(&f, "BCH_ERRS"),
+        [
+            ("x", line_of(FIXTURE, "x(ENOMEM")),
+            ("x", line_of(FIXTURE, "x(EIO"))
+        ]
+    );
 }
 
 #[test]
 fn calls() {
     let f = fixture();
-    assert_eq!(calls_from(&f, "bch2_inline_helper"), [("bch_min", line_of(FIXTURE, "return bch_min(a, 3)"))]);
+    assert_eq!(
+        calls_from(&f, "bch2_inline_helper"),
+        [("bch_min", line_of(FIXTURE, "return bch_min(a, 3)"))]
+    );
     let cold = calls_from(&f, "bch2_cold_fn");
-    assert_eq!(cold.iter().map(|c| c.0).collect::<Vec<_>>(), ["bch_err", "pr_err", "read"]);
+    assert_eq!(
+        cold.iter().map(|c| c.0).collect::<Vec<_>>(),
+        ["bch_err", "pr_err", "read"]
+    );
     assert_eq!(cold[2].1, line_of(FIXTURE, "c->ops->read(NULL, 0)"));
 
     let loops: Vec<&str> = calls_from(&f, "bch2_loops").iter().map(|c| c.0).collect();
@@ -178,7 +278,10 @@ fn calls() {
             "BUILD_BUG_ON"
         ]
     );
-    let things: Vec<&str> = calls_from(&f, "bch2_trans_things").iter().map(|c| c.0).collect();
+    let things: Vec<&str> = calls_from(&f, "bch2_trans_things")
+        .iter()
+        .map(|c| c.0)
+        .collect();
     for callee in [
         "guard",
         "scoped_guard",
@@ -197,26 +300,72 @@ fn calls() {
     ] {
         assert!(things.contains(&callee), "{callee} missing from {things:?}");
     }
-    assert!(!things.iter().any(|c| ["sizeof", "typeof", "if", "return"].contains(c)));
-    assert_eq!(calls_from(&f, "sys_bch_ioctl"), [("bch2_ioctl", line_of(FIXTURE, "return bch2_ioctl"))]);
-    assert!(calls_from(&f, "bch2_write_done").contains(&("bch2_write_done_inner", line_of(FIXTURE, "bch2_write_done_inner(op)"))));
+    assert!(!things
+        .iter()
+        .any(|c| ["sizeof", "typeof", "if", "return"].contains(c)));
+    assert_eq!(
+        calls_from(&f, "sys_bch_ioctl"),
+        [("bch2_ioctl", line_of(FIXTURE, "return bch2_ioctl"))]
+    );
+    assert!(calls_from(&f, "bch2_write_done").contains(&(
+        "bch2_write_done_inner",
+        line_of(FIXTURE, "bch2_write_done_inner(op)")
+    )));
     // No calls attributed outside functions and macros.
-    assert!(!f.calls.iter().any(|c| c.callee == "EXPORT_SYMBOL" || c.callee == "DEFINE_MUTEX"));
+    assert!(!f
+        .calls
+        .iter()
+        .any(|c| c.callee == "EXPORT_SYMBOL" || c.callee == "DEFINE_MUTEX"));
 }
 
 #[test]
 fn messages() {
     let f = fixture();
-    let got: Vec<(&str, &str, Option<&str>, u32)> =
-        f.messages.iter().map(|m| (m.helper.as_str(), m.text.as_str(), m.function.as_deref(), m.line)).collect();
+    let got: Vec<(&str, &str, Option<&str>, u32)> = f
+        .messages
+        .iter()
+        .map(|m| {
+            (
+                m.helper.as_str(),
+                m.text.as_str(),
+                m.function.as_deref(),
+                m.line,
+            )
+        })
+        .collect();
     assert_eq!(
         got,
         [
-            ("bch_err", "cold path failed: %s (%i)", Some("bch2_cold_fn"), line_of(FIXTURE, "bch_err(c, \"cold")),
-            ("pr_err", "plain %llu\\n", Some("bch2_cold_fn"), line_of(FIXTURE, "pr_err(\"plain")),
-            ("bch_info", "debug %u", Some("bch2_loops"), line_of(FIXTURE, "bch_info(c, \"debug")),
-            ("fsck_err_on", "fsck %s", Some("bch2_trans_things"), line_of(FIXTURE, "fsck_err_on(ret")),
-            ("WARN_ONCE", "dup header %d", Some("bch2_dup_header"), line_of(FIXTURE, "WARN_ONCE(a,")),
+            (
+                "bch_err",
+                "cold path failed: %s (%i)",
+                Some("bch2_cold_fn"),
+                line_of(FIXTURE, "bch_err(c, \"cold")
+            ),
+            (
+                "pr_err",
+                "plain %llu\\n",
+                Some("bch2_cold_fn"),
+                line_of(FIXTURE, "pr_err(\"plain")
+            ),
+            (
+                "bch_info",
+                "debug %u",
+                Some("bch2_loops"),
+                line_of(FIXTURE, "bch_info(c, \"debug")
+            ),
+            (
+                "fsck_err_on",
+                "fsck %s",
+                Some("bch2_trans_things"),
+                line_of(FIXTURE, "fsck_err_on(ret")
+            ),
+            (
+                "WARN_ONCE",
+                "dup header %d",
+                Some("bch2_dup_header"),
+                line_of(FIXTURE, "WARN_ONCE(a,")
+            ),
         ]
     );
 }
@@ -239,7 +388,11 @@ void f(struct device *dev)
 }
 "#;
     let f = parse_c(src);
-    let got: Vec<(&str, &str)> = f.messages.iter().map(|m| (m.helper.as_str(), m.text.as_str())).collect();
+    let got: Vec<(&str, &str)> = f
+        .messages
+        .iter()
+        .map(|m| (m.helper.as_str(), m.text.as_str()))
+        .collect();
     assert_eq!(
         got,
         [
@@ -261,7 +414,9 @@ fn recovery_matches_scanner() {
     let f = fixture();
     for l in lexical_functions(FIXTURE.as_bytes()) {
         assert!(
-            f.symbols.iter().any(|s| s.kind == SymbolKind::Function && s.name == l.name && s.line == l.line),
+            f.symbols
+                .iter()
+                .any(|s| s.kind == SymbolKind::Function && s.name == l.name && s.line == l.line),
             "scanner function {} missing",
             l.name
         );
@@ -299,7 +454,11 @@ static int b(void)
         .map(|s| (s.name.as_str(), s.line, s.end_line))
         .collect();
     assert_eq!(fns, [("a", 1, 11), ("b", 17, 20)]);
-    let calls: Vec<(&str, &str)> = f.calls.iter().map(|c| (c.caller.as_str(), c.callee.as_str())).collect();
+    let calls: Vec<(&str, &str)> = f
+        .calls
+        .iter()
+        .map(|c| (c.caller.as_str(), c.callee.as_str()))
+        .collect();
     assert_eq!(calls, [("a", "foo"), ("b", "bar")]);
 }
 
@@ -317,7 +476,10 @@ fn header_static_inline_and_crlf() {
 fn empty_and_junk_inputs_do_not_panic() {
     assert_eq!(parse_c(b""), FileFacts::default());
     let f = parse_c(b"\xff\xfe \x80\x81\nint f(void) { pr_err(\"\xff bad utf8\"); }");
-    assert_eq!(f.messages.first().map(|m| m.text.as_str()), Some("\u{fffd} bad utf8"));
+    assert_eq!(
+        f.messages.first().map(|m| m.text.as_str()),
+        Some("\u{fffd} bad utf8")
+    );
     for junk in [
         &b"{{{{{{{{"[..],
         b"}}}}}}}})))",
@@ -362,7 +524,11 @@ fn pseudo_random_bytes_do_not_panic() {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            let b = if state.is_multiple_of(4) { (state >> 8) as u8 } else { alphabet[(state >> 8) as usize % alphabet.len()] };
+            let b = if state.is_multiple_of(4) {
+                (state >> 8) as u8
+            } else {
+                alphabet[(state >> 8) as usize % alphabet.len()]
+            };
             buf.push(b);
         }
         let f = parse_c(&buf);
@@ -386,12 +552,17 @@ fn large_file() {
     assert_eq!(f.stats.functions, n);
     assert_eq!(f.messages.len() as u32, n);
     let last = f.symbols.last().expect("symbols");
-    assert_eq!((last.line, last.end_line), (7 * (n - 1) + 1, 7 * (n - 1) + 6));
+    assert_eq!(
+        (last.line, last.end_line),
+        (7 * (n - 1) + 1, 7 * (n - 1) + 6)
+    );
 }
 
 #[test]
 fn threads_share_nothing() {
-    let handles: Vec<_> = (0..4).map(|_| std::thread::spawn(|| parse_c(FIXTURE.as_bytes()))).collect();
+    let handles: Vec<_> = (0..4)
+        .map(|_| std::thread::spawn(|| parse_c(FIXTURE.as_bytes())))
+        .collect();
     let expected = fixture();
     for h in handles {
         assert_eq!(h.join().expect("thread"), expected);

@@ -81,26 +81,33 @@ fn location_regex() -> &'static Regex {
 /// A message line that starts with the name of the function reporting it.
 fn reporter_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"^([a-z_][a-z0-9_]*[a-z0-9])(\(\))?: ").expect("the reporter pattern is valid"))
+    RE.get_or_init(|| {
+        Regex::new(r"^([a-z_][a-z0-9_]*[a-z0-9])(\(\))?: ").expect("the reporter pattern is valid")
+    })
 }
 
 fn in_function_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?:In function|in function|In member function)\s+[‘'`]([A-Za-z_][A-Za-z0-9_]*)[’'`]")
-            .expect("the in-function pattern is valid")
+        Regex::new(
+            r"(?:In function|in function|In member function)\s+[‘'`]([A-Za-z_][A-Za-z0-9_]*)[’'`]",
+        )
+        .expect("the in-function pattern is valid")
     })
 }
 
 fn identifier_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"\b[A-Za-z_][A-Za-z0-9_]*\b").expect("the identifier pattern is valid"))
+    RE.get_or_init(|| {
+        Regex::new(r"\b[A-Za-z_][A-Za-z0-9_]*\b").expect("the identifier pattern is valid")
+    })
 }
 
 fn prefix_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"^(?:\d{5} )?(?:\[\s*\d+\.\d+\]\s*)?(?:\[\s*[TC]\d+\]\s*)?").expect("the prefix pattern is valid")
+        Regex::new(r"^(?:\d{5} )?(?:\[\s*\d+\.\d+\]\s*)?(?:\[\s*[TC]\d+\]\s*)?")
+            .expect("the prefix pattern is valid")
     })
 }
 
@@ -124,27 +131,46 @@ pub fn read_clues(text: &str) -> Clues {
         if let Some(caps) = frame_regex().captures(line) {
             let function = base_function(&caps["func"]).to_string();
             let location = match (caps.name("path"), caps.name("line")) {
-                (Some(path), Some(number)) => number.as_str().parse().ok().map(|n| (path.as_str().to_string(), n)),
+                (Some(path), Some(number)) => number
+                    .as_str()
+                    .parse()
+                    .ok()
+                    .map(|n| (path.as_str().to_string(), n)),
                 _ => None,
             };
-            frames.push(FrameClue { function, location, unreliable: caps.name("unrel").is_some() });
+            frames.push(FrameClue {
+                function,
+                location,
+                unreliable: caps.name("unrel").is_some(),
+            });
             continue;
         }
         for caps in location_regex().captures_iter(line) {
-            let Ok(number) = caps["line"].parse() else { continue };
+            let Ok(number) = caps["line"].parse() else {
+                continue;
+            };
             let severity = caps.name("sev").map(|m| m.as_str().trim());
             if severity.is_some() {
                 n_diagnostics += 1;
             }
             let path = caps["path"].to_string();
             let is_error = matches!(severity, Some("error") | Some("fatal error"));
-            if let Some(existing) = locations.iter_mut().find(|l| l.path == path && l.line == number) {
+            if let Some(existing) = locations
+                .iter_mut()
+                .find(|l| l.path == path && l.line == number)
+            {
                 existing.is_error |= is_error;
             } else {
-                locations.push(LocationClue { path, line: number, is_error });
+                locations.push(LocationClue {
+                    path,
+                    line: number,
+                    is_error,
+                });
             }
         }
-        let reporter = reporter_regex().captures(line.trim_start()).filter(|caps| caps.get(2).is_some() || caps[1].contains('_'));
+        let reporter = reporter_regex()
+            .captures(line.trim_start())
+            .filter(|caps| caps.get(2).is_some() || caps[1].contains('_'));
         for caps in in_function_regex().captures_iter(line).chain(reporter) {
             if !in_functions.iter().any(|f| f == &caps[1]) {
                 in_functions.push(caps[1].to_string());
@@ -181,7 +207,15 @@ pub fn read_clues(text: &str) -> Clues {
     } else {
         QueryKind::Errmsg
     };
-    Clues { kind, reports, frames, locations, in_functions, message_lines, identifiers }
+    Clues {
+        kind,
+        reports,
+        frames,
+        locations,
+        in_functions,
+        message_lines,
+        identifiers,
+    }
 }
 
 /// Literal runs of message lines between dynamic parts (numbers, ids, punctuation), of at
@@ -198,7 +232,10 @@ pub fn message_fragments(lines: &[String], limit: usize) -> Vec<(String, usize)>
         for piece in split.split(line) {
             let words: Vec<&str> = piece.split_whitespace().collect();
             let fragment = words.join(" ");
-            if words.len() >= 2 && fragment.len() >= 12 && !fragments.iter().any(|(known, _)| *known == fragment) {
+            if words.len() >= 2
+                && fragment.len() >= 12
+                && !fragments.iter().any(|(known, _)| *known == fragment)
+            {
                 fragments.push((fragment, line_index));
             }
         }
@@ -227,7 +264,9 @@ fn looks_like_symbol(word: &str) -> bool {
     word.len() >= 4
         && word.contains('_')
         && !word.starts_with("0x")
-        && word.bytes().any(|b| b.is_ascii_lowercase() || b.is_ascii_uppercase())
+        && word
+            .bytes()
+            .any(|b| b.is_ascii_lowercase() || b.is_ascii_uppercase())
 }
 
 #[cfg(test)]
@@ -243,7 +282,14 @@ mod tests {
         );
         assert_eq!(clues.kind, QueryKind::Build);
         assert_eq!(clues.in_functions, ["bch2_hash_check"]);
-        assert_eq!(clues.locations[0], LocationClue { path: "fs/bcachefs/str_hash.c".into(), line: 164, is_error: true });
+        assert_eq!(
+            clues.locations[0],
+            LocationClue {
+                path: "fs/bcachefs/str_hash.c".into(),
+                line: 164,
+                is_error: true
+            }
+        );
     }
 
     #[test]
@@ -266,9 +312,15 @@ mod tests {
              error: not a function\n",
         );
         assert_eq!(clues.kind, QueryKind::Errmsg);
-        assert_eq!(clues.in_functions, ["check_dirents", "bch2_check_key_has_inode"]);
+        assert_eq!(
+            clues.in_functions,
+            ["check_dirents", "bch2_check_key_has_inode"]
+        );
         let fragments = message_fragments(&clues.message_lines, 16);
-        assert!(fragments.contains(&("error finding live keys".to_string(), 1)), "{fragments:?}");
+        assert!(
+            fragments.contains(&("error finding live keys".to_string(), 1)),
+            "{fragments:?}"
+        );
     }
 
     #[test]

@@ -43,7 +43,12 @@ pub struct CommitWeights {
 impl CommitWeights {
     /// The weights measured best on the development cases.
     pub fn measured() -> CommitWeights {
-        CommitWeights { function_change: 3.0, function_blame: 4.0, anchor_blame: 3.0, message: 1.0 }
+        CommitWeights {
+            function_change: 3.0,
+            function_blame: 4.0,
+            anchor_blame: 3.0,
+            message: 1.0,
+        }
     }
 }
 
@@ -67,31 +72,56 @@ pub fn rank_commits(
     let mut ranking: Ranking<String> = Ranking::new();
     let mut subjects: HashMap<String, String> = HashMap::new();
     let top = &functions[..functions.len().min(TOP_FUNCTIONS)];
-    let spans: Vec<(u32, u32)> =
-        top.iter().map(|function| (function.line, function.end_line.min(function.line + MAX_BLAME_LINES))).collect();
+    let spans: Vec<(u32, u32)> = top
+        .iter()
+        .map(|function| {
+            (
+                function.line,
+                function.end_line.min(function.line + MAX_BLAME_LINES),
+            )
+        })
+        .collect();
     let anchors: Vec<(&str, (u32, u32))> = evidence
         .anchors
         .iter()
         .take(MAX_ANCHORS)
         .map(|(path, line)| (path.as_str(), (line.saturating_sub(2).max(1), line + 2)))
         .collect();
-    let blamed = blame_by_path(history, top.iter().map(|f| f.path.as_str()).zip(spans.iter().copied()).chain(anchors.iter().copied()))?;
+    let blamed = blame_by_path(
+        history,
+        top.iter()
+            .map(|f| f.path.as_str())
+            .zip(spans.iter().copied())
+            .chain(anchors.iter().copied()),
+    )?;
     let blamed_in = |path: &str, (start, end): (u32, u32)| {
-        blamed.get(path).into_iter().flat_map(move |lines| lines.range(start..=end)).map(|(line, commit)| (*line, commit.as_str()))
+        blamed
+            .get(path)
+            .into_iter()
+            .flat_map(move |lines| lines.range(start..=end))
+            .map(|(line, commit)| (*line, commit.as_str()))
     };
     for (fn_rank, (function, span)) in top.iter().zip(&spans).enumerate() {
         let fn_factor = 0.6f64.powi(fn_rank as i32);
         let events = history.function_changes(&function.name, Some(&function.path))?;
-        for (recency, event) in events.iter().filter(|e| !e.whitespace_only).take(CHANGES_PER_FUNCTION).enumerate() {
+        for (recency, event) in events
+            .iter()
+            .filter(|e| !e.whitespace_only)
+            .take(CHANGES_PER_FUNCTION)
+            .enumerate()
+        {
             let kind_factor = match event.change {
                 Change::Modified | Change::Removed => 1.0,
                 Change::Added => 0.5,
                 Change::Moved => 0.3,
             };
-            let score = weights.function_change * fn_factor * kind_factor * 0.75f64.powi(recency as i32);
+            let score =
+                weights.function_change * fn_factor * kind_factor * 0.75f64.powi(recency as i32);
             let why = format!("{} {}()", event.change.as_str(), function.name);
             ranking.add(event.id.clone(), score, why);
-            subjects.entry(event.id.clone()).or_insert_with(|| event.subject.clone());
+            subjects
+                .entry(event.id.clone())
+                .or_insert_with(|| event.subject.clone());
         }
         let mut by_commit: HashMap<&str, usize> = HashMap::new();
         let mut n_lines = 0usize;
@@ -101,7 +131,11 @@ pub fn rank_commits(
         }
         for (commit, count) in by_commit {
             let score = weights.function_blame * fn_factor * count as f64 / n_lines as f64;
-            ranking.add(commit.to_string(), score, format!("last touched {count} lines of {}()", function.name));
+            ranking.add(
+                commit.to_string(),
+                score,
+                format!("last touched {count} lines of {}()", function.name),
+            );
         }
     }
     for (path, range) in anchors {
@@ -111,11 +145,19 @@ pub fn rank_commits(
         }
         for (commit, lines) in lines_of {
             let score = weights.anchor_blame / 5.0 * lines.len() as f64;
-            ranking.add(commit.to_string(), score, format!("last touched {path}:{}", line_ranges(&lines)));
+            ranking.add(
+                commit.to_string(),
+                score,
+                format!("last touched {path}:{}", line_ranges(&lines)),
+            );
         }
     }
     for (id, raw) in &evidence.commit_hits {
-        ranking.add(id.clone(), weights.message * raw, "its message matches the failure");
+        ranking.add(
+            id.clone(),
+            weights.message * raw,
+            "its message matches the failure",
+        );
     }
     let mut out = Vec::new();
     for (id, score, why) in ranking.ranked(limit) {
@@ -123,7 +165,12 @@ pub fn rank_commits(
             Some(subject) => subject.clone(),
             None => history.resolve_commit(&id)?.subject,
         };
-        out.push(RankedCommit { id, subject, score, why });
+        out.push(RankedCommit {
+            id,
+            subject,
+            score,
+            why,
+        });
     }
     Ok(out)
 }
@@ -141,7 +188,13 @@ fn blame_by_path<'a>(
         .into_iter()
         .map(|(path, ranges)| {
             let lines = history.blame_ranges(path, &ranges)?;
-            Ok((path, lines.into_iter().map(|blamed| (blamed.line, blamed.commit)).collect()))
+            Ok((
+                path,
+                lines
+                    .into_iter()
+                    .map(|blamed| (blamed.line, blamed.commit))
+                    .collect(),
+            ))
         })
         .collect()
 }
@@ -155,7 +208,11 @@ fn line_ranges(lines: &[u32]) -> String {
         while end + 1 < lines.len() && lines[end + 1] == lines[end] + 1 {
             end += 1;
         }
-        out.push(if end == at { lines[at].to_string() } else { format!("{}-{}", lines[at], lines[end]) });
+        out.push(if end == at {
+            lines[at].to_string()
+        } else {
+            format!("{}-{}", lines[at], lines[end])
+        });
         at = end + 1;
     }
     out.join(", ")
@@ -165,7 +222,10 @@ fn line_ranges(lines: &[u32]) -> String {
 mod tests {
     #[test]
     fn line_ranges_are_compact() {
-        assert_eq!(super::line_ranges(&[20, 21, 22, 24, 30, 31]), "20-22, 24, 30-31");
+        assert_eq!(
+            super::line_ranges(&[20, 21, 22, 24, 30, 31]),
+            "20-22, 24, 30-31"
+        );
         assert_eq!(super::line_ranges(&[7]), "7");
     }
 }

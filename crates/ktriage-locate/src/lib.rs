@@ -17,8 +17,8 @@ pub mod commits;
 mod rank;
 
 use clues::{read_clues, Clues, QueryKind};
-use ktriage_index::paths::{self, PathMatch};
 use ktriage_index::history::History;
+use ktriage_index::paths::{self, PathMatch};
 use ktriage_index::{terms, Result, Snapshot};
 use rank::Ranking;
 use std::collections::HashSet;
@@ -153,21 +153,47 @@ pub struct Options {
 impl Options {
     /// The measured weights and `limit` items per list.
     pub fn with_limit(limit: usize) -> Options {
-        Options { weights: Weights::measured(), commit_weights: commits::CommitWeights::measured(), limit }
+        Options {
+            weights: Weights::measured(),
+            commit_weights: commits::CommitWeights::measured(),
+            limit,
+        }
     }
 }
 
 /// Ranks what is behind the failure described by `text`, as of the snapshot's revision;
 /// commits are ranked when the revision's `history` is given.
-pub fn locate(snapshot: &Snapshot, history: Option<&History>, text: &str, options: &Options) -> Result<Dossier> {
+pub fn locate(
+    snapshot: &Snapshot,
+    history: Option<&History>,
+    text: &str,
+    options: &Options,
+) -> Result<Dossier> {
     let evidence = gather(snapshot, text)?;
     let (files, functions) = evidence.rank(&options.weights, options.limit);
     let commits = match history {
-        Some(history) => commits::rank_commits(history, &evidence, &functions, &options.commit_weights, options.limit)?,
+        Some(history) => commits::rank_commits(
+            history,
+            &evidence,
+            &functions,
+            &options.commit_weights,
+            options.limit,
+        )?,
         None => Vec::new(),
     };
-    let snippets = snippets(snapshot, &evidence.anchors, &functions, options.limit.min(8))?;
-    Ok(Dossier { report: evidence.report, files, functions, commits, snippets })
+    let snippets = snippets(
+        snapshot,
+        &evidence.anchors,
+        &functions,
+        options.limit.min(8),
+    )?;
+    Ok(Dossier {
+        report: evidence.report,
+        files,
+        functions,
+        commits,
+        snippets,
+    })
 }
 
 /// The signals that credit files and functions; each has a weight in [`Weights`].
@@ -247,14 +273,31 @@ impl Evidence {
             let score = weights.of(c.signal) * c.raw * factor;
             files.add(c.path.clone(), score, c.why.as_str());
             if let Some((name, line, end_line)) = &c.function {
-                functions.add((name.clone(), c.path.clone(), *line, *end_line), score, c.why.as_str());
+                functions.add(
+                    (name.clone(), c.path.clone(), *line, *end_line),
+                    score,
+                    c.why.as_str(),
+                );
             }
         }
-        let files = files.ranked(limit).into_iter().map(|(path, score, why)| RankedFile { path, score, why }).collect();
+        let files = files
+            .ranked(limit)
+            .into_iter()
+            .map(|(path, score, why)| RankedFile { path, score, why })
+            .collect();
         let functions = functions
             .ranked(limit)
             .into_iter()
-            .map(|((name, path, line, end_line), score, why)| RankedFunction { name, path, line, end_line, score, why })
+            .map(
+                |((name, path, line, end_line), score, why)| RankedFunction {
+                    name,
+                    path,
+                    line,
+                    end_line,
+                    score,
+                    why,
+                },
+            )
             .collect();
         (files, functions)
     }
@@ -264,8 +307,13 @@ impl Evidence {
 pub fn gather(snapshot: &Snapshot, text: &str) -> Result<Evidence> {
     let clues = read_clues(text);
     let decay = Decay::measured();
-    let mut scorer =
-        Scorer { snapshot, decay: &decay, contributions: Vec::new(), anchors: Vec::new(), commit_hits: Vec::new() };
+    let mut scorer = Scorer {
+        snapshot,
+        decay: &decay,
+        contributions: Vec::new(),
+        anchors: Vec::new(),
+        commit_hits: Vec::new(),
+    };
     scorer.locations(&clues)?;
     scorer.in_functions(&clues)?;
     scorer.frames(&clues)?;
@@ -276,9 +324,18 @@ pub fn gather(snapshot: &Snapshot, text: &str) -> Result<Evidence> {
     let report = ReportSummary {
         kind: clues.kind,
         title: clues.reports.first().map(|report| report.title.clone()),
-        frames: clues.frames.iter().map(|frame| frame.function.clone()).collect(),
+        frames: clues
+            .frames
+            .iter()
+            .map(|frame| frame.function.clone())
+            .collect(),
     };
-    Ok(Evidence { report, contributions: scorer.contributions, anchors: scorer.anchors, commit_hits: scorer.commit_hits })
+    Ok(Evidence {
+        report,
+        contributions: scorer.contributions,
+        anchors: scorer.anchors,
+        commit_hits: scorer.commit_hits,
+    })
 }
 
 /// How signals fade within one failure: later locations, deeper frames.
@@ -294,7 +351,13 @@ struct Decay {
 
 impl Decay {
     fn measured() -> Decay {
-        Decay { message_line: 0.6, location_non_error: 0.6, location: 0.7, frame: 0.6, frame_unreliable: 0.3 }
+        Decay {
+            message_line: 0.6,
+            location_non_error: 0.6,
+            location: 0.7,
+            frame: 0.6,
+            frame_unreliable: 0.3,
+        }
     }
 }
 
@@ -309,7 +372,14 @@ struct Scorer<'s, 'a> {
 
 impl Scorer<'_, '_> {
     /// Adds `weight` to a file and, when given, to one of its functions (`name`, first line).
-    fn credit(&mut self, path: &str, function: Option<(&str, u32, u32)>, signal: Signal, raw: f64, why: &str) {
+    fn credit(
+        &mut self,
+        path: &str,
+        function: Option<(&str, u32, u32)>,
+        signal: Signal,
+        raw: f64,
+        why: &str,
+    ) {
         self.contributions.push(Contribution {
             signal,
             raw,
@@ -328,11 +398,28 @@ impl Scorer<'_, '_> {
         }
     }
 
-    fn add_location(&mut self, path: &str, line: u32, signal: Signal, raw: f64, why: &str) -> Result<()> {
-        let Some(tree_path) = self.resolve(path) else { return Ok(()) };
+    fn add_location(
+        &mut self,
+        path: &str,
+        line: u32,
+        signal: Signal,
+        raw: f64,
+        why: &str,
+    ) -> Result<()> {
+        let Some(tree_path) = self.resolve(path) else {
+            return Ok(());
+        };
         let definition = self.function_at(&tree_path, line)?;
-        let function = definition.as_ref().map(|f| (f.name.as_str(), f.line, f.end_line));
-        self.credit(&tree_path, function, signal, raw, &format!("{why} {path}:{line}"));
+        let function = definition
+            .as_ref()
+            .map(|f| (f.name.as_str(), f.line, f.end_line));
+        self.credit(
+            &tree_path,
+            function,
+            signal,
+            raw,
+            &format!("{why} {path}:{line}"),
+        );
         self.callees_at(&tree_path, line, raw)?;
         if let Some(definition) = &definition {
             self.callers_of(&definition.name, raw)?;
@@ -350,36 +437,76 @@ impl Scorer<'_, '_> {
         let share = raw / calls.len().max(1) as f64;
         for call in calls {
             let (caller, path) = (call.caller, call.path);
-            let definition = self.function_at(&path, call.line)?.filter(|d| d.name == caller);
-            let function = definition.as_ref().map(|d| (d.name.as_str(), d.line, d.end_line));
-            self.credit(&path, function, Signal::Caller, share, &format!("calls {name}"));
+            let definition = self
+                .function_at(&path, call.line)?
+                .filter(|d| d.name == caller);
+            let function = definition
+                .as_ref()
+                .map(|d| (d.name.as_str(), d.line, d.end_line));
+            self.credit(
+                &path,
+                function,
+                Signal::Caller,
+                share,
+                &format!("calls {name}"),
+            );
         }
         Ok(())
     }
 
     /// Credits the definitions of the functions called on `path:line`.
     fn callees_at(&mut self, path: &str, line: u32, raw: f64) -> Result<()> {
-        let Some(file) = self.snapshot.files().iter().find(|file| file.path == path) else { return Ok(()) };
+        let Some(file) = self.snapshot.files().iter().find(|file| file.path == path) else {
+            return Ok(());
+        };
         let facts = self.snapshot.index().facts(file.blob)?;
-        let mut callees: Vec<&str> = facts.calls.iter().filter(|call| call.line == line).map(|call| call.callee.as_str()).collect();
+        let mut callees: Vec<&str> = facts
+            .calls
+            .iter()
+            .filter(|call| call.line == line)
+            .map(|call| call.callee.as_str())
+            .collect();
         callees.dedup();
         let share = raw / callees.len().max(1) as f64;
         for callee in callees {
-            self.add_definitions(callee, Signal::Callee, share, &format!("called at {path}:{line}:"))?;
+            self.add_definitions(
+                callee,
+                Signal::Callee,
+                share,
+                &format!("called at {path}:{line}:"),
+            )?;
         }
         Ok(())
     }
 
     fn locations(&mut self, clues: &Clues) -> Result<()> {
         for (rank, location) in clues.locations.iter().enumerate() {
-            let severity = if location.is_error { 1.0 } else { self.decay.location_non_error };
+            let severity = if location.is_error {
+                1.0
+            } else {
+                self.decay.location_non_error
+            };
             let raw = severity * self.decay.location.powi(rank as i32);
-            let why = if clues.kind == QueryKind::Build { "diagnostic at" } else { "report names" };
+            let why = if clues.kind == QueryKind::Build {
+                "diagnostic at"
+            } else {
+                "report names"
+            };
             self.add_location(&location.path, location.line, Signal::Location, raw, why)?;
         }
-        if let Some(guilty) = clues.reports.first().and_then(|report| report.guilty_file.as_deref()) {
+        if let Some(guilty) = clues
+            .reports
+            .first()
+            .and_then(|report| report.guilty_file.as_deref())
+        {
             if let Some(path) = self.resolve(guilty) {
-                self.credit(&path, None, Signal::GuiltyFile, 1.0, "the report's guilty file");
+                self.credit(
+                    &path,
+                    None,
+                    Signal::GuiltyFile,
+                    1.0,
+                    "the report's guilty file",
+                );
             }
         }
         Ok(())
@@ -397,8 +524,18 @@ impl Scorer<'_, '_> {
         }
         let share = raw / definitions.len() as f64;
         for definition in definitions {
-            let function = Some((definition.name.as_str(), definition.line, definition.end_line));
-            self.credit(&definition.path, function, signal, share, &format!("{why} {name}"));
+            let function = Some((
+                definition.name.as_str(),
+                definition.line,
+                definition.end_line,
+            ));
+            self.credit(
+                &definition.path,
+                function,
+                signal,
+                share,
+                &format!("{why} {name}"),
+            );
         }
         Ok(true)
     }
@@ -406,7 +543,12 @@ impl Scorer<'_, '_> {
     fn in_functions(&mut self, clues: &Clues) -> Result<()> {
         let mut n_suffix_lookups = 0;
         for name in &clues.in_functions {
-            self.add_function(name, Signal::InFunction, "the failure reports from", &mut n_suffix_lookups)?;
+            self.add_function(
+                name,
+                Signal::InFunction,
+                "the failure reports from",
+                &mut n_suffix_lookups,
+            )?;
         }
         Ok(())
     }
@@ -414,11 +556,19 @@ impl Scorer<'_, '_> {
     /// Credits the definitions of function `name`; when there is none, the functions whose
     /// names end in `_name` (a name printed without its subsystem prefix, as `check_dirents`
     /// for `bch2_check_dirents`), found among the symbols the search returns, at half credit.
-    fn add_function(&mut self, name: &str, signal: Signal, why: &str, n_suffix_lookups: &mut usize) -> Result<()> {
+    fn add_function(
+        &mut self,
+        name: &str,
+        signal: Signal,
+        why: &str,
+        n_suffix_lookups: &mut usize,
+    ) -> Result<()> {
         if self.add_definitions(name, signal, 1.0, why)? {
             return Ok(());
         }
-        let looks_like_function = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        let looks_like_function = name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if !looks_like_function || *n_suffix_lookups == MAX_SUFFIX_LOOKUPS {
             return Ok(());
         }
@@ -445,7 +595,11 @@ impl Scorer<'_, '_> {
             if !seen.insert(frame.function.as_str()) {
                 continue;
             }
-            let reliability = if frame.unreliable { self.decay.frame_unreliable } else { 1.0 };
+            let reliability = if frame.unreliable {
+                self.decay.frame_unreliable
+            } else {
+                1.0
+            };
             let raw = self.decay.frame.powi(rank) * reliability;
             let why = format!("stack frame #{rank}");
             if self.add_definitions(&frame.function, Signal::Frame, raw, &why)? {
@@ -478,8 +632,11 @@ impl Scorer<'_, '_> {
                 let raw = quality * quality * position;
                 let why = format!("prints \"{}\"", shorten(&hit.text, 60));
                 let definition = self.function_at(&hit.path, hit.line)?;
-                let definition = definition.filter(|d| hit.function.as_deref() == Some(d.name.as_str()));
-                let function = definition.as_ref().map(|d| (d.name.as_str(), d.line, d.end_line));
+                let definition =
+                    definition.filter(|d| hit.function.as_deref() == Some(d.name.as_str()));
+                let function = definition
+                    .as_ref()
+                    .map(|d| (d.name.as_str(), d.line, d.end_line));
                 self.credit(&hit.path, function, Signal::Message, raw, &why);
                 if let Some(definition) = &definition {
                     self.callers_of(&definition.name, raw)?;
@@ -500,10 +657,24 @@ impl Scorer<'_, '_> {
     /// name without its subsystem prefix (`check_dirents` for `bch2_check_dirents`, as
     /// messages often print), found by suffix among the symbols the search returns.
     fn identifiers(&mut self, clues: &Clues) -> Result<()> {
-        let frames: HashSet<&str> = clues.frames.iter().map(|frame| frame.function.as_str()).collect();
+        let frames: HashSet<&str> = clues
+            .frames
+            .iter()
+            .map(|frame| frame.function.as_str())
+            .collect();
         let mut n_suffix_lookups = 0;
-        for name in clues.identifiers.iter().filter(|name| !frames.contains(name.as_str()) && !clues.in_functions.contains(name)).take(40) {
-            self.add_function(name, Signal::Identifier, "the failure mentions", &mut n_suffix_lookups)?;
+        for name in clues
+            .identifiers
+            .iter()
+            .filter(|name| !frames.contains(name.as_str()) && !clues.in_functions.contains(name))
+            .take(40)
+        {
+            self.add_function(
+                name,
+                Signal::Identifier,
+                "the failure mentions",
+                &mut n_suffix_lookups,
+            )?;
         }
         Ok(())
     }
@@ -514,20 +685,29 @@ impl Scorer<'_, '_> {
         if fragments.is_empty() {
             return Ok(());
         }
-        let pattern = fragments.iter().map(|(f, _)| regex::escape(f)).collect::<Vec<_>>().join("|");
+        let pattern = fragments
+            .iter()
+            .map(|(f, _)| regex::escape(f))
+            .collect::<Vec<_>>()
+            .join("|");
         let hits = self.snapshot.grep(&pattern, 2000)?;
         for (fragment, line_index) in &fragments {
-            let holders: Vec<_> =
-                hits.iter().filter(|hit| hit.text.contains('"') && hit.text.contains(fragment.as_str())).collect();
+            let holders: Vec<_> = hits
+                .iter()
+                .filter(|hit| hit.text.contains('"') && hit.text.contains(fragment.as_str()))
+                .collect();
             if holders.is_empty() {
                 continue;
             }
             let n_words = fragment.split_whitespace().count() as f64;
-            let raw = (n_words / 6.0).min(1.0) / holders.len() as f64 * self.decay.message_line.powi(*line_index as i32);
+            let raw = (n_words / 6.0).min(1.0) / holders.len() as f64
+                * self.decay.message_line.powi(*line_index as i32);
             let why = format!("has \"{}\"", shorten(fragment, 60));
             for hit in holders {
                 let definition = self.function_at(&hit.path, hit.line)?;
-                let function = definition.as_ref().map(|d| (d.name.as_str(), d.line, d.end_line));
+                let function = definition
+                    .as_ref()
+                    .map(|d| (d.name.as_str(), d.line, d.end_line));
                 self.credit(&hit.path, function, Signal::Fragment, raw, &why);
                 self.anchors.push((hit.path.clone(), hit.line));
             }
@@ -543,7 +723,10 @@ impl Scorer<'_, '_> {
             Err(ktriage_index::Error::BadQuery(_)) => return Ok(()),
             Err(err) => return Err(err),
         };
-        let best = hits.first().map_or(1.0, |hit| f64::from(hit.score)).max(1e-6);
+        let best = hits
+            .first()
+            .map_or(1.0, |hit| f64::from(hit.score))
+            .max(1e-6);
         for hit in hits {
             let raw = f64::from(hit.score) / best;
             if let Some(commit) = &hit.commit {
@@ -551,28 +734,51 @@ impl Scorer<'_, '_> {
                 continue;
             }
             let definition = match hit.symbol.as_deref() {
-                Some(symbol) => self.function_at(&hit.path, hit.line)?.filter(|d| d.name == symbol),
+                Some(symbol) => self
+                    .function_at(&hit.path, hit.line)?
+                    .filter(|d| d.name == symbol),
                 None => None,
             };
-            let function = definition.as_ref().map(|d| (d.name.as_str(), d.line, d.end_line));
-            self.credit(&hit.path, function, Signal::Search, raw, "matches the failure's words");
+            let function = definition
+                .as_ref()
+                .map(|d| (d.name.as_str(), d.line, d.end_line));
+            self.credit(
+                &hit.path,
+                function,
+                Signal::Search,
+                raw,
+                "matches the failure's words",
+            );
         }
         Ok(())
     }
-
 }
 
-fn snippets(snapshot: &Snapshot, anchors: &[(String, u32)], functions: &[RankedFunction], limit: usize) -> Result<Vec<Snippet>> {
+fn snippets(
+    snapshot: &Snapshot,
+    anchors: &[(String, u32)],
+    functions: &[RankedFunction],
+    limit: usize,
+) -> Result<Vec<Snippet>> {
     let mut snippets = Vec::new();
     let mut seen = HashSet::new();
-    let anchors = anchors.iter().map(|(path, line)| (path.clone(), line.saturating_sub(5).max(1), line + 5));
-    let bodies = functions.iter().map(|f| (f.path.clone(), f.line, f.line + 40));
+    let anchors = anchors
+        .iter()
+        .map(|(path, line)| (path.clone(), line.saturating_sub(5).max(1), line + 5));
+    let bodies = functions
+        .iter()
+        .map(|f| (f.path.clone(), f.line, f.line + 40));
     for (path, start, end) in anchors.chain(bodies) {
         if snippets.len() >= limit || !seen.insert((path.clone(), start)) {
             continue;
         }
         let text = snapshot.read(&path, Some(start), Some(end))?;
-        snippets.push(Snippet { path: text.path, start: text.start, end: text.end, text: text.lines.join("\n") });
+        snippets.push(Snippet {
+            path: text.path,
+            start: text.start,
+            end: text.end,
+            text: text.lines.join("\n"),
+        });
     }
     Ok(snippets)
 }
@@ -583,13 +789,15 @@ const MAX_SUFFIX_LOOKUPS: usize = 6;
 /// Top-level directories of kernel code outside any one subsystem, and of the userspace
 /// shims some subsystem trees carry (`linux/`); reports often point there first.
 const GENERIC_DIRS: &[&str] = &[
-    "arch", "block", "crypto", "drivers", "include", "init", "kernel", "lib", "linux", "mm", "net", "security",
-    "sound", "tools", "virt",
+    "arch", "block", "crypto", "drivers", "include", "init", "kernel", "lib", "linux", "mm", "net",
+    "security", "sound", "tools", "virt",
 ];
 
 /// True for paths in [`GENERIC_DIRS`].
 fn is_generic_path(path: &str) -> bool {
-    path.split('/').next().is_some_and(|top| GENERIC_DIRS.contains(&top))
+    path.split('/')
+        .next()
+        .is_some_and(|top| GENERIC_DIRS.contains(&top))
 }
 
 /// Share of a message literal's words found in a log line (format specifiers skipped).
@@ -598,7 +806,10 @@ fn message_match(literal: &str, line_terms: &HashSet<String>) -> f64 {
     if literal_terms.len() < 2 {
         return 0.0;
     }
-    let found = literal_terms.iter().filter(|term| line_terms.contains(*term)).count();
+    let found = literal_terms
+        .iter()
+        .filter(|term| line_terms.contains(*term))
+        .count();
     found as f64 / literal_terms.len() as f64
 }
 
@@ -645,8 +856,15 @@ mod tests {
 
     #[test]
     fn format_specifiers_do_not_count_as_words() {
-        assert_eq!(strip_format_specifiers("bucket %llu dirty %u\\n").split_whitespace().collect::<Vec<_>>(), ["bucket", "dirty"]);
-        let line: HashSet<String> = terms::unique_terms("bucket 36 dirty 2016").into_iter().collect();
+        assert_eq!(
+            strip_format_specifiers("bucket %llu dirty %u\\n")
+                .split_whitespace()
+                .collect::<Vec<_>>(),
+            ["bucket", "dirty"]
+        );
+        let line: HashSet<String> = terms::unique_terms("bucket 36 dirty 2016")
+            .into_iter()
+            .collect();
         assert_eq!(message_match("bucket %llu dirty %u", &line), 1.0);
         assert_eq!(message_match("bucket %llu clean %u", &line), 0.5);
     }

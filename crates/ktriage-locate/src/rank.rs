@@ -11,7 +11,9 @@ pub struct Ranking<K> {
 impl<K: Hash + Eq + Clone + Ord> Ranking<K> {
     /// An empty ranking.
     pub fn new() -> Self {
-        Ranking { items: HashMap::new() }
+        Ranking {
+            items: HashMap::new(),
+        }
     }
 
     /// Adds `score` to `key`, recording `why` (once per distinct reason).
@@ -29,8 +31,11 @@ impl<K: Hash + Eq + Clone + Ord> Ranking<K> {
 
     /// Items by descending score (ties by key), at most `limit`.
     pub fn ranked(&self, limit: usize) -> Vec<(K, f64, Vec<String>)> {
-        let mut items: Vec<(K, f64, Vec<String>)> =
-            self.items.iter().map(|(key, (score, why))| (key.clone(), *score, why.clone())).collect();
+        let mut items: Vec<(K, f64, Vec<String>)> = self
+            .items
+            .iter()
+            .map(|(key, (score, why))| (key.clone(), *score, why.clone()))
+            .collect();
         items.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         items.truncate(limit);
         items

@@ -36,13 +36,28 @@ fn the_splat_points_at_the_function_file_and_culprit() {
     let (_dir, built) = example();
     let index = Index::open_or_create(&built.path, None).expect("index");
     let bug = built.id("05-discard-panic").expect("step").to_string();
-    let dossier = locate_at(&index, &built.id("08-merge-util").expect("step").to_string(), SPLAT);
-    assert_eq!(dossier.files[0].path, "fs/minifs/discard.c", "{:#?}", dossier.files);
+    let dossier = locate_at(
+        &index,
+        &built.id("08-merge-util").expect("step").to_string(),
+        SPLAT,
+    );
+    assert_eq!(
+        dossier.files[0].path, "fs/minifs/discard.c",
+        "{:#?}",
+        dossier.files
+    );
     assert_eq!(dossier.functions[0].name, "minifs_discard_one_bucket");
     assert!(!dossier.functions[0].why.is_empty());
     let position = dossier.commits.iter().position(|c| c.id == bug);
-    assert!(position.is_some_and(|p| p < 3), "the bug commit ranks in the top 3: {:#?}", dossier.commits);
-    assert!(dossier.snippets.iter().any(|s| s.path == "fs/minifs/discard.c" && s.text.contains("panic(")));
+    assert!(
+        position.is_some_and(|p| p < 3),
+        "the bug commit ranks in the top 3: {:#?}",
+        dossier.commits
+    );
+    assert!(dossier
+        .snippets
+        .iter()
+        .any(|s| s.path == "fs/minifs/discard.c" && s.text.contains("panic(")));
 }
 
 #[test]
@@ -55,16 +70,31 @@ fn nothing_after_the_revision_influences_the_answer() {
     let fix = built.id("09-fix-discard").expect("step").to_string();
     let parent = built.id("08-merge-util").expect("step").to_string();
     let before = locate_at(&index, &parent, SPLAT);
-    assert!(before.commits.iter().all(|c| c.id != fix), "the fix is invisible at its parent");
-    let later: Vec<String> =
-        ["09-fix-discard", "10-fix-inode-leak"].iter().map(|s| built.id(s).expect("step").to_string()).collect();
+    assert!(
+        before.commits.iter().all(|c| c.id != fix),
+        "the fix is invisible at its parent"
+    );
+    let later: Vec<String> = ["09-fix-discard", "10-fix-inode-leak"]
+        .iter()
+        .map(|s| built.id(s).expect("step").to_string())
+        .collect();
     assert!(before.commits.iter().all(|c| !later.contains(&c.id)));
     // The same question asked of a fresh index that never saw the fix gives the same answer.
     let dir = tempfile::tempdir().expect("temp dir");
     let fresh = Index::open_or_create(&built.path, Some(dir.path())).expect("fresh index");
     let isolated = locate_at(&fresh, &parent, SPLAT);
-    let ids = |d: &Dossier| d.commits.iter().map(|c| (c.id.clone(), format!("{:.6}", c.score))).collect::<Vec<_>>();
-    let paths = |d: &Dossier| d.files.iter().map(|f| (f.path.clone(), format!("{:.6}", f.score))).collect::<Vec<_>>();
+    let ids = |d: &Dossier| {
+        d.commits
+            .iter()
+            .map(|c| (c.id.clone(), format!("{:.6}", c.score)))
+            .collect::<Vec<_>>()
+    };
+    let paths = |d: &Dossier| {
+        d.files
+            .iter()
+            .map(|f| (f.path.clone(), format!("{:.6}", f.score)))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(ids(&before), ids(&isolated));
     assert_eq!(paths(&before), paths(&isolated));
     // At the fix itself, its message is visible and matches the splat.
@@ -83,5 +113,9 @@ fn compiler_diagnostics_and_messages_localize() {
     assert_eq!(dossier.functions[0].name, "minifs_inode_create");
     let message = "minifs (vdb): bucket 12 needs discard but has 8 dirty sectors";
     let dossier = locate_at(&index, "HEAD", message);
-    assert_eq!(dossier.functions[0].name, "minifs_check_buckets", "{:#?}", dossier.functions);
+    assert_eq!(
+        dossier.functions[0].name, "minifs_check_buckets",
+        "{:#?}",
+        dossier.functions
+    );
 }

@@ -12,7 +12,10 @@ pub struct Bar {
 impl Bar {
     /// A bar that shows nothing when `quiet`.
     pub fn new(quiet: bool) -> Bar {
-        Bar { quiet, bar: Mutex::new(None) }
+        Bar {
+            quiet,
+            bar: Mutex::new(None),
+        }
     }
 }
 
@@ -31,13 +34,23 @@ impl ktriage_index::Progress for Bar {
     }
 
     fn advance(&self, n: u64) {
-        if let Some(bar) = self.bar.lock().expect("progress lock is never poisoned").as_ref() {
+        if let Some(bar) = self
+            .bar
+            .lock()
+            .expect("progress lock is never poisoned")
+            .as_ref()
+        {
             bar.inc(n);
         }
     }
 
     fn finish(&self) {
-        if let Some(bar) = self.bar.lock().expect("progress lock is never poisoned").take() {
+        if let Some(bar) = self
+            .bar
+            .lock()
+            .expect("progress lock is never poisoned")
+            .take()
+        {
             bar.finish_and_clear();
         }
     }

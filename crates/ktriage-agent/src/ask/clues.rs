@@ -28,12 +28,22 @@ pub fn read(question: &str, now: i64) -> Clues {
     static PATH: OnceLock<Regex> = OnceLock::new();
     static IDENT: OnceLock<Regex> = OnceLock::new();
     let commit = COMMIT.get_or_init(|| Regex::new(r"\b[0-9a-f]{7,40}\b").expect("valid regex"));
-    let path = PATH.get_or_init(|| Regex::new(r"[A-Za-z0-9_][A-Za-z0-9_./-]*(?:\.[ch]\b|/)").expect("valid regex"));
-    let ident = IDENT.get_or_init(|| Regex::new(r"\b[A-Za-z_][A-Za-z0-9_]{2,}\b").expect("valid regex"));
-    let mut clues = Clues { since: since(question, now), ..Clues::default() };
+    let path = PATH.get_or_init(|| {
+        Regex::new(r"[A-Za-z0-9_][A-Za-z0-9_./-]*(?:\.[ch]\b|/)").expect("valid regex")
+    });
+    let ident =
+        IDENT.get_or_init(|| Regex::new(r"\b[A-Za-z_][A-Za-z0-9_]{2,}\b").expect("valid regex"));
+    let mut clues = Clues {
+        since: since(question, now),
+        ..Clues::default()
+    };
     for found in commit.find_iter(question) {
         // An all-digit word is a number far more often than a commit id.
-        if found.as_str().bytes().any(|byte| byte.is_ascii_alphabetic()) {
+        if found
+            .as_str()
+            .bytes()
+            .any(|byte| byte.is_ascii_alphabetic())
+        {
             push(&mut clues.commit_ids, found.as_str());
         }
     }
@@ -45,7 +55,9 @@ pub fn read(question: &str, now: i64) -> Clues {
     }
     for found in ident.find_iter(question) {
         let word = found.as_str();
-        let looks_like_code = word.contains('_') || word.bytes().any(|byte| byte.is_ascii_digit()) || question[found.end()..].starts_with("()");
+        let looks_like_code = word.contains('_')
+            || word.bytes().any(|byte| byte.is_ascii_digit())
+            || question[found.end()..].starts_with("()");
         let in_path = clues.paths.iter().any(|path| path.contains(word));
         if looks_like_code && !in_path && !clues.commit_ids.iter().any(|id| id == word) {
             push(&mut clues.identifiers, word);
@@ -60,37 +72,66 @@ fn push(list: &mut Vec<String>, item: &str) {
     }
 }
 
-const MONTHS: [&str; 12] =
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
 
 /// `since YYYY-MM-DD`, `since March [2026]`, `in the last N days|weeks|months|years`,
 /// `lately`/`recently` (90 days); relative forms count back from `now`.
 fn since(question: &str, now: i64) -> Option<i64> {
     static SINCE: OnceLock<Regex> = OnceLock::new();
     static LAST: OnceLock<Regex> = OnceLock::new();
-    let since_re = SINCE.get_or_init(|| Regex::new(r"(?i)\b(?:since|after)\s+([A-Za-z]+|\d{4}-\d{2}-\d{2})(?:\s+(\d{4}))?").expect("valid regex"));
-    let last_re = LAST.get_or_init(|| Regex::new(r"(?i)\b(?:last|past)\s+(\d+)?\s*(day|week|month|year)s?\b").expect("valid regex"));
+    let since_re = SINCE.get_or_init(|| {
+        Regex::new(r"(?i)\b(?:since|after)\s+([A-Za-z]+|\d{4}-\d{2}-\d{2})(?:\s+(\d{4}))?")
+            .expect("valid regex")
+    });
+    let last_re = LAST.get_or_init(|| {
+        Regex::new(r"(?i)\b(?:last|past)\s+(\d+)?\s*(day|week|month|year)s?\b")
+            .expect("valid regex")
+    });
     const DAY: i64 = 86_400;
     if let Some(found) = since_re.captures(question) {
         if let Some(time) = date::parse(&found[1]) {
             return Some(time);
         }
         let word = found[1].to_ascii_lowercase();
-        if let Some(month) = MONTHS.iter().position(|name| word.len() >= 3 && name.starts_with(&word)) {
+        if let Some(month) = MONTHS
+            .iter()
+            .position(|name| word.len() >= 3 && name.starts_with(&word))
+        {
             let now_date = date::format(now, 0);
             let this_year: i64 = now_date.get(..4).and_then(|year| year.parse().ok())?;
             let year = match found.get(2).and_then(|year| year.as_str().parse().ok()) {
                 Some(year) => year,
                 None => {
-                    let this_month: usize = now_date.get(5..7).and_then(|month| month.parse().ok())?;
-                    if month + 1 > this_month { this_year - 1 } else { this_year }
+                    let this_month: usize =
+                        now_date.get(5..7).and_then(|month| month.parse().ok())?;
+                    if month + 1 > this_month {
+                        this_year - 1
+                    } else {
+                        this_year
+                    }
                 }
             };
             return date::parse(&format!("{year:04}-{:02}-01", month + 1));
         }
     }
     if let Some(found) = last_re.captures(question) {
-        let count: i64 = found.get(1).and_then(|count| count.as_str().parse().ok()).unwrap_or(1);
+        let count: i64 = found
+            .get(1)
+            .and_then(|count| count.as_str().parse().ok())
+            .unwrap_or(1);
         let unit = match found[2].to_ascii_lowercase().as_str() {
             "day" => DAY,
             "week" => 7 * DAY,
@@ -100,7 +141,8 @@ fn since(question: &str, now: i64) -> Option<i64> {
         return Some(now - count * unit);
     }
     let lower = question.to_ascii_lowercase();
-    (lower.contains("lately") || lower.contains("recently") || lower.contains("recent ")).then_some(now - 90 * DAY)
+    (lower.contains("lately") || lower.contains("recently") || lower.contains("recent "))
+        .then_some(now - 90 * DAY)
 }
 
 #[cfg(test)]
@@ -122,16 +164,34 @@ mod tests {
 
     #[test]
     fn plain_words_and_numbers_are_not_clues() {
-        let clues = read("which commit made the discard check panic in 2024 instead of going read-only?", now());
+        let clues = read(
+            "which commit made the discard check panic in 2024 instead of going read-only?",
+            now(),
+        );
         assert_eq!(clues, Clues::default());
     }
 
     #[test]
     fn reads_time_windows() {
-        assert_eq!(read("what changed since March?", now()).since, date::parse("2026-03-01"));
-        assert_eq!(read("what changed since april?", now()).since, date::parse("2025-04-01"));
-        assert_eq!(read("changes since 2025-12-24", now()).since, date::parse("2025-12-24"));
-        assert_eq!(read("in the last 2 weeks", now()).since, Some(now() - 14 * 86_400));
-        assert_eq!(read("who touched it lately", now()).since, Some(now() - 90 * 86_400));
+        assert_eq!(
+            read("what changed since March?", now()).since,
+            date::parse("2026-03-01")
+        );
+        assert_eq!(
+            read("what changed since april?", now()).since,
+            date::parse("2025-04-01")
+        );
+        assert_eq!(
+            read("changes since 2025-12-24", now()).since,
+            date::parse("2025-12-24")
+        );
+        assert_eq!(
+            read("in the last 2 weeks", now()).since,
+            Some(now() - 14 * 86_400)
+        );
+        assert_eq!(
+            read("who touched it lately", now()).since,
+            Some(now() - 90 * 86_400)
+        );
     }
 }

@@ -148,9 +148,17 @@ const CHANGED_FILE: f32 = 20.0;
 /// code is searched.
 pub fn gather(snapshot: &Snapshot<'_>, history: Option<&History<'_>>, question: &str) -> Findings {
     let rev = snapshot.rev().commit.to_string();
-    let now = history.and_then(|history| history.resolve_commit(&rev).ok()).map_or(0, |record| record.committer.time);
+    let now = history
+        .and_then(|history| history.resolve_commit(&rev).ok())
+        .map_or(0, |record| record.committer.time);
     let clues = clues::read(question, now);
-    let mut found = Gatherer { snapshot, history, clues: &clues, commits: HashMap::new(), out: Findings::default() };
+    let mut found = Gatherer {
+        snapshot,
+        history,
+        clues: &clues,
+        commits: HashMap::new(),
+        out: Findings::default(),
+    };
     found.out.question = question.to_string();
     found.out.since = clues.since.map(|since| date::format(since, 0));
     found.named_commits();
@@ -158,9 +166,18 @@ pub fn gather(snapshot: &Snapshot<'_>, history: Option<&History<'_>>, question: 
     found.files();
     found.text();
     let mut commits: Vec<FoundCommit> = found.commits.into_values().collect();
-    commits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| b.date.cmp(&a.date)).then_with(|| a.id.cmp(&b.id)));
+    commits.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| b.date.cmp(&a.date))
+            .then_with(|| a.id.cmp(&b.id))
+    });
     commits.truncate(MAX_ITEMS);
-    Findings { rev, commits, ..found.out }
+    Findings {
+        rev,
+        commits,
+        ..found.out
+    }
 }
 
 struct Gatherer<'g, 'a> {
@@ -182,8 +199,18 @@ impl Gatherer<'_, '_> {
             }
             return;
         }
-        let Some(record) = self.history.and_then(|history| history.resolve_commit(id).ok()) else { return };
-        if score < NAMED && self.clues.since.is_some_and(|since| record.author.time < since) {
+        let Some(record) = self
+            .history
+            .and_then(|history| history.resolve_commit(id).ok())
+        else {
+            return;
+        };
+        if score < NAMED
+            && self
+                .clues
+                .since
+                .is_some_and(|since| record.author.time < since)
+        {
             return;
         }
         self.commits.insert(
@@ -206,15 +233,21 @@ impl Gatherer<'_, '_> {
         let Some(history) = self.history else { return };
         for id in &self.clues.commit_ids {
             let Ok(record) = history.resolve_commit(id) else {
-                self.out.unresolved.push(format!("commit {id}: not a commit of this revision's history"));
+                self.out.unresolved.push(format!(
+                    "commit {id}: not a commit of this revision's history"
+                ));
                 continue;
             };
             let full = record.oid().to_string();
             self.credit(&full, NAMED, format!("named in the question as {id}"));
             let fixes = history.fixes(&full).ok();
             if let Some(commit) = self.commits.get_mut(&full) {
-                commit.functions =
-                    record.functions.iter().take(MAX_CHANGES).map(|f| format!("{} ({}, {})", f.name, f.path, f.change.as_str())).collect();
+                commit.functions = record
+                    .functions
+                    .iter()
+                    .take(MAX_CHANGES)
+                    .map(|f| format!("{} ({}, {})", f.name, f.path, f.change.as_str()))
+                    .collect();
                 if let Some(fixes) = fixes {
                     commit.fixes = fixes
                         .fixes
@@ -224,7 +257,11 @@ impl Gatherer<'_, '_> {
                             _ => format!("{} (not found in the history)", fix.raw),
                         })
                         .collect();
-                    commit.fixed_by = fixes.fixed_by.iter().map(|entry| format!("{} {}", entry.id, entry.subject)).collect();
+                    commit.fixed_by = fixes
+                        .fixed_by
+                        .iter()
+                        .map(|entry| format!("{} {}", entry.id, entry.subject))
+                        .collect();
                 }
             }
         }
@@ -232,20 +269,36 @@ impl Gatherer<'_, '_> {
 
     fn functions(&mut self) {
         for name in &self.clues.identifiers {
-            let Ok(definitions) = self.snapshot.def(name) else { continue };
-            let Some(definition) = definitions.into_iter().find(|d| d.kind == ktriage_index::facts::SymbolKind::Function) else {
+            let Ok(definitions) = self.snapshot.def(name) else {
+                continue;
+            };
+            let Some(definition) = definitions
+                .into_iter()
+                .find(|d| d.kind == ktriage_index::facts::SymbolKind::Function)
+            else {
                 continue;
             };
             let events = self
                 .history
                 .and_then(|history| history.function_history(name, Some(&definition.path)).ok())
                 .unwrap_or_default();
-            let in_window: Vec<_> = events.iter().filter(|event| self.in_window(&event.date)).collect();
+            let in_window: Vec<_> = events
+                .iter()
+                .filter(|event| self.in_window(&event.date))
+                .collect();
             for (rank, event) in in_window.iter().take(MAX_CHANGES).enumerate() {
-                self.credit(&event.id, CHANGED_FUNCTION - rank as f32, format!("changed {name}()"));
+                self.credit(
+                    &event.id,
+                    CHANGED_FUNCTION - rank as f32,
+                    format!("changed {name}()"),
+                );
             }
             self.out.functions.push(FoundFunction {
-                changes: in_window.iter().take(MAX_CHANGES).map(|e| change(&e.id, &e.date, &e.author, &e.subject)).collect(),
+                changes: in_window
+                    .iter()
+                    .take(MAX_CHANGES)
+                    .map(|e| change(&e.id, &e.date, &e.author, &e.subject))
+                    .collect(),
                 total_changes: in_window.len(),
                 name: definition.name,
                 path: definition.path,
@@ -265,21 +318,42 @@ impl Gatherer<'_, '_> {
                     continue;
                 }
             };
-            let Some(history) = self.history else { continue };
-            let Ok(entries) = history.log(Some(&path), self.clues.since, usize::MAX) else { continue };
+            let Some(history) = self.history else {
+                continue;
+            };
+            let Ok(entries) = history.log(Some(&path), self.clues.since, usize::MAX) else {
+                continue;
+            };
             let mut authors: BTreeMap<&str, usize> = BTreeMap::new();
             for entry in &entries {
                 *authors.entry(entry.author.as_str()).or_default() += 1;
             }
-            let mut authors: Vec<AuthorCount> =
-                authors.into_iter().map(|(author, commits)| AuthorCount { author: author.to_string(), commits }).collect();
-            authors.sort_by(|a, b| b.commits.cmp(&a.commits).then_with(|| a.author.cmp(&b.author)));
+            let mut authors: Vec<AuthorCount> = authors
+                .into_iter()
+                .map(|(author, commits)| AuthorCount {
+                    author: author.to_string(),
+                    commits,
+                })
+                .collect();
+            authors.sort_by(|a, b| {
+                b.commits
+                    .cmp(&a.commits)
+                    .then_with(|| a.author.cmp(&b.author))
+            });
             authors.truncate(MAX_CHANGES);
             for (rank, entry) in entries.iter().take(MAX_CHANGES).enumerate() {
-                self.credit(&entry.id, CHANGED_FILE - rank as f32, format!("changed {path}"));
+                self.credit(
+                    &entry.id,
+                    CHANGED_FILE - rank as f32,
+                    format!("changed {path}"),
+                );
             }
             self.out.files.push(FoundFile {
-                changes: entries.iter().take(MAX_CHANGES).map(|e| change(&e.id, &e.date, &e.author, &e.subject)).collect(),
+                changes: entries
+                    .iter()
+                    .take(MAX_CHANGES)
+                    .map(|e| change(&e.id, &e.date, &e.author, &e.subject))
+                    .collect(),
                 total_changes: entries.len(),
                 authors,
                 path,
@@ -290,7 +364,9 @@ impl Gatherer<'_, '_> {
     /// Commit messages and code matching the question's words, and the commits that last
     /// changed the best-matching lines.
     fn text(&mut self) {
-        let Ok(hits) = self.snapshot.search(&self.out.question, 2 * MAX_ITEMS) else { return };
+        let Ok(hits) = self.snapshot.search(&self.out.question, 2 * MAX_ITEMS) else {
+            return;
+        };
         let top = hits.first().map_or(1.0, |hit| hit.score.max(f32::EPSILON));
         for hit in hits {
             let relevance = hit.score / top;
@@ -299,16 +375,29 @@ impl Gatherer<'_, '_> {
                 self.credit(commit, MESSAGE_MATCH * relevance, line);
                 continue;
             }
-            let seen = self.out.code.iter().any(|code| code.path == hit.path && code.line == hit.line);
+            let seen = self
+                .out
+                .code
+                .iter()
+                .any(|code| code.path == hit.path && code.line == hit.line);
             if seen || self.out.code.len() >= MAX_ITEMS {
                 continue;
             }
             let history = self.history.filter(|_| self.out.code.len() < MAX_BLAMED);
-            let blamed = history.and_then(|history| history.blame(&hit.path, hit.line, hit.line).ok()).and_then(|mut lines| lines.pop());
+            let blamed = history
+                .and_then(|history| history.blame(&hit.path, hit.line, hit.line).ok())
+                .and_then(|mut lines| lines.pop());
             let mut last_changed_by = None;
             if let Some(line) = blamed {
-                let subject = history.and_then(|h| h.resolve_commit(&line.commit).ok()).map(|r| r.subject).unwrap_or_default();
-                self.credit(&line.commit, BLAMED * relevance, format!("last changed {}:{}", hit.path, hit.line));
+                let subject = history
+                    .and_then(|h| h.resolve_commit(&line.commit).ok())
+                    .map(|r| r.subject)
+                    .unwrap_or_default();
+                self.credit(
+                    &line.commit,
+                    BLAMED * relevance,
+                    format!("last changed {}:{}", hit.path, hit.line),
+                );
                 last_changed_by = Some(format!("{} {subject}", line.commit));
             }
             self.out.code.push(FoundCode {
@@ -323,10 +412,17 @@ impl Gatherer<'_, '_> {
     }
 
     fn in_window(&self, iso_date: &str) -> bool {
-        self.clues.since.is_none_or(|since| date::parse(iso_date.get(..19).unwrap_or(iso_date)).is_none_or(|time| time >= since))
+        self.clues.since.is_none_or(|since| {
+            date::parse(iso_date.get(..19).unwrap_or(iso_date)).is_none_or(|time| time >= since)
+        })
     }
 }
 
 fn change(id: &str, date: &str, author: &str, subject: &str) -> Change {
-    Change { id: id.to_string(), date: date.to_string(), author: author.to_string(), subject: subject.to_string() }
+    Change {
+        id: id.to_string(),
+        date: date.to_string(),
+        author: author.to_string(),
+        subject: subject.to_string(),
+    }
 }

@@ -41,7 +41,11 @@ pub(super) fn build_report(
     left_upstream: Vec<Left>,
     warnings: Vec<String>,
 ) -> Report {
-    let anchors = report::anchors(failures.iter().map(|failure| failure.candidate.title.as_str()));
+    let anchors = report::anchors(
+        failures
+            .iter()
+            .map(|failure| failure.candidate.title.as_str()),
+    );
     let mut sections = Vec::with_capacity(failures.len());
     let mut not_dug = Vec::new();
     let mut models = BTreeSet::new();
@@ -61,16 +65,29 @@ pub(super) fn build_report(
             next: Vec::new(),
         };
         match state {
-            State::Noted { note, record, dir, revisit } => {
+            State::Noted {
+                note,
+                record,
+                dir,
+                revisit,
+            } => {
                 if matches!(note.run.mode, Mode::Investigation | Mode::ProseFallback) {
                     models.extend(note.run.model.clone());
                 }
-                let seen_before = record.as_ref().is_some_and(|record| record.commit != world.commit);
-                section.depth = if seen_before { Depth::SeenBefore } else { Depth::of(note) };
+                let seen_before = record
+                    .as_ref()
+                    .is_some_and(|record| record.commit != world.commit);
+                section.depth = if seen_before {
+                    Depth::SeenBefore
+                } else {
+                    Depth::of(note)
+                };
                 section.note = Some(NoteLink {
                     number: record.as_ref().map(|record| record.number),
                     link: format!("{dir}/note.md"),
-                    commit: record.as_ref().map_or_else(|| world.commit.clone(), |record| record.commit.clone()),
+                    commit: record
+                        .as_ref()
+                        .map_or_else(|| world.commit.clone(), |record| record.commit.clone()),
                 });
                 section.finding = Some(Finding::of(note));
                 section.revisit.clone_from(revisit);
@@ -83,7 +100,10 @@ pub(super) fn build_report(
         }
         sections.push(section);
     }
-    let not_looking_at = not_dug.into_iter().chain(left_upstream.iter().chain(&left).map(report::skip)).collect();
+    let not_looking_at = not_dug
+        .into_iter()
+        .chain(left_upstream.iter().chain(&left).map(report::skip))
+        .collect();
     Report {
         format: report::REPORT_FORMAT,
         commit: world.commit.clone(),

@@ -55,16 +55,29 @@ pub struct Point {
 /// the newest.
 pub fn chart(counts: &[CommitPoint], band: Option<(usize, usize)>) -> Chart {
     let (left, right, top, bottom) = (MARGIN.0, WIDTH - MARGIN.1, MARGIN.2, HEIGHT - MARGIN.3);
-    let highest = counts.iter().map(|point| point.failed).chain(band.map(|(_, max)| max)).max().unwrap_or(0);
+    let highest = counts
+        .iter()
+        .map(|point| point.failed)
+        .chain(band.map(|(_, max)| max))
+        .max()
+        .unwrap_or(0);
     // A round top of the scale: the highest count plus a tenth, at least one per tick.
     let scale_max = (highest + highest / 10 + 1).div_ceil(TICKS) * TICKS;
     let y = |count: usize| round(bottom - (bottom - top) * count as f64 / scale_max as f64);
-    let step = if counts.len() > 1 { (right - left) / (counts.len() - 1) as f64 } else { 0.0 };
+    let step = if counts.len() > 1 {
+        (right - left) / (counts.len() - 1) as f64
+    } else {
+        0.0
+    };
     let points: Vec<Point> = counts
         .iter()
         .enumerate()
         .map(|(idx, point)| Point {
-            x: round(if counts.len() > 1 { left + step * idx as f64 } else { (left + right) / 2.0 }),
+            x: round(if counts.len() > 1 {
+                left + step * idx as f64
+            } else {
+                (left + right) / 2.0
+            }),
             y: y(point.failed),
             label: point.commit.chars().take(8).collect(),
             failed: point.failed,
@@ -76,8 +89,14 @@ pub fn chart(counts: &[CommitPoint], band: Option<(usize, usize)>) -> Chart {
         height: HEIGHT,
         plot: [left, top, right, bottom],
         band: band.map(|(min, max)| [y(max), y(min)]),
-        line: points.iter().map(|point| format!("{},{}", point.x, point.y)).collect::<Vec<_>>().join(" "),
-        ticks: (0..=TICKS).map(|tick| (y(scale_max * tick / TICKS), scale_max * tick / TICKS)).collect(),
+        line: points
+            .iter()
+            .map(|point| format!("{},{}", point.x, point.y))
+            .collect::<Vec<_>>()
+            .join(" "),
+        ticks: (0..=TICKS)
+            .map(|tick| (y(scale_max * tick / TICKS), scale_max * tick / TICKS))
+            .collect(),
         points,
     }
 }
@@ -86,7 +105,10 @@ pub fn chart(counts: &[CommitPoint], band: Option<(usize, usize)>) -> Chart {
 pub fn render(report: &Report) -> Result<String, render::RenderError> {
     let noise = &report.headline.noise;
     let band = (noise.commits > 0).then_some((noise.min, noise.max));
-    render::render("index.html.j2", &json!({"report": report, "chart": chart(&report.counts, band)}))
+    render::render(
+        "index.html.j2",
+        &json!({"report": report, "chart": chart(&report.counts, band)}),
+    )
 }
 
 /// `value` to one decimal.
@@ -99,12 +121,21 @@ mod tests {
     use super::*;
 
     fn point(commit: &str, failed: usize) -> CommitPoint {
-        CommitPoint { commit: commit.to_string(), failed, infra: 0, total: 100 }
+        CommitPoint {
+            commit: commit.to_string(),
+            failed,
+            infra: 0,
+            total: 100,
+        }
     }
 
     #[test]
     fn points_and_band_fit_the_plot() {
-        let counts = [point("aaaaaaaaaa", 56), point("bbbbbbbbbb", 76), point("cccccccccc", 74)];
+        let counts = [
+            point("aaaaaaaaaa", 56),
+            point("bbbbbbbbbb", 76),
+            point("cccccccccc", 74),
+        ];
         let chart = chart(&counts, Some((56, 76)));
         let [left, top, right, bottom] = chart.plot;
         assert_eq!(chart.points.len(), 3);
@@ -113,7 +144,10 @@ mod tests {
         assert!(chart.points[2].newest && !chart.points[0].newest);
         assert_eq!(chart.points[0].label, "aaaaaaaa");
         let [band_top, band_bottom] = chart.band.expect("band");
-        assert_eq!((band_top, band_bottom), (chart.points[1].y, chart.points[0].y));
+        assert_eq!(
+            (band_top, band_bottom),
+            (chart.points[1].y, chart.points[0].y)
+        );
         assert_eq!(chart.ticks.first().map(|t| t.1), Some(0));
         assert!(chart.ticks.last().is_some_and(|t| t.1 >= 76 && t.0 == top));
         assert_eq!(chart.line.split(' ').count(), 3);

@@ -48,14 +48,19 @@ impl SessionLock {
     /// Takes the lock of `out` (created if needed), replacing a stale one.
     pub fn acquire(out: &Path) -> Result<SessionLock, LockError> {
         let path = out.join(LOCK_FILE);
-        let io = |source| LockError::Io { path: path.clone(), source };
+        let io = |source| LockError::Io {
+            path: path.clone(),
+            source,
+        };
         std::fs::create_dir_all(out).map_err(io)?;
         let token = token(std::process::id());
         // Two attempts: the second after removing a stale lock.
         for _ in 0..2 {
             match OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(mut file) => {
-                    file.write_all(token.as_bytes()).and_then(|()| file.sync_all()).map_err(io)?;
+                    file.write_all(token.as_bytes())
+                        .and_then(|()| file.sync_all())
+                        .map_err(io)?;
                     return Ok(SessionLock { path, token });
                 }
                 Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -77,7 +82,10 @@ impl SessionLock {
                 Err(err) => return Err(io(err)),
             }
         }
-        let pid = std::fs::read_to_string(&path).ok().and_then(|held| live_owner(&held)).unwrap_or(0);
+        let pid = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|held| live_owner(&held))
+            .unwrap_or(0);
         Err(LockError::Held { path, pid })
     }
 
@@ -144,16 +152,26 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let lock = SessionLock::acquire(dir.path()).expect("first lock");
         let err = SessionLock::acquire(dir.path()).expect_err("the directory is locked");
-        assert!(matches!(err, LockError::Held { pid, .. } if pid == std::process::id()), "{err}");
+        assert!(
+            matches!(err, LockError::Held { pid, .. } if pid == std::process::id()),
+            "{err}"
+        );
         drop(lock);
         assert!(!dir.path().join(LOCK_FILE).exists());
         // A lock whose owner is gone (pid beyond any pid_max) is replaced.
         std::fs::write(dir.path().join(LOCK_FILE), "pid 4294967290 start 1\n").expect("stale lock");
         let lock = SessionLock::acquire(dir.path()).expect("the stale lock is replaced");
-        assert_eq!(std::fs::read_to_string(lock.path()).expect("lock"), token(std::process::id()));
+        assert_eq!(
+            std::fs::read_to_string(lock.path()).expect("lock"),
+            token(std::process::id())
+        );
         // A lock of our own pid with another start time is a recycled pid: stale too.
         drop(lock);
-        std::fs::write(dir.path().join(LOCK_FILE), format!("pid {} start 0\n", std::process::id())).expect("recycled");
+        std::fs::write(
+            dir.path().join(LOCK_FILE),
+            format!("pid {} start 0\n", std::process::id()),
+        )
+        .expect("recycled");
         assert!(SessionLock::acquire(dir.path()).is_ok());
     }
 }

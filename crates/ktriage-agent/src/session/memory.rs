@@ -98,16 +98,25 @@ impl Memory {
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Memory { format: MEMORY_FORMAT, notes: Vec::new(), sessions: BTreeMap::new() })
+                return Ok(Memory {
+                    format: MEMORY_FORMAT,
+                    notes: Vec::new(),
+                    sessions: BTreeMap::new(),
+                })
             }
             Err(source) => return Err(MemoryError::Io { path, source }),
         };
-        let memory: Memory =
-            serde_json::from_str(&text).map_err(|err| MemoryError::Invalid { path: path.clone(), message: format!("not valid: {err}") })?;
+        let memory: Memory = serde_json::from_str(&text).map_err(|err| MemoryError::Invalid {
+            path: path.clone(),
+            message: format!("not valid: {err}"),
+        })?;
         if memory.format != MEMORY_FORMAT {
             return Err(MemoryError::Invalid {
                 path,
-                message: format!("format {} (this ktriage reads format {MEMORY_FORMAT})", memory.format),
+                message: format!(
+                    "format {} (this ktriage reads format {MEMORY_FORMAT})",
+                    memory.format
+                ),
             });
         }
         Ok(memory)
@@ -116,13 +125,20 @@ impl Memory {
     /// Writes the memory into `out` atomically, with `secrets` redacted.
     pub fn save(&self, out: &Path, secrets: &[String]) -> Result<(), MemoryError> {
         let path = out.join(MEMORY_FILE);
-        let text = serde_json::to_string_pretty(self).map_err(|err| MemoryError::Invalid { path: path.clone(), message: err.to_string() })?;
-        write_atomic(&path, redact(&(text + "\n"), secrets).as_bytes()).map_err(|source| MemoryError::Io { path, source })
+        let text = serde_json::to_string_pretty(self).map_err(|err| MemoryError::Invalid {
+            path: path.clone(),
+            message: err.to_string(),
+        })?;
+        write_atomic(&path, redact(&(text + "\n"), secrets).as_bytes())
+            .map_err(|source| MemoryError::Io { path, source })
     }
 
     /// The newest note about signature `key`.
     pub fn latest(&self, key: &str) -> Option<&NoteRecord> {
-        self.notes.iter().filter(|note| note.key == key).max_by_key(|note| note.number)
+        self.notes
+            .iter()
+            .filter(|note| note.key == key)
+            .max_by_key(|note| note.number)
     }
 
     /// The note number the next finished note gets.
@@ -132,17 +148,27 @@ impl Memory {
 
     /// Signatures with a note made at `commit` (the investigations of that session so far).
     pub fn notes_at(&self, commit: &str) -> usize {
-        self.notes.iter().filter(|note| note.commit == commit).map(|note| note.key.as_str()).collect::<BTreeSet<_>>().len()
+        self.notes
+            .iter()
+            .filter(|note| note.commit == commit)
+            .map(|note| note.key.as_str())
+            .collect::<BTreeSet<_>>()
+            .len()
     }
 
     /// Wall time the session of `commit` has spent.
     pub fn spent_ms(&self, commit: &str) -> u64 {
-        self.sessions.get(commit).map_or(0, |session| session.spent_ms)
+        self.sessions
+            .get(commit)
+            .map_or(0, |session| session.spent_ms)
     }
 
     /// Sets the time spent by the session of `commit`.
     pub fn set_spent(&mut self, commit: &str, ms: u64) {
-        self.sessions.entry(commit.to_string()).or_default().spent_ms = ms;
+        self.sessions
+            .entry(commit.to_string())
+            .or_default()
+            .spent_ms = ms;
     }
 }
 
@@ -162,21 +188,35 @@ mod tests {
             dir: "notes/kernel-bug-in-f".into(),
             commit: "abc".into(),
             tests: vec!["t1".into()],
-            suspects: vec![Suspect { name: "f".into(), path: "a.c".into(), last_change: Some("def".into()) }],
+            suspects: vec![Suspect {
+                name: "f".into(),
+                path: "a.c".into(),
+                last_change: Some("def".into()),
+            }],
             model: Some("secret-model-sk-1234".into()),
             revisit: None,
         });
         memory.set_spent("abc", 1500);
-        memory.save(dir.path(), &["sk-1234".to_string()]).expect("save");
+        memory
+            .save(dir.path(), &["sk-1234".to_string()])
+            .expect("save");
         let text = std::fs::read_to_string(dir.path().join(MEMORY_FILE)).expect("read");
         assert!(!text.contains("sk-1234"));
         let loaded = Memory::load(dir.path()).expect("load");
         assert_eq!(loaded.notes_at("abc"), 1);
         assert_eq!(loaded.spent_ms("abc"), 1500);
-        assert_eq!(loaded.latest("kernel BUG in f at a.c:1").map(|note| note.number), Some(1));
+        assert_eq!(
+            loaded
+                .latest("kernel BUG in f at a.c:1")
+                .map(|note| note.number),
+            Some(1)
+        );
         assert_eq!(loaded.next_number(), 2);
         std::fs::write(dir.path().join(MEMORY_FILE), "{not json").expect("corrupt");
         let err = Memory::load(dir.path()).expect_err("corrupt memory");
-        assert!(err.to_string().contains(MEMORY_FILE) && err.to_string().contains("move it away"), "{err}");
+        assert!(
+            err.to_string().contains(MEMORY_FILE) && err.to_string().contains("move it away"),
+            "{err}"
+        );
     }
 }

@@ -196,14 +196,25 @@ pub fn run(
     stop: &Stop,
 ) -> Result<Outcome, Error> {
     let started = Instant::now();
-    let options = ReadOptions { format: config.input_format, ..ReadOptions::default() };
+    let options = ReadOptions {
+        format: config.input_format,
+        ..ReadOptions::default()
+    };
     let set = read_results_with(config.results, &options)?;
     for warning in &set.warnings {
         observer.event(Event::Warning(warning));
     }
-    let newest = set.commits.first().ok_or_else(|| Error::NoCommits { path: config.results.to_path_buf() })?;
+    let newest = set.commits.first().ok_or_else(|| Error::NoCommits {
+        path: config.results.to_path_buf(),
+    })?;
     let classification = classify(&set);
-    let world = world(index, config, &newest.commit, newest.message.as_deref(), observer.progress())?;
+    let world = world(
+        index,
+        config,
+        &newest.commit,
+        newest.message.as_deref(),
+        observer.progress(),
+    )?;
     let plan = plan::plan(&set, &classification);
     let mut warnings = Vec::new();
     let mut failures = Vec::new();
@@ -220,29 +231,68 @@ pub fn run(
         }
     }
     let mut memory = Memory::load(config.out)?;
-    let secrets: Vec<String> = config.client.as_ref().and_then(|client| client.api_key.clone()).into_iter().collect();
+    let secrets: Vec<String> = config
+        .client
+        .as_ref()
+        .and_then(|client| client.api_key.clone())
+        .into_iter()
+        .collect();
     let spent_before = memory.spent_ms(&world.commit);
     let mut decisions = Vec::with_capacity(failures.len());
     for failure in &failures {
-        decisions.push(revisit::decide(&memory, &failure.candidate, &world, config.client.is_some(), config.out, &mut warnings)?);
+        decisions.push(revisit::decide(
+            &memory,
+            &failure.candidate,
+            &world,
+            config.client.is_some(),
+            config.out,
+            &mut warnings,
+        )?);
     }
-    let needed = decisions.iter().filter(|decision| matches!(decision, Decision::Investigate(_))).count();
-    let planned = needed.min(config.max_failures.saturating_sub(memory.notes_at(&world.commit)));
-    observer.event(Event::Planned { commit: &world.commit, investigate: planned, reuse: failures.len() - needed, left: plan.left.len() + left_upstream.len() });
+    let needed = decisions
+        .iter()
+        .filter(|decision| matches!(decision, Decision::Investigate(_)))
+        .count();
+    let planned = needed.min(
+        config
+            .max_failures
+            .saturating_sub(memory.notes_at(&world.commit)),
+    );
+    observer.event(Event::Planned {
+        commit: &world.commit,
+        investigate: planned,
+        reuse: failures.len() - needed,
+        left: plan.left.len() + left_upstream.len(),
+    });
     let mut states = Vec::with_capacity(failures.len());
     let (mut investigated, mut model_error) = (0, None);
     for (failure, decision) in failures.iter().zip(decisions) {
         let revisit = match decision {
             Decision::Reuse(record, note) => {
-                states.push(State::Noted { dir: record.dir.clone(), revisit: record.revisit.clone(), note, record: Some(record) });
+                states.push(State::Noted {
+                    dir: record.dir.clone(),
+                    revisit: record.revisit.clone(),
+                    note,
+                    record: Some(record),
+                });
                 continue;
             }
             Decision::Investigate(revisit) => revisit,
         };
         let spent_ms = spent_before + started.elapsed().as_millis() as u64;
         let dossier = failure::dossier(&world, failure)?;
-        if let Some(postponed) = postponement(config, &memory, &world.commit, spent_ms, stop, model_error.as_deref()) {
-            states.push(State::NotDugInto { postponed, next: failure::next_steps(&dossier) });
+        if let Some(postponed) = postponement(
+            config,
+            &memory,
+            &world.commit,
+            spent_ms,
+            stop,
+            model_error.as_deref(),
+        ) {
+            states.push(State::NotDugInto {
+                postponed,
+                next: failure::next_steps(&dossier),
+            });
             continue;
         }
         let dir = failure::note_dir(&failure.candidate, &world.commit);
@@ -252,13 +302,29 @@ pub fn run(
             title: &failure.candidate.title,
             resumed: config.out.join(&dir).join("journal.jsonl").is_file(),
         });
-        let Some(written) = investigate(runtime, index, &world, config, failure, &config.out.join(&dir), stop)? else {
-            states.push(State::NotDugInto { postponed: Postponed::Stopped, next: failure::next_steps(&dossier) });
+        let Some(written) = investigate(
+            runtime,
+            index,
+            &world,
+            config,
+            failure,
+            &config.out.join(&dir),
+            stop,
+        )?
+        else {
+            states.push(State::NotDugInto {
+                postponed: Postponed::Stopped,
+                next: failure::next_steps(&dossier),
+            });
             continue;
         };
         investigated += 1;
-        let note = failure::load_note(&config.out.join(&dir)).unwrap_or_else(|_| Box::new(written.note.clone()));
-        observer.event(Event::Finished { title: &failure.candidate.title, depth: Depth::of(&note) });
+        let note = failure::load_note(&config.out.join(&dir))
+            .unwrap_or_else(|_| Box::new(written.note.clone()));
+        observer.event(Event::Finished {
+            title: &failure.candidate.title,
+            depth: Depth::of(&note),
+        });
         let record = match written.model_error {
             Some(error) => {
                 model_error = Some(error);
@@ -277,16 +343,35 @@ pub fn run(
                     revisit: revisit.clone(),
                 };
                 memory.notes.push(record.clone());
-                memory.set_spent(&world.commit, spent_before + started.elapsed().as_millis() as u64);
+                memory.set_spent(
+                    &world.commit,
+                    spent_before + started.elapsed().as_millis() as u64,
+                );
                 memory.save(config.out, &secrets)?;
                 Some(record)
             }
         };
-        states.push(State::Noted { note, record, dir, revisit });
+        states.push(State::Noted {
+            note,
+            record,
+            dir,
+            revisit,
+        });
     }
-    let report = compose::build_report(&world, &classification, &failures, &states, plan.left, left_upstream, warnings);
+    let report = compose::build_report(
+        &world,
+        &classification,
+        &failures,
+        &states,
+        plan.left,
+        left_upstream,
+        warnings,
+    );
     let path = report::write(&report, config.out, &secrets)?;
-    let noted = states.iter().filter(|state| matches!(state, State::Noted { .. })).count();
+    let noted = states
+        .iter()
+        .filter(|state| matches!(state, State::Noted { .. }))
+        .count();
     Ok(Outcome {
         commit: world.commit,
         report: path,
@@ -300,15 +385,34 @@ pub fn run(
 
 /// Why the next investigation may not start: a stop was asked for, the model failed, the
 /// session's cap on notes is reached or its wall time (`spent_ms` so far) is spent.
-fn postponement(config: &Config<'_>, memory: &Memory, commit: &str, spent_ms: u64, stop: &Stop, model_error: Option<&str>) -> Option<Postponed> {
+fn postponement(
+    config: &Config<'_>,
+    memory: &Memory,
+    commit: &str,
+    spent_ms: u64,
+    stop: &Stop,
+    model_error: Option<&str>,
+) -> Option<Postponed> {
     if stop.requested() {
         Some(Postponed::Stopped)
     } else if let Some(error) = model_error {
-        Some(Postponed::ModelUnavailable { error: error.to_string() })
+        Some(Postponed::ModelUnavailable {
+            error: error.to_string(),
+        })
     } else if memory.notes_at(commit) >= config.max_failures {
-        Some(Postponed::Budget { limit: format!("the session's cap of {} notes is reached", config.max_failures) })
+        Some(Postponed::Budget {
+            limit: format!(
+                "the session's cap of {} notes is reached",
+                config.max_failures
+            ),
+        })
     } else if u128::from(spent_ms) >= config.budget.as_millis() {
-        Some(Postponed::Budget { limit: format!("the session's {} minutes of wall time are spent", config.budget.as_secs() / 60) })
+        Some(Postponed::Budget {
+            limit: format!(
+                "the session's {} minutes of wall time are spent",
+                config.budget.as_secs() / 60
+            ),
+        })
     } else {
         None
     }
@@ -325,11 +429,19 @@ fn investigate(
     dir: &Path,
     stop: &Stop,
 ) -> Result<Option<Written>, Error> {
-    let settings = Settings { client: config.client.clone(), budgets: config.budgets.clone(), resume: dir.join("journal.jsonl").is_file() };
+    let settings = Settings {
+        client: config.client.clone(),
+        budgets: config.budgets.clone(),
+        resume: dir.join("journal.jsonl").is_file(),
+    };
     let case = Case {
         log: &failure.log,
         log_path: failure.log_path.as_deref(),
-        test: failure.candidate.exemplar.as_ref().map(|exemplar| exemplar.test.as_str()),
+        test: failure
+            .candidate
+            .exemplar
+            .as_ref()
+            .map(|exemplar| exemplar.test.as_str()),
     };
     let written = runtime.block_on(async {
         tokio::select! {
@@ -341,10 +453,19 @@ fn investigate(
 }
 
 /// The session's commit, indexed (source and history) with `progress`.
-fn world<'a>(index: &'a Index, config: &Config<'_>, newest: &str, message: Option<&str>, progress: &dyn Progress) -> Result<World<'a>, Error> {
+fn world<'a>(
+    index: &'a Index,
+    config: &Config<'_>,
+    newest: &str,
+    message: Option<&str>,
+    progress: &dyn Progress,
+) -> Result<World<'a>, Error> {
     // Layouts without commit ids name their single commit `local`.
     let tested = if newest == "local" { config.at } else { newest };
-    let rev = index.resolve(tested).map_err(|source| Error::Commit { commit: tested.to_string(), source })?;
+    let rev = index.resolve(tested).map_err(|source| Error::Commit {
+        commit: tested.to_string(),
+        source,
+    })?;
     let commit = rev.commit.to_string();
     let snapshot = index.snapshot(&rev, progress)?;
     let history = index.history(&rev, progress)?;
@@ -352,6 +473,11 @@ fn world<'a>(index: &'a Index, config: &Config<'_>, newest: &str, message: Optio
         Some(message) => message.to_string(),
         None => history.resolve_commit(&commit)?.subject,
     };
-    Ok(World { rev, commit, subject, snapshot, history })
+    Ok(World {
+        rev,
+        commit,
+        subject,
+        snapshot,
+        history,
+    })
 }
-

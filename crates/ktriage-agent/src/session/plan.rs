@@ -122,7 +122,9 @@ impl Postponed {
     pub fn describe(&self) -> String {
         match self {
             Postponed::Budget { limit } => format!("budget ({limit})"),
-            Postponed::ModelUnavailable { error } => format!("the model could not be reached ({error})"),
+            Postponed::ModelUnavailable { error } => {
+                format!("the model could not be reached ({error})")
+            }
             Postponed::Stopped => "the session was stopped".to_string(),
         }
     }
@@ -139,32 +141,76 @@ pub struct Plan {
 
 /// Plans the session over a result window and its classification.
 pub fn plan(set: &ResultSet, classification: &Classification) -> Plan {
-    let by_name: HashMap<&str, &TestClass> = classification.tests.iter().map(|test| (test.name.as_str(), test)).collect();
+    let by_name: HashMap<&str, &TestClass> = classification
+        .tests
+        .iter()
+        .map(|test| (test.name.as_str(), test))
+        .collect();
     let exemplars = exemplars(set);
     let mut candidates = Vec::new();
     let mut left = Vec::new();
     let groups = classification
         .groups
         .iter()
-        .map(|group| (group.key.clone(), group.signature.clone(), group.class, group.tests.clone(), group.first_bad.clone()))
-        .chain(classification.tests.iter().filter(|test| test.signature_key.is_none() && test.failures > 0).map(|test| {
-            (unsigned_key(&test.name), format!("{} (no kernel report)", test.name), test.class, vec![test.name.clone()], test.first_bad.clone())
-        }));
+        .map(|group| {
+            (
+                group.key.clone(),
+                group.signature.clone(),
+                group.class,
+                group.tests.clone(),
+                group.first_bad.clone(),
+            )
+        })
+        .chain(
+            classification
+                .tests
+                .iter()
+                .filter(|test| test.signature_key.is_none() && test.failures > 0)
+                .map(|test| {
+                    (
+                        unsigned_key(&test.name),
+                        format!("{} (no kernel report)", test.name),
+                        test.class,
+                        vec![test.name.clone()],
+                        test.first_bad.clone(),
+                    )
+                }),
+        );
     for (key, title, class, tests, first_bad) in groups {
-        let members: Vec<&TestClass> = tests.iter().filter_map(|name| by_name.get(name.as_str()).copied()).collect();
+        let members: Vec<&TestClass> = tests
+            .iter()
+            .filter_map(|name| by_name.get(name.as_str()).copied())
+            .collect();
         let failures = members.iter().map(|test| test.failures).sum();
         match class {
             Class::Regression | Class::Persistent => {
                 let exemplar = exemplars.get(&key).cloned();
-                candidates.push(Candidate { key, title, class, tests, failures, first_bad, exemplar });
+                candidates.push(Candidate {
+                    key,
+                    title,
+                    class,
+                    tests,
+                    failures,
+                    first_bad,
+                    exemplar,
+                });
             }
             Class::Flaky => {
                 let runs = members.iter().map(|test| test.visible).sum();
-                left.push(Left { title, tests, reason: Reason::Flaky { failures, runs } });
+                left.push(Left {
+                    title,
+                    tests,
+                    reason: Reason::Flaky { failures, runs },
+                });
             }
             Class::Fixed => {
-                let first_good = most_common(members.iter().filter_map(|test| test.first_good.clone()));
-                left.push(Left { title, tests, reason: Reason::Fixed { first_good } });
+                let first_good =
+                    most_common(members.iter().filter_map(|test| test.first_good.clone()));
+                left.push(Left {
+                    title,
+                    tests,
+                    reason: Reason::Fixed { first_good },
+                });
             }
             Class::Infra | Class::Pass => {}
         }
@@ -172,12 +218,20 @@ pub fn plan(set: &ResultSet, classification: &Classification) -> Plan {
     // The newest regressions first (by their first failing commit), then by how many tests
     // a failure breaks.
     let age = |candidate: &Candidate| {
-        candidate.first_bad.as_deref().and_then(|first_bad| set.commits.iter().position(|commit| commit.commit == first_bad))
+        candidate.first_bad.as_deref().and_then(|first_bad| {
+            set.commits
+                .iter()
+                .position(|commit| commit.commit == first_bad)
+        })
     };
     candidates.sort_by(|a, b| {
         rank(a.class)
             .cmp(&rank(b.class))
-            .then(age(a).unwrap_or(usize::MAX).cmp(&age(b).unwrap_or(usize::MAX)))
+            .then(
+                age(a)
+                    .unwrap_or(usize::MAX)
+                    .cmp(&age(b).unwrap_or(usize::MAX)),
+            )
             .then(b.tests.len().cmp(&a.tests.len()))
             .then(b.failures.cmp(&a.failures))
             .then(a.key.cmp(&b.key))
@@ -203,9 +257,19 @@ fn rank(class: Class) -> u8 {
 fn exemplars(set: &ResultSet) -> HashMap<String, Exemplar> {
     let mut found = HashMap::new();
     for commit in &set.commits {
-        for run in commit.runs.iter().filter(|run| run.status.is_failure() && !run.is_infra()) {
-            let key = run.signature().map_or_else(|| unsigned_key(&run.test), |signature| signature.key.clone());
-            found.entry(key).or_insert_with(|| Exemplar { commit: commit.commit.clone(), test: run.test.clone() });
+        for run in commit
+            .runs
+            .iter()
+            .filter(|run| run.status.is_failure() && !run.is_infra())
+        {
+            let key = run.signature().map_or_else(
+                || unsigned_key(&run.test),
+                |signature| signature.key.clone(),
+            );
+            found.entry(key).or_insert_with(|| Exemplar {
+                commit: commit.commit.clone(),
+                test: run.test.clone(),
+            });
         }
     }
     found
@@ -214,12 +278,24 @@ fn exemplars(set: &ResultSet) -> HashMap<String, Exemplar> {
 /// One entry per infrastructure cause for the tests that only failed for infrastructure
 /// reasons.
 fn infra(set: &ResultSet, classification: &Classification) -> Vec<Left> {
-    let infra_tests: BTreeSet<&str> =
-        classification.tests.iter().filter(|test| test.class == Class::Infra).map(|test| test.name.as_str()).collect();
+    let infra_tests: BTreeSet<&str> = classification
+        .tests
+        .iter()
+        .filter(|test| test.class == Class::Infra)
+        .map(|test| test.name.as_str())
+        .collect();
     let mut by_cause: BTreeMap<String, (BTreeSet<String>, Vec<String>)> = BTreeMap::new();
     for commit in &set.commits {
-        for run in commit.runs.iter().filter(|run| run.is_infra() && infra_tests.contains(run.test.as_str())) {
-            let cause = run.log.as_ref().and_then(|log| log.infra).map_or("failed_to_run", |cause| cause.name());
+        for run in commit
+            .runs
+            .iter()
+            .filter(|run| run.is_infra() && infra_tests.contains(run.test.as_str()))
+        {
+            let cause = run
+                .log
+                .as_ref()
+                .and_then(|log| log.infra)
+                .map_or("failed_to_run", |cause| cause.name());
             let (tests, commits) = by_cause.entry(cause.to_string()).or_default();
             tests.insert(run.test.clone());
             if !commits.contains(&commit.commit) {
@@ -242,7 +318,10 @@ fn most_common(items: impl Iterator<Item = String>) -> Option<String> {
     for item in items {
         *counts.entry(item).or_default() += 1;
     }
-    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|(item, _)| item)
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|(item, _)| item)
 }
 
 #[cfg(test)]
@@ -258,7 +337,10 @@ mod tests {
             log: Some(LogSummary {
                 reached_test: reached,
                 infra: None,
-                signature: signature.map(|title| Signature { title: title.to_string(), key: format!("{title} at a.c:1") }),
+                signature: signature.map(|title| Signature {
+                    title: title.to_string(),
+                    key: format!("{title} at a.c:1"),
+                }),
                 problem: None,
             }),
         }
@@ -267,32 +349,93 @@ mod tests {
     #[test]
     fn regressions_come_first_and_flakes_and_infra_are_left() {
         use ktriage_ci::results::{CommitRuns, InputFormat};
-        let pass = |test: &str| Run { test: test.to_string(), status: Status::Passed, duration: None, log: None };
-        let commit = |id: &str, runs: Vec<Run>| CommitRuns { commit: id.to_string(), message: None, runs };
+        let pass = |test: &str| Run {
+            test: test.to_string(),
+            status: Status::Passed,
+            duration: None,
+            log: None,
+        };
+        let commit = |id: &str, runs: Vec<Run>| CommitRuns {
+            commit: id.to_string(),
+            message: None,
+            runs,
+        };
         // Newest first: `new` regresses in two tests, `old` fails everywhere, `flake` comes
         // and goes, `vm` never starts on one commit.
         let mut commits = Vec::new();
         for age in 0..8 {
             let regressed = age < 4;
             let mut runs = vec![
-                if regressed { run("a", Status::Failed, Some("BUG in new"), true) } else { pass("a") },
-                if regressed { run("b", Status::Failed, Some("BUG in new"), true) } else { pass("b") },
+                if regressed {
+                    run("a", Status::Failed, Some("BUG in new"), true)
+                } else {
+                    pass("a")
+                },
+                if regressed {
+                    run("b", Status::Failed, Some("BUG in new"), true)
+                } else {
+                    pass("b")
+                },
                 run("c", Status::Failed, Some("WARNING in old"), true),
-                if age % 3 == 1 { run("d", Status::Failed, Some("KASAN in flake"), true) } else { pass("d") },
-                if age == 2 { run("e", Status::Failed, None, false) } else { pass("e") },
+                if age % 3 == 1 {
+                    run("d", Status::Failed, Some("KASAN in flake"), true)
+                } else {
+                    pass("d")
+                },
+                if age == 2 {
+                    run("e", Status::Failed, None, false)
+                } else {
+                    pass("e")
+                },
             ];
             runs.sort_by(|x, y| x.test.cmp(&y.test));
             commits.push(commit(&format!("{age:040x}"), runs));
         }
-        let set = ResultSet { format: InputFormat::Ktestci, commits, warnings: Vec::new() };
+        let set = ResultSet {
+            format: InputFormat::Ktestci,
+            commits,
+            warnings: Vec::new(),
+        };
         let classification = ktriage_ci::classify::classify(&set);
         let plan = plan(&set, &classification);
-        let titles: Vec<(&str, Class)> = plan.candidates.iter().map(|c| (c.title.as_str(), c.class)).collect();
-        assert_eq!(titles, [("BUG in new", Class::Regression), ("WARNING in old", Class::Persistent)]);
+        let titles: Vec<(&str, Class)> = plan
+            .candidates
+            .iter()
+            .map(|c| (c.title.as_str(), c.class))
+            .collect();
+        assert_eq!(
+            titles,
+            [
+                ("BUG in new", Class::Regression),
+                ("WARNING in old", Class::Persistent)
+            ]
+        );
         assert_eq!(plan.candidates[0].tests, ["a", "b"]);
-        assert_eq!(plan.candidates[0].exemplar, Some(Exemplar { commit: format!("{:040x}", 0), test: "a".into() }));
-        let left: Vec<(&str, &str)> = plan.left.iter().map(|l| (l.title.as_str(), l.reason.name())).collect();
-        assert_eq!(left, [("KASAN in flake", "flaky"), ("infrastructure: failed_to_run", "infra")]);
-        assert_eq!(plan.left[0].reason, Reason::Flaky { failures: 3, runs: 8 });
+        assert_eq!(
+            plan.candidates[0].exemplar,
+            Some(Exemplar {
+                commit: format!("{:040x}", 0),
+                test: "a".into()
+            })
+        );
+        let left: Vec<(&str, &str)> = plan
+            .left
+            .iter()
+            .map(|l| (l.title.as_str(), l.reason.name()))
+            .collect();
+        assert_eq!(
+            left,
+            [
+                ("KASAN in flake", "flaky"),
+                ("infrastructure: failed_to_run", "infra")
+            ]
+        );
+        assert_eq!(
+            plan.left[0].reason,
+            Reason::Flaky {
+                failures: 3,
+                runs: 8
+            }
+        );
     }
 }

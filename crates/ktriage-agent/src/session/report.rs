@@ -188,7 +188,11 @@ impl Depth {
             Mode::EvidenceOnly | Mode::ModelFailed => Depth::EvidenceOnly,
             Mode::ProseFallback => Depth::Partial,
             Mode::Investigation => {
-                if note.hypotheses.first().is_some_and(|h| h.confidence.level >= crate::note::Level::Medium) {
+                if note
+                    .hypotheses
+                    .first()
+                    .is_some_and(|h| h.confidence.level >= crate::note::Level::Medium)
+                {
                     Depth::Hypothesis
                 } else {
                     Depth::Partial
@@ -207,7 +211,13 @@ impl Finding {
             summary: note.summary.clone(),
             mode: note.run.mode,
             model: note.run.model.clone(),
-            excerpt: note.failure.log_excerpt.iter().take(EXCERPT_LINES).cloned().collect(),
+            excerpt: note
+                .failure
+                .log_excerpt
+                .iter()
+                .take(EXCERPT_LINES)
+                .cloned()
+                .collect(),
             hypothesis: note.hypotheses.first().cloned(),
             citations: note.citations,
         }
@@ -220,9 +230,13 @@ impl Headline {
         let newest = classification.commits.first();
         let noise = classification.noise;
         let reading = match noise.standing() {
-            Standing::Above => "more failures than any other commit of the window: start with the regressions",
+            Standing::Above => {
+                "more failures than any other commit of the window: start with the regressions"
+            }
             Standing::Below => "fewer failures than any other commit of the window",
-            Standing::Within => "not a clear regression at this commit, just noise on top of existing bugs",
+            Standing::Within => {
+                "not a clear regression at this commit, just noise on top of existing bugs"
+            }
             Standing::Alone => "the window has no other commit to compare with",
         };
         Headline {
@@ -242,7 +256,12 @@ pub fn counts(classification: &Classification) -> Vec<CommitPoint> {
         .commits
         .iter()
         .rev()
-        .map(|commit| CommitPoint { commit: commit.commit.clone(), failed: commit.failed, infra: commit.infra, total: commit.total })
+        .map(|commit| CommitPoint {
+            commit: commit.commit.clone(),
+            failed: commit.failed,
+            infra: commit.infra,
+            total: commit.total,
+        })
         .collect()
 }
 
@@ -267,7 +286,11 @@ pub fn skip(left: &Left) -> Skip {
     let short = |id: &str| id.chars().take(12).collect::<String>();
     let detail = match &left.reason {
         Reason::Flaky { failures, runs } => {
-            let percent = if *runs == 0 { 0 } else { (failures * 100 + runs / 2) / runs };
+            let percent = if *runs == 0 {
+                0
+            } else {
+                (failures * 100 + runs / 2) / runs
+            };
             format!("flaky: fails {percent}% of runs ({failures}/{runs}) with no change point")
         }
         Reason::Fixed { first_good } => match first_good {
@@ -276,14 +299,28 @@ pub fn skip(left: &Left) -> Skip {
         },
         Reason::Infra { cause, commits } => format!(
             "infrastructure ({cause}): the runs never started their test, on {}",
-            commits.iter().map(|commit| format!("`{}`", short(commit))).collect::<Vec<_>>().join(", ")
+            commits
+                .iter()
+                .map(|commit| format!("`{}`", short(commit)))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Reason::Upstream { frames } => format!(
             "upstream, not ours: no stack frame is in the repository's code ({})",
-            frames.iter().map(|frame| format!("`{frame}`")).collect::<Vec<_>>().join(" < ")
+            frames
+                .iter()
+                .map(|frame| format!("`{frame}`"))
+                .collect::<Vec<_>>()
+                .join(" < ")
         ),
     };
-    Skip { title: left.title.clone(), tests: left.tests.clone(), reason: left.reason.name().to_string(), detail, section: None }
+    Skip {
+        title: left.title.clone(),
+        tests: left.tests.clone(),
+        reason: left.reason.name().to_string(),
+        detail,
+        section: None,
+    }
 }
 
 /// The "not looking at" entry of a failure not dug into, pointing at its section.
@@ -340,9 +377,14 @@ pub fn write(report: &Report, out: &Path, secrets: &[String]) -> Result<PathBuf,
     let json = serde_json::to_string_pretty(report).unwrap_or_default() + "\n";
     let markdown = render::render("report.md.j2", report)?;
     let page = html::render(report)?;
-    for (name, content) in [("report.json", json), ("report.md", markdown), ("index.html", page)] {
+    for (name, content) in [
+        ("report.json", json),
+        ("report.md", markdown),
+        ("index.html", page),
+    ] {
         let path = out.join(name);
-        write_atomic(&path, redact(&content, secrets).as_bytes()).map_err(|source| ReportError::Write { path, source })?;
+        write_atomic(&path, redact(&content, secrets).as_bytes())
+            .map_err(|source| ReportError::Write { path, source })?;
     }
     Ok(out.join("report.md"))
 }
@@ -353,14 +395,30 @@ mod tests {
 
     #[test]
     fn anchors_are_unique_slugs() {
-        assert_eq!(anchors(["WARNING in f", "WARNING in f", "!!"]), ["warning-in-f", "warning-in-f-2", "failure"]);
+        assert_eq!(
+            anchors(["WARNING in f", "WARNING in f", "!!"]),
+            ["warning-in-f", "warning-in-f-2", "failure"]
+        );
     }
 
     #[test]
     fn skips_say_why() {
-        let left = |reason| Left { title: "t".into(), tests: vec!["a".into()], reason };
-        assert_eq!(skip(&left(Reason::Flaky { failures: 3, runs: 10 })).detail, "flaky: fails 30% of runs (3/10) with no change point");
-        let upstream = skip(&left(Reason::Upstream { frames: vec!["f".into(), "g".into()] }));
+        let left = |reason| Left {
+            title: "t".into(),
+            tests: vec!["a".into()],
+            reason,
+        };
+        assert_eq!(
+            skip(&left(Reason::Flaky {
+                failures: 3,
+                runs: 10
+            }))
+            .detail,
+            "flaky: fails 30% of runs (3/10) with no change point"
+        );
+        let upstream = skip(&left(Reason::Upstream {
+            frames: vec!["f".into(), "g".into()],
+        }));
         assert_eq!(upstream.reason, "upstream");
         assert!(upstream.detail.contains("`f` < `g`"), "{}", upstream.detail);
     }

@@ -32,8 +32,14 @@ pub(super) fn decide(
     };
     let number = record.number;
     let why = if has_model && record.model.is_none() {
-        Some(format!("note {number} was evidence-only and a model is configured now"))
-    } else if let Some(test) = candidate.tests.iter().find(|test| !record.tests.contains(test)) {
+        Some(format!(
+            "note {number} was evidence-only and a model is configured now"
+        ))
+    } else if let Some(test) = candidate
+        .tests
+        .iter()
+        .find(|test| !record.tests.contains(test))
+    {
         Some(format!("`{test}` fails with it too since note {number}"))
     } else if record.commit != world.commit {
         changed_suspect(record, &world.history)?
@@ -46,8 +52,13 @@ pub(super) fn decide(
     match load_note(&out.join(&record.dir)) {
         Ok(note) => Ok(Decision::Reuse(record.clone(), note)),
         Err(problem) => {
-            warnings.push(format!("note {number}: {problem}; investigating `{}` again", candidate.title));
-            Ok(Decision::Investigate(Some(format!("note {number} could not be read"))))
+            warnings.push(format!(
+                "note {number}: {problem}; investigating `{}` again",
+                candidate.title
+            ));
+            Ok(Decision::Investigate(Some(format!(
+                "note {number} could not be read"
+            ))))
         }
     }
 }
@@ -56,15 +67,20 @@ pub(super) fn decide(
 /// change is not the one recorded.
 fn changed_suspect(record: &NoteRecord, history: &History<'_>) -> Result<Option<String>, Error> {
     for suspect in &record.suspects {
-        let newest = history.function_changes(&suspect.name, None)?.into_iter().next();
+        let newest = history
+            .function_changes(&suspect.name, None)?
+            .into_iter()
+            .next();
         if newest.as_ref().map(|event| &event.id) != suspect.last_change.as_ref() {
             let by = match &newest {
                 Some(event) => format!("commit `{}` (\"{}\")", short(&event.id), event.subject),
                 None => "a commit".to_string(),
             };
-            return Ok(Some(format!("{by} changed `{}` since note {}", suspect.name, record.number)));
+            return Ok(Some(format!(
+                "{by} changed `{}` since note {}",
+                suspect.name, record.number
+            )));
         }
     }
     Ok(None)
 }
-

@@ -20,17 +20,32 @@ const MAX_FRAMES_SHOWN: usize = 6;
 /// The scope of the primary report of `log` at `snapshot`: ours when the guilty frame's or
 /// a stack frame's function is defined, or the guilty file exists, under one of `owned`
 /// path prefixes (anywhere in the tree when `owned` is empty).
-pub fn scope(snapshot: &Snapshot<'_>, log: &str, owned: &[String]) -> Result<Scope, ktriage_index::Error> {
-    let Some(report) = ktriage_ci::report::parse_log(log.as_bytes()).into_iter().next() else {
+pub fn scope(
+    snapshot: &Snapshot<'_>,
+    log: &str,
+    owned: &[String],
+) -> Result<Scope, ktriage_index::Error> {
+    let Some(report) = ktriage_ci::report::parse_log(log.as_bytes())
+        .into_iter()
+        .next()
+    else {
         return Ok(Scope::Ours);
     };
-    let is_owned = |path: &str| owned.is_empty() || owned.iter().any(|prefix| path.starts_with(prefix.as_str()));
+    let is_owned = |path: &str| {
+        owned.is_empty() || owned.iter().any(|prefix| path.starts_with(prefix.as_str()))
+    };
     // The guilty frame first: a fault's stack may leave out the faulting function. (An
     // fstests mismatch's "frame" is the test's name: not a function.)
     let functions = report
         .frame
         .iter()
-        .chain(report.frames.iter().filter(|frame| frame.reliable).map(|frame| &frame.function))
+        .chain(
+            report
+                .frames
+                .iter()
+                .filter(|frame| frame.reliable)
+                .map(|frame| &frame.function),
+        )
         .filter(|name| is_identifier(name));
     let mut frames: Vec<String> = Vec::new();
     for function in functions {
@@ -38,7 +53,10 @@ pub fn scope(snapshot: &Snapshot<'_>, log: &str, owned: &[String]) -> Result<Sco
             continue;
         }
         let defined = snapshot.def(function)?;
-        if defined.iter().any(|def| def.kind == SymbolKind::Function && is_owned(&def.path)) {
+        if defined
+            .iter()
+            .any(|def| def.kind == SymbolKind::Function && is_owned(&def.path))
+        {
             return Ok(Scope::Ours);
         }
         frames.push(function.clone());
@@ -59,6 +77,10 @@ pub fn scope(snapshot: &Snapshot<'_>, log: &str, owned: &[String]) -> Result<Sco
 
 /// True for a C identifier (a function's name, not a test's).
 fn is_identifier(name: &str) -> bool {
-    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
 }

@@ -27,7 +27,9 @@ impl Default for Stop {
 impl Stop {
     /// A stop nobody asked for yet.
     pub fn new() -> Stop {
-        Stop { sender: Arc::new(watch::Sender::new(false)) }
+        Stop {
+            sender: Arc::new(watch::Sender::new(false)),
+        }
     }
 
     /// Asks SIGINT and SIGTERM to request this stop (the second one exits the process).

@@ -13,7 +13,15 @@ use std::time::{Duration, SystemTime};
 /// Polls every `interval` and runs a session on each new state of the results and `HEAD`,
 /// starting with the current one. A failed poll or session is reported to `observer` and
 /// the watch goes on; it returns when `stop` is asked for.
-pub fn watch(runtime: &Runtime, index: &Index, config: &Config<'_>, lock: &SessionLock, observer: &dyn Observer, stop: &Stop, interval: Duration) {
+pub fn watch(
+    runtime: &Runtime,
+    index: &Index,
+    config: &Config<'_>,
+    lock: &SessionLock,
+    observer: &dyn Observer,
+    stop: &Stop,
+    interval: Duration,
+) {
     let mut last_seen = None;
     while !stop.requested() {
         match probe(index, config) {
@@ -41,9 +49,15 @@ struct Seen {
 }
 
 fn probe(index: &Index, config: &Config<'_>) -> Result<Seen, String> {
-    let results = tree_state(config.results, config.out).map_err(|err| format!("polling the results {}: {err}", config.results.display()))?;
-    let head = index.resolve("HEAD").map_err(|err| format!("polling the repository: {err}"))?;
-    Ok(Seen { results, head: head.commit.to_string() })
+    let results = tree_state(config.results, config.out)
+        .map_err(|err| format!("polling the results {}: {err}", config.results.display()))?;
+    let head = index
+        .resolve("HEAD")
+        .map_err(|err| format!("polling the repository: {err}"))?;
+    Ok(Seen {
+        results,
+        head: head.commit.to_string(),
+    })
 }
 
 /// How many files a tree holds, their total size and the newest modification time: any
@@ -58,7 +72,8 @@ struct TreeState {
 /// The [`TreeState`] of a results directory (without the session's own output directory
 /// `out`, should it lie inside), or of a single results file.
 fn tree_state(path: &Path, out: &Path) -> std::io::Result<TreeState> {
-    let canonical = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let canonical =
+        |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let out = canonical(out);
     let mut state = TreeState::default();
     let mut pending = vec![(canonical(path), std::fs::metadata(path)?)];

@@ -30,7 +30,11 @@ pub enum Reply {
     /// 200 `text/event-stream` with these payloads, then the connection closes mid-answer.
     CutStream(Vec<Value>),
     /// An error status, with `Retry-After` seconds when given.
-    Status { code: u16, retry_after: Option<u32>, body: String },
+    Status {
+        code: u16,
+        retry_after: Option<u32>,
+        body: String,
+    },
     /// 200 with this raw body.
     Raw(String),
     /// The connection is closed without an answer.
@@ -60,7 +64,9 @@ impl FakeServer {
     /// Starts a server answering with `script`, in order.
     pub fn start(script: Vec<Reply>) -> FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        listener.set_nonblocking(true).expect("nonblocking listener");
+        listener
+            .set_nonblocking(true)
+            .expect("nonblocking listener");
         let base_url = format!("http://{}/v1", listener.local_addr().expect("local addr"));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
@@ -70,11 +76,15 @@ impl FakeServer {
             std::thread::spawn(move || {
                 let started = Instant::now();
                 let mut served = 0;
-                while !stop.load(Ordering::Relaxed) && started.elapsed() < LIFETIME && served < MAX_REQUESTS {
+                while !stop.load(Ordering::Relaxed)
+                    && started.elapsed() < LIFETIME
+                    && served < MAX_REQUESTS
+                {
                     match listener.accept() {
                         Ok((stream, _)) => {
                             served += 1;
-                            let (requests, script, stop) = (requests.clone(), script.clone(), stop.clone());
+                            let (requests, script, stop) =
+                                (requests.clone(), script.clone(), stop.clone());
                             std::thread::spawn(move || serve(stream, &requests, &script, &stop));
                         }
                         Err(_) => std::thread::sleep(Duration::from_millis(5)),
@@ -82,7 +92,11 @@ impl FakeServer {
                 }
             });
         }
-        FakeServer { base_url, requests, stop }
+        FakeServer {
+            base_url,
+            requests,
+            stop,
+        }
     }
 
     /// Every request received so far.
@@ -97,7 +111,12 @@ impl Drop for FakeServer {
     }
 }
 
-fn serve(stream: TcpStream, requests: &Mutex<Vec<Recorded>>, script: &Mutex<VecDeque<Reply>>, stop: &AtomicBool) {
+fn serve(
+    stream: TcpStream,
+    requests: &Mutex<Vec<Recorded>>,
+    script: &Mutex<VecDeque<Reply>>,
+    stop: &AtomicBool,
+) {
     stream.set_nonblocking(false).ok();
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
     let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
@@ -121,22 +140,50 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<Recorded>>, script: &Mutex<VecD
         return;
     }
     let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    requests.lock().expect("requests lock").push(Recorded { headers, body });
-    let reply = script.lock().expect("script lock").pop_front().unwrap_or(Reply::Status {
-        code: 418,
-        retry_after: None,
-        body: "the fake server's script is exhausted".to_string(),
-    });
+    requests
+        .lock()
+        .expect("requests lock")
+        .push(Recorded { headers, body });
+    let reply = script
+        .lock()
+        .expect("script lock")
+        .pop_front()
+        .unwrap_or(Reply::Status {
+            code: 418,
+            retry_after: None,
+            body: "the fake server's script is exhausted".to_string(),
+        });
     answer(stream, reply, stop);
 }
 
 fn answer(mut stream: TcpStream, reply: Reply, stop: &AtomicBool) {
     match reply {
-        Reply::Json(value) => write_response(&mut stream, 200, "application/json", &[], value.to_string().as_bytes()),
-        Reply::Raw(text) => write_response(&mut stream, 200, "application/json", &[], text.as_bytes()),
-        Reply::Status { code, retry_after, body } => {
-            let extra: Vec<String> = retry_after.map(|seconds| format!("Retry-After: {seconds}")).into_iter().collect();
-            write_response(&mut stream, code, "application/json", &extra, body.as_bytes())
+        Reply::Json(value) => write_response(
+            &mut stream,
+            200,
+            "application/json",
+            &[],
+            value.to_string().as_bytes(),
+        ),
+        Reply::Raw(text) => {
+            write_response(&mut stream, 200, "application/json", &[], text.as_bytes())
+        }
+        Reply::Status {
+            code,
+            retry_after,
+            body,
+        } => {
+            let extra: Vec<String> = retry_after
+                .map(|seconds| format!("Retry-After: {seconds}"))
+                .into_iter()
+                .collect();
+            write_response(
+                &mut stream,
+                code,
+                "application/json",
+                &extra,
+                body.as_bytes(),
+            )
         }
         Reply::Stream(events) => {
             let mut body = String::new();
@@ -169,7 +216,13 @@ fn answer(mut stream: TcpStream, reply: Reply, stop: &AtomicBool) {
     }
 }
 
-fn write_response(stream: &mut TcpStream, code: u16, content_type: &str, extra: &[String], body: &[u8]) {
+fn write_response(
+    stream: &mut TcpStream,
+    code: u16,
+    content_type: &str,
+    extra: &[String],
+    body: &[u8],
+) {
     let mut head = format!("HTTP/1.1 {code} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
     for line in extra {
         head.push_str(line);
@@ -197,17 +250,23 @@ pub fn tool_calls(calls: &[(&str, &str)]) -> Reply {
 
 /// A non-streaming prose answer, llama.cpp-style: no id, no usage, null finish_reason.
 pub fn message(content: &str) -> Reply {
-    Reply::Json(json!({"choices": [{"index": 0, "finish_reason": null, "message": {"role": "assistant", "content": content}}], "timings": {}}))
+    Reply::Json(
+        json!({"choices": [{"index": 0, "finish_reason": null, "message": {"role": "assistant", "content": content}}], "timings": {}}),
+    )
 }
 
 /// The same tool calls as server-sent events, llama.cpp-style: no ids, arguments in pieces,
 /// no usage.
 pub fn streamed_tool_calls(calls: &[(&str, &str)]) -> Reply {
-    let mut events = vec![json!({"choices": [{"index": 0, "delta": {"role": "assistant", "content": null}}]})];
+    let mut events =
+        vec![json!({"choices": [{"index": 0, "delta": {"role": "assistant", "content": null}}]})];
     for (idx, (name, arguments)) in calls.iter().enumerate() {
         events.push(json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": idx, "type": "function", "function": {"name": name, "arguments": ""}}]}, "finish_reason": null}]}));
         let mid = arguments.len() / 2;
-        let mid = (0..=mid).rev().find(|at| arguments.is_char_boundary(*at)).unwrap_or(0);
+        let mid = (0..=mid)
+            .rev()
+            .find(|at| arguments.is_char_boundary(*at))
+            .unwrap_or(0);
         for part in [&arguments[..mid], &arguments[mid..]] {
             events.push(json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": idx, "function": {"arguments": part}}]}}]}));
         }
@@ -219,7 +278,12 @@ pub fn streamed_tool_calls(calls: &[(&str, &str)]) -> Reply {
 /// A prose answer as server-sent events, in three pieces.
 pub fn streamed_message(content: &str) -> Reply {
     let third = content.len() / 3;
-    let cut = |at: usize| (0..=at).rev().find(|at| content.is_char_boundary(*at)).unwrap_or(0);
+    let cut = |at: usize| {
+        (0..=at)
+            .rev()
+            .find(|at| content.is_char_boundary(*at))
+            .unwrap_or(0)
+    };
     let (a, b) = (cut(third), cut(2 * third));
     let mut events: Vec<Value> = [&content[..a], &content[a..b], &content[b..]]
         .iter()
@@ -231,11 +295,14 @@ pub fn streamed_message(content: &str) -> Reply {
 
 /// The bundled example repository under `dir/repo`.
 pub fn example_repo(dir: &Path) -> ktriage_example::BuiltRepo {
-    ktriage_example::build_repo(&ktriage_example::bundled_history(), &dir.join("repo")).expect("the example builds")
+    ktriage_example::build_repo(&ktriage_example::bundled_history(), &dir.join("repo"))
+        .expect("the example builds")
 }
 
 /// The bundled example CI log of the discard panic.
 pub fn example_log() -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/minifs/ci/discard-panic.log"))
-        .expect("the example log is in the repository")
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/minifs/ci/discard-panic.log"),
+    )
+    .expect("the example log is in the repository")
 }

@@ -113,16 +113,23 @@ impl<R: Read> Scanner<R> {
             // Headers are searched in whole lines only, unless a line fills the window.
             let search_end = match self.eof {
                 true => log.len(),
-                false => memchr::memrchr(b'\n', &log[self.pos..]).map_or(log.len(), |p| self.pos + p + 1),
+                false => {
+                    memchr::memrchr(b'\n', &log[self.pos..]).map_or(log.len(), |p| self.pos + p + 1)
+                }
             };
-            let Some(found) = self.lines.find_header(log, self.pos).filter(|&at| at < search_end) else {
+            let Some(found) = self
+                .lines
+                .find_header(log, self.pos)
+                .filter(|&at| at < search_end)
+            else {
                 if self.eof {
                     return Ok(None);
                 }
                 self.pos = search_end;
                 continue;
             };
-            let start = memchr::memrchr(b'\n', &log[self.pos..found]).map_or(self.pos, |p| self.pos + p + 1);
+            let start = memchr::memrchr(b'\n', &log[self.pos..found])
+                .map_or(self.pos, |p| self.pos + p + 1);
             if !self.eof && start + WINDOW > log.len() {
                 // Not enough lookahead in view: read more and look again.
                 self.pos = start;
@@ -164,7 +171,9 @@ impl<R: Read> Scanner<R> {
         }
         while !self.eof && self.buf.len() < self.pos + WINDOW {
             // Appends without zeroing the space first; stops short only at the end.
-            let read = (&mut self.reader).take(CHUNK as u64).read_to_end(&mut self.buf)?;
+            let read = (&mut self.reader)
+                .take(CHUNK as u64)
+                .read_to_end(&mut self.buf)?;
             self.eof = read < CHUNK;
         }
         if !self.hangup {
@@ -207,8 +216,8 @@ impl<R: Read> Scanner<R> {
             if state.end.is_none() && line.end_marker {
                 state.end = Some(scanned);
             }
-            let same_context =
-                line.context.same(&context, log) || (state.cpu_traceback && line.context.is_cpu(log));
+            let same_context = line.context.same(&context, log)
+                || (state.cpu_traceback && line.context.is_cpu(log));
             let owned = state.second.is_none() || context.is_caller();
             if is_first || (same_context && !line.questionable) {
                 state.text_lines += 1;
@@ -227,8 +236,15 @@ impl<R: Read> Scanner<R> {
                     self.frames.push(frame);
                 }
             }
-            let past_next = state.second.map(|(_, at)| at).or(state.end).is_some_and(|at| scanned >= at + TAIL_LINES);
-            let last = line.next >= log.len() || line.next == line.start || state.kept >= MAX_TEXT_LINES || past_next;
+            let past_next = state
+                .second
+                .map(|(_, at)| at)
+                .or(state.end)
+                .is_some_and(|at| scanned >= at + TAIL_LINES);
+            let last = line.next >= log.len()
+                || line.next == line.start
+                || state.kept >= MAX_TEXT_LINES
+                || past_next;
             next = line.next;
             if last {
                 break;

@@ -8,8 +8,14 @@ use std::borrow::Cow;
 /// Demangles a Rust v0 symbol; other names (and unsupported symbols) are returned as is,
 /// without a copy.
 pub(crate) fn demangle(name: &str) -> Cow<'_, str> {
-    let Some(body) = name.strip_prefix("_R") else { return Cow::Borrowed(name) };
-    let mut p = Parser { s: body.as_bytes(), pos: 0, depth: 0 };
+    let Some(body) = name.strip_prefix("_R") else {
+        return Cow::Borrowed(name);
+    };
+    let mut p = Parser {
+        s: body.as_bytes(),
+        pos: 0,
+        depth: 0,
+    };
     p.path().map_or(Cow::Borrowed(name), Cow::Owned)
 }
 
@@ -70,10 +76,15 @@ impl Parser<'_> {
         while self.s.get(self.pos).is_some_and(u8::is_ascii_digit) {
             self.pos += 1;
         }
-        let len: usize = std::str::from_utf8(&self.s[start..self.pos]).ok()?.parse().ok()?;
+        let len: usize = std::str::from_utf8(&self.s[start..self.pos])
+            .ok()?
+            .parse()
+            .ok()?;
         self.eat(b'_');
         let end = self.pos.checked_add(len)?;
-        let ident = std::str::from_utf8(self.s.get(self.pos..end)?).ok()?.to_owned();
+        let ident = std::str::from_utf8(self.s.get(self.pos..end)?)
+            .ok()?
+            .to_owned();
         self.pos = end;
         Some(ident)
     }
@@ -193,10 +204,27 @@ impl Parser<'_> {
 
 /// One-letter basic types.
 const BASIC_TYPES: &[(u8, &str)] = &[
-    (b'a', "i8"), (b'b', "bool"), (b'c', "char"), (b'd', "f64"), (b'e', "str"), (b'f', "f32"),
-    (b'h', "u8"), (b'i', "isize"), (b'j', "usize"), (b'l', "i32"), (b'm', "u32"), (b'n', "i128"),
-    (b'o', "u128"), (b's', "i16"), (b't', "u16"), (b'u', "()"), (b'v', "..."), (b'x', "i64"),
-    (b'y', "u64"), (b'z', "!"), (b'p', "_"),
+    (b'a', "i8"),
+    (b'b', "bool"),
+    (b'c', "char"),
+    (b'd', "f64"),
+    (b'e', "str"),
+    (b'f', "f32"),
+    (b'h', "u8"),
+    (b'i', "isize"),
+    (b'j', "usize"),
+    (b'l', "i32"),
+    (b'm', "u32"),
+    (b'n', "i128"),
+    (b'o', "u128"),
+    (b's', "i16"),
+    (b't', "u16"),
+    (b'u', "()"),
+    (b'v', "..."),
+    (b'x', "i64"),
+    (b'y', "u64"),
+    (b'z', "!"),
+    (b'p', "_"),
 ];
 
 #[cfg(test)]
@@ -209,8 +237,14 @@ mod tests {
             demangle("_RNvMs3_NtCshgDM7dBCdno_11rust_binder7processNtB5_7Process10update_ref"),
             "<rust_binder::process::Process>::update_ref"
         );
-        assert_eq!(demangle("_RNvCscSpY9Juk0HT_7___rustc17rust_begin_unwind"), "__rustc::rust_begin_unwind");
-        assert_eq!(demangle("_RNvNtCs9jEwPDbx20M_4core9panicking9panic_fmt"), "core::panicking::panic_fmt");
+        assert_eq!(
+            demangle("_RNvCscSpY9Juk0HT_7___rustc17rust_begin_unwind"),
+            "__rustc::rust_begin_unwind"
+        );
+        assert_eq!(
+            demangle("_RNvNtCs9jEwPDbx20M_4core9panicking9panic_fmt"),
+            "core::panicking::panic_fmt"
+        );
         assert_eq!(demangle("bch2_foo"), "bch2_foo");
         assert_eq!(demangle("_RNvB_"), "_RNvB_");
         assert_eq!(demangle("_R"), "_R");

@@ -13,23 +13,58 @@ use super::pattern::compile;
 /// Files whose code is rarely at fault: headers, libraries, sanitizers, allocators,
 /// scheduling, locking, printk, core networking and traps.
 const GENERIC_FILES: &[&str] = &[
-    r".*\.h", "^lib/.*", "^virt/lib/.*", "^mm/kasan/.*", "^mm/kmsan/.*", "^kernel/kcov.c",
-    "^mm/sl.b.c", "^mm/filemap.c", "^mm/folio-compat.c", "^mm/truncate.c", "^mm/memory.c",
-    "^mm/percpu.*", "^mm/vmalloc.c", "^mm/page_alloc.c", "^mm/mempool.c", "^mm/util.c",
-    "^kernel/rcu/.*", "^arch/.*/kernel/traps.c", "^arch/.*/kernel/unwind.*.c",
-    "^arch/.*/mm/fault.c", "^arch/.*/mm/physaddr.c", "^arch/.*/kernel/stacktrace.c",
-    "^arch/.*/kernel/apic/apic.c", "^arch/arm64/kernel/entry.*.c", r"^arch/arm64/kernel/process\.c",
-    "^kernel/locking/.*", "^kernel/panic.c", "^kernel/printk/printk.*.c", "^kernel/softirq.c",
-    "^kernel/kthread.c", "^kernel/sched/.*.c", "^kernel/stacktrace.c", "^kernel/time/timer.c",
-    "^kernel/workqueue.c", "^net/core/dev.c", "^net/core/sock.c", "^net/core/skbuff.c",
-    "^fs/proc/generic.c", "^trusty/", "^drivers/usb/core/urb.c", "^arch/.*/lib/crc.*",
+    r".*\.h",
+    "^lib/.*",
+    "^virt/lib/.*",
+    "^mm/kasan/.*",
+    "^mm/kmsan/.*",
+    "^kernel/kcov.c",
+    "^mm/sl.b.c",
+    "^mm/filemap.c",
+    "^mm/folio-compat.c",
+    "^mm/truncate.c",
+    "^mm/memory.c",
+    "^mm/percpu.*",
+    "^mm/vmalloc.c",
+    "^mm/page_alloc.c",
+    "^mm/mempool.c",
+    "^mm/util.c",
+    "^kernel/rcu/.*",
+    "^arch/.*/kernel/traps.c",
+    "^arch/.*/kernel/unwind.*.c",
+    "^arch/.*/mm/fault.c",
+    "^arch/.*/mm/physaddr.c",
+    "^arch/.*/kernel/stacktrace.c",
+    "^arch/.*/kernel/apic/apic.c",
+    "^arch/arm64/kernel/entry.*.c",
+    r"^arch/arm64/kernel/process\.c",
+    "^kernel/locking/.*",
+    "^kernel/panic.c",
+    "^kernel/printk/printk.*.c",
+    "^kernel/softirq.c",
+    "^kernel/kthread.c",
+    "^kernel/sched/.*.c",
+    "^kernel/stacktrace.c",
+    "^kernel/time/timer.c",
+    "^kernel/workqueue.c",
+    "^net/core/dev.c",
+    "^net/core/sock.c",
+    "^net/core/skbuff.c",
+    "^fs/proc/generic.c",
+    "^trusty/",
+    "^drivers/usb/core/urb.c",
+    "^arch/.*/lib/crc.*",
 ];
 
 /// Lines whose files say nothing about the culprit (lockdep `at:` lines, irq-state lines).
 const GENERIC_LINES: &str = r"(hardirqs|softirqs)\s+last\s+(enabled|disabled)|,\s+at:\s+|^\s*#\d+:|^Register r\d+ information";
 
 /// Where rcu-stall stacks leave the interrupt entry (the guilty code is below it).
-const STALL_ENTRIES: &[&str] = &["apic_timer_interrupt+0x", "el1h_64_irq+0x", "Exception stack"];
+const STALL_ENTRIES: &[&str] = &[
+    "apic_timer_interrupt+0x",
+    "el1h_64_irq+0x",
+    "Exception stack",
+];
 
 struct Rules {
     /// `.c:` and `.h:`: every line naming a source location holds one.
@@ -67,7 +102,9 @@ fn first_guilty(report: &str) -> Option<String> {
     let mut lines = location_lines(report);
     let mut guilty: Option<String> = None;
     for line in lines.by_ref() {
-        let Some(file) = source_file(line) else { continue };
+        let Some(file) = source_file(line) else {
+            continue;
+        };
         if guilty.is_none() {
             guilty = Some(file.to_owned());
         }
@@ -79,7 +116,9 @@ fn first_guilty(report: &str) -> Option<String> {
     let mut guilty = guilty?;
     let mut dir = parent(&guilty).to_owned();
     for line in lines {
-        let Some(file) = source_file(line) else { continue };
+        let Some(file) = source_file(line) else {
+            continue;
+        };
         if is_generic(file, line) {
             continue;
         }
@@ -103,13 +142,14 @@ fn location_lines(text: &str) -> impl Iterator<Item = &str> {
 /// (the location a `kernel BUG at`, `WARNING: ... at` or assertion line prints).
 pub(crate) fn first_location(text: &str) -> Option<&str> {
     location_lines(text).find_map(|line| {
-        line.split(|c: char| c.is_whitespace() || c == '!' || c == ',').find(|word| {
-            word.rsplit_once(':').is_some_and(|(path, number)| {
-                (path.ends_with(".c") || path.ends_with(".h"))
-                    && !number.is_empty()
-                    && number.bytes().all(|b| b.is_ascii_digit())
+        line.split(|c: char| c.is_whitespace() || c == '!' || c == ',')
+            .find(|word| {
+                word.rsplit_once(':').is_some_and(|(path, number)| {
+                    (path.ends_with(".c") || path.ends_with(".h"))
+                        && !number.is_empty()
+                        && number.bytes().all(|b| b.is_ascii_digit())
+                })
             })
-        })
     })
 }
 
@@ -125,11 +165,16 @@ fn source_file(line: &str) -> Option<&str> {
         let valid = bytes[ext] == b'.'
             && matches!(bytes[ext + 1], b'c' | b'h')
             && bytes.get(colon + 1).is_some_and(u8::is_ascii_digit)
-            && ext.checked_sub(1).is_some_and(|before| is_name(bytes[before]));
+            && ext
+                .checked_sub(1)
+                .is_some_and(|before| is_name(bytes[before]));
         if !valid {
             return None;
         }
-        let start = bytes[..ext].iter().rposition(|&b| !is_path(b)).map_or(0, |pos| pos + 1);
+        let start = bytes[..ext]
+            .iter()
+            .rposition(|&b| !is_path(b))
+            .map_or(0, |pos| pos + 1);
         Some(&line[start..colon])
     })
 }
@@ -177,7 +222,10 @@ mod tests {
     fn skips_generic_files() {
         let report = "WARNING: at lib/foo.c:1\n bar+0x1/0x2 include/linux/x.h:3\n \
                       baz+0x1/0x2 net/ipv6/route.c:10\n qux+0x1/0x2 net/ipv6/ila/x.c:2\n";
-        assert_eq!(guilty_file("WARNING in baz", report).as_deref(), Some("net/ipv6/ila/x.c"));
+        assert_eq!(
+            guilty_file("WARNING in baz", report).as_deref(),
+            Some("net/ipv6/ila/x.c")
+        );
     }
 
     #[test]
@@ -194,10 +242,16 @@ mod tests {
             "a.c:",
         ];
         for line in lines {
-            let expected = regex.captures(line).and_then(|c| c.get(1)).map(|m| m.as_str());
+            let expected = regex
+                .captures(line)
+                .and_then(|c| c.get(1))
+                .map(|m| m.as_str());
             assert_eq!(source_file(line), expected, "{line:?}");
         }
-        assert_eq!(first_location("WARNING: at fs/a.c:10, x\nkernel BUG at b.c:3!"), Some("fs/a.c:10"));
+        assert_eq!(
+            first_location("WARNING: at fs/a.c:10, x\nkernel BUG at b.c:3!"),
+            Some("fs/a.c:10")
+        );
         assert_eq!(first_location("f+0x1/0x2 (fs/a.c:1x)"), None);
     }
 
@@ -213,7 +267,10 @@ mod tests {
     #[test]
     fn falls_back_to_first_file() {
         let report = " f+0x1/0x2 include/linux/spinlock.h:3\n";
-        assert_eq!(guilty_file("x", report).as_deref(), Some("include/linux/spinlock.h"));
+        assert_eq!(
+            guilty_file("x", report).as_deref(),
+            Some("include/linux/spinlock.h")
+        );
         assert_eq!(clean_path("a//b/./c/../d.c"), "a/b/d.c");
     }
 }

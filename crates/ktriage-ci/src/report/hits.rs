@@ -49,7 +49,12 @@ pub(crate) struct Hits<'a> {
 impl<'a> Hits<'a> {
     /// Starts at byte `from` of the text.
     pub fn new(automaton: &'a AhoCorasick, from: usize) -> Self {
-        Hits { automaton, found: None, from, clear_to: from }
+        Hits {
+            automaton,
+            found: None,
+            from,
+            clear_to: from,
+        }
     }
 
     /// The next occurrence in `text` that starts before `limit`, skipping those before
@@ -75,7 +80,12 @@ impl<'a> Hits<'a> {
             let ahead = (limit + LOOKAHEAD).min(text.len());
             let to = memchr::memchr(b'\n', &text[ahead..]).map_or(text.len(), |pos| ahead + pos);
             match self.automaton.find(Input::new(text).span(from..to)) {
-                Some(m) => self.found = Some(Hit { at: m.start(), literal: m.pattern().as_usize() }),
+                Some(m) => {
+                    self.found = Some(Hit {
+                        at: m.start(),
+                        literal: m.pattern().as_usize(),
+                    })
+                }
                 None => self.clear_to = to,
             }
         }
@@ -104,7 +114,10 @@ pub(crate) fn present(automaton: &AhoCorasick, text: &[u8]) -> u64 {
 
 /// The lines of `text` (as `str::split('\n')` gives them) that hold a literal of
 /// `automaton`, in order.
-pub(crate) fn lines_with<'t>(automaton: &'t AhoCorasick, text: &'t str) -> impl Iterator<Item = &'t str> + 't {
+pub(crate) fn lines_with<'t>(
+    automaton: &'t AhoCorasick,
+    text: &'t str,
+) -> impl Iterator<Item = &'t str> + 't {
     let bytes = text.as_bytes();
     let mut hits = Hits::new(automaton, 0);
     // Hits before this (in lines already given) are skipped.
@@ -152,7 +165,11 @@ mod tests {
         assert_eq!(hits.next_in(text, 0, 3), Some(Hit { at: 1, literal: 1 }));
         assert_eq!(hits.next_in(text, 0, 3), None);
         assert!(!hits.any_in(text, 7, 7));
-        assert_eq!(hits.next_in(text, 8, 10), Some(Hit { at: 8, literal: 0 }), "line 2 was skipped");
+        assert_eq!(
+            hits.next_in(text, 8, 10),
+            Some(Hit { at: 8, literal: 0 }),
+            "line 2 was skipped"
+        );
         assert_eq!(present(&ac, text), 0b111);
         assert_eq!(present(&ac, b""), 0);
         let lines: Vec<_> = lines_with(&ac, "abc\nyy\nxx\nx").collect();

@@ -31,7 +31,11 @@ pub(super) struct Line<'a> {
 /// The line of `log` starting at byte `start`.
 pub(super) fn line_from(log: &[u8], start: usize) -> Line<'_> {
     let end = memchr::memchr(b'\n', &log[start..]).map_or(log.len(), |p| start + p);
-    Line { start, next: (end + 1).min(log.len()).max(end), bytes: &log[start..end] }
+    Line {
+        start,
+        next: (end + 1).min(log.len()).max(end),
+        bytes: &log[start..end],
+    }
 }
 
 /// The kernel replays `line` right after it (so the line does not start a report).
@@ -73,14 +77,23 @@ enum Marker {
 /// Every [`Marker`] literal, in [`MARKER_AUTOMATON`]'s order. None is a prefix of another
 /// (see [`Hits`]).
 static MARKERS: LazyLock<Vec<(&str, Marker)>> = LazyLock::new(|| {
-    let mut markers: Vec<(&str, Marker)> = INFO_WITH_STACK.iter().map(|l| (*l, Marker::InfoWithStack)).collect();
+    let mut markers: Vec<(&str, Marker)> = INFO_WITH_STACK
+        .iter()
+        .map(|l| (*l, Marker::InfoWithStack))
+        .collect();
     markers.extend([
         ("---[ end ", Marker::End),
         ("========= ", Marker::End),
-        ("Disabling lock debugging due to kernel taint", Marker::Taint),
+        (
+            "Disabling lock debugging due to kernel taint",
+            Marker::Taint,
+        ),
         ("Sending NMI from CPU", Marker::Nmi),
         ("Kernel panic - not syncing", Marker::Trailer),
-        ("WARNING: possible circular locking dependency detected", Marker::Trailer),
+        (
+            "WARNING: possible circular locking dependency detected",
+            Marker::Trailer,
+        ),
         ("<EOI>", Marker::Eoi),
     ]);
     markers
@@ -200,7 +213,10 @@ impl LineCache {
             Ok(idx) => drop(self.facts.drain(..idx)),
             Err(_) => self.facts.clear(),
         }
-        let kept_from = self.facts.front().map_or(self.text_start + self.text.len(), |facts| facts.text.start);
+        let kept_from = self
+            .facts
+            .front()
+            .map_or(self.text_start + self.text.len(), |facts| facts.text.start);
         self.text.drain(..kept_from - self.text_start);
         self.text_start = kept_from;
     }
@@ -213,7 +229,10 @@ impl LineCache {
             self.facts.push_back(facts);
         }
         let facts = &self.facts[idx];
-        (facts, &self.text[facts.text.start - self.text_start..facts.text.end - self.text_start])
+        (
+            facts,
+            &self.text[facts.text.start - self.text_start..facts.text.end - self.text_start],
+        )
     }
 
     fn facts_of(&mut self, log: &[u8], line: &Line<'_>) -> LineFacts {
@@ -236,7 +255,10 @@ impl LineCache {
         };
         let mut info_with_stack = false;
         let mut eoi_in_body = false;
-        while let Some(hit) = self.markers.next_in(log, line.start, line.start + line.bytes.len()) {
+        while let Some(hit) = self
+            .markers
+            .next_in(log, line.start, line.start + line.bytes.len())
+        {
             match MARKERS[hit.literal].1 {
                 Marker::InfoWithStack => info_with_stack = true,
                 Marker::End => facts.end_marker = true,
@@ -257,9 +279,12 @@ impl LineCache {
             }
         }
         facts.has_escape = memchr::memchr(0x1b, text).is_some();
-        facts.may_be_frame = memchr::memchr_iter(b'+', text).any(|pos| text[pos + 1..].starts_with(b"0x"));
+        facts.may_be_frame =
+            memchr::memchr_iter(b'+', text).any(|pos| text[pos + 1..].starts_with(b"0x"));
         facts.text = self.add_text(text);
-        facts.ends_report = self.starts_other_report(log, line).unwrap_or(info_with_stack);
+        facts.ends_report = self
+            .starts_other_report(log, line)
+            .unwrap_or(info_with_stack);
         facts
     }
 
@@ -280,7 +305,9 @@ impl LineCache {
         let at = match self.header {
             Some((searched, at)) if searched <= from && from <= at => at,
             // No literal spans the line start `searched`.
-            Some((searched, at)) if from < searched => OOPSES.find_header(&log[..searched], from).unwrap_or(at),
+            Some((searched, at)) if from < searched => {
+                OOPSES.find_header(&log[..searched], from).unwrap_or(at)
+            }
             _ => OOPSES.find_header(log, from).unwrap_or(usize::MAX),
         };
         self.header = Some((from, at));
@@ -290,11 +317,15 @@ impl LineCache {
     /// Whether a report header in `line` ends the report it appears in; `None` when the
     /// line holds no (real) header.
     fn starts_other_report(&mut self, log: &[u8], line: &Line<'_>) -> Option<bool> {
-        if self.find_header(log, line.start).is_none_or(|at| at >= line.next) {
+        if self
+            .find_header(log, line.start)
+            .is_none_or(|at| at >= line.next)
+        {
             return None;
         }
         let text = String::from_utf8_lossy(without_elapsed(line.bytes));
-        (OOPSES.match_line(&text).is_some() && !replayed_after(log, line)).then(|| OOPSES.ends_report(&text))
+        (OOPSES.match_line(&text).is_some() && !replayed_after(log, line))
+            .then(|| OOPSES.ends_report(&text))
     }
 }
 
@@ -335,18 +366,30 @@ mod tests {
         assert_eq!(line(1), ("bar+0x1/0x2", true));
         assert_eq!(line(2), (" ? baz+0x1/0x2", false), "no printk context");
         assert!(!lines[3].0.questionable, "after <EOI>");
-        assert!(lines.iter().all(|(facts, _)| facts.may_be_frame && !facts.has_escape));
+        assert!(lines
+            .iter()
+            .all(|(facts, _)| facts.may_be_frame && !facts.has_escape));
     }
 
     #[test]
     fn markers_and_headers() {
-        let log = "[ 1.0] ---[ end trace 0 ]---\n[ 2.0] WARNING: CPU: 0 PID: 1 at a.c:1 f+0x1/0x2\n\
+        let log =
+            "[ 1.0] ---[ end trace 0 ]---\n[ 2.0] WARNING: CPU: 0 PID: 1 at a.c:1 f+0x1/0x2\n\
                    [ 3.0] Kernel panic - not syncing: x\n[ 4.0] vmalloc: allocation failure: x\n";
-        let lines: Vec<LineFacts> = facts(log.as_bytes()).into_iter().map(|(facts, _)| facts).collect();
+        let lines: Vec<LineFacts> = facts(log.as_bytes())
+            .into_iter()
+            .map(|(facts, _)| facts)
+            .collect();
         assert!(lines[0].end_marker && !lines[0].ends_report);
         assert!(lines[1].ends_report);
-        assert!(lines[2].trailer && !lines[2].ends_report, "a panic does not end the report it follows");
-        assert!(lines[3].ends_report, "a message with a stack cuts the report");
+        assert!(
+            lines[2].trailer && !lines[2].ends_report,
+            "a panic does not end the report it follows"
+        );
+        assert!(
+            lines[3].ends_report,
+            "a message with a stack cuts the report"
+        );
     }
 
     #[test]
@@ -363,7 +406,11 @@ mod tests {
         cache.line(log, 1, b.start);
         cache.start_at(b.start);
         let (kept, text) = cache.line(log, 0, b.start);
-        assert_eq!((kept.start, text), (b.start, "b"), "kept from the earlier report");
+        assert_eq!(
+            (kept.start, text),
+            (b.start, "b"),
+            "kept from the earlier report"
+        );
         assert_eq!(cache.line(log, 1, c.start).1, "\x1b[1mc\u{fffd}");
     }
 }

@@ -61,8 +61,11 @@ pub(crate) struct Oopses {
 }
 
 /// Non-crash messages that carry a stack: a report interrupted by one is cut there.
-pub(crate) const INFO_WITH_STACK: &[&str] =
-    &["vmalloc: allocation failure:", "FAULT_INJECTION: forcing a failure", "FAULT_FLAG_ALLOW_RETRY missing"];
+pub(crate) const INFO_WITH_STACK: &[&str] = &[
+    "vmalloc: allocation failure:",
+    "FAULT_INJECTION: forcing a failure",
+    "FAULT_FLAG_ALLOW_RETRY missing",
+];
 
 /// Headers that do not end the report they appear in.
 const START_IGNORES: &[&str] = &[
@@ -74,13 +77,11 @@ const START_IGNORES: &[&str] = &[
 ];
 
 /// The compiled table.
-pub(crate) static OOPSES: LazyLock<Oopses> = LazyLock::new(|| {
-    Oopses {
-        groups: GROUPS.iter().map(compile_group).collect(),
-        headers: hits::automaton(GROUPS.iter().map(|g| g.header)),
-        generic: compile(&any_of(frames::GENERIC_FRAMES)),
-        start_ignores: compile(&any_of(START_IGNORES)),
-    }
+pub(crate) static OOPSES: LazyLock<Oopses> = LazyLock::new(|| Oopses {
+    groups: GROUPS.iter().map(compile_group).collect(),
+    headers: hits::automaton(GROUPS.iter().map(|g| g.header)),
+    generic: compile(&any_of(frames::GENERIC_FRAMES)),
+    start_ignores: compile(&any_of(START_IGNORES)),
 });
 
 fn compile_group(spec: &'static GroupSpec) -> Group {
@@ -96,7 +97,9 @@ fn compile_format(spec: &'static FormatSpec) -> Format {
     Format {
         spec,
         title: compile(spec.title),
-        multiline: ["\\n", "\\s", "[[:space:]]", "{{TASK}}"].iter().any(|m| spec.title.contains(m)),
+        multiline: ["\\n", "\\s", "[[:space:]]", "{{TASK}}"]
+            .iter()
+            .any(|m| spec.title.contains(m)),
         report: spec.report.map(compile),
         stack: spec.stack.as_ref().map(compile_stack),
     }
@@ -104,7 +107,15 @@ fn compile_format(spec: &'static FormatSpec) -> Format {
 
 fn compile_stack(spec: &StackSpec) -> Stack {
     let parts = |list: &[&str]| {
-        list.iter().map(|p| if *p == "TRACE" { Part::Trace } else { Part::Line(compile(p)) }).collect()
+        list.iter()
+            .map(|p| {
+                if *p == "TRACE" {
+                    Part::Trace
+                } else {
+                    Part::Line(compile(p))
+                }
+            })
+            .collect()
     };
     Stack {
         parts: parts(spec.parts),
@@ -117,7 +128,9 @@ fn compile_stack(spec: &StackSpec) -> Stack {
 impl Oopses {
     /// Start of the first header literal in `log[from..]`.
     pub fn find_header(&self, log: &[u8], from: usize) -> Option<usize> {
-        self.headers.find(Input::new(log).span(from..log.len())).map(|m| m.start())
+        self.headers
+            .find(Input::new(log).span(from..log.len()))
+            .map(|m| m.start())
     }
 
     /// The group whose report `line` starts, if any.
@@ -176,7 +189,9 @@ pub(crate) fn describe<'t>(oopses: &Oopses, group: &'t Group, text: &str) -> Des
             continue;
         }
         let hay = if header_only { header } else { text };
-        let Some(m) = format.title.find(hay) else { continue };
+        let Some(m) = format.title.find(hay) else {
+            continue;
+        };
         if m.start() > start || (m.start() == start && found.is_some()) {
             continue;
         }
@@ -190,8 +205,11 @@ pub(crate) fn describe<'t>(oopses: &Oopses, group: &'t Group, text: &str) -> Des
             None => format.title.captures(hay),
         };
         let Some(caps) = caps else { continue };
-        let mut args: Vec<String> =
-            caps.iter().skip(1).map(|c| c.map_or_else(String::new, |m| m.as_str().to_owned())).collect();
+        let mut args: Vec<String> = caps
+            .iter()
+            .skip(1)
+            .map(|c| c.map_or_else(String::new, |m| m.as_str().to_owned()))
+            .collect();
         let mut corrupted = false;
         if let Some(stack) = &format.stack {
             let offset = caps.get(0).map_or(0, |m| m.start());
@@ -202,9 +220,11 @@ pub(crate) fn describe<'t>(oopses: &Oopses, group: &'t Group, text: &str) -> Des
         found = Some((render(format.spec.fmt, &args), corrupted, format));
     }
     match found {
-        Some((title, corrupted, format)) => {
-            Description { title, corrupted: corrupted || format.spec.corrupted, format: Some(format) }
-        }
+        Some((title, corrupted, format)) => Description {
+            title,
+            corrupted: corrupted || format.spec.corrupted,
+            format: Some(format),
+        },
         None => Description {
             title: header_line(text, group.spec.header),
             corrupted: matched_title,
@@ -264,7 +284,8 @@ fn run_parts(oopses: &Oopses, stack: &Stack, parts: &[Part], text: &str) -> (Vec
                     if checks.is_stack_start(at, line) {
                         break;
                     }
-                    if let Some(caps) = next.as_mut().and_then(|next| next.captures(text, at, line)) {
+                    if let Some(caps) = next.as_mut().and_then(|next| next.captures(text, at, line))
+                    {
                         push_frames(oopses, stack, &mut raw, captured(&caps));
                         idx += 1;
                         break;
@@ -310,7 +331,12 @@ impl<'r> LineMatches<'r> {
 
     /// The captures of the pattern in `line`, which starts at byte `at` of `text` (lines
     /// must be asked about in order).
-    fn captures<'h>(&mut self, text: &str, at: usize, line: &'h str) -> Option<regex::Captures<'h>> {
+    fn captures<'h>(
+        &mut self,
+        text: &str,
+        at: usize,
+        line: &'h str,
+    ) -> Option<regex::Captures<'h>> {
         if self.next.is_none_or(|next| next < at) {
             self.next = Some(self.re.find_at(text, at).map_or(usize::MAX, |m| m.start()));
         }
@@ -328,7 +354,12 @@ fn captured<'c, 'h>(caps: &'c regex::Captures<'h>) -> impl Iterator<Item = &'h s
 
 /// Adds the frames of `names` that are not skipped to `raw`. Only the first frame of a
 /// stack counts for [`Pick::First`], so names after it are not even looked at.
-fn push_frames<'h>(oopses: &Oopses, stack: &Stack, raw: &mut Vec<String>, names: impl Iterator<Item = &'h str>) {
+fn push_frames<'h>(
+    oopses: &Oopses,
+    stack: &Stack,
+    raw: &mut Vec<String>,
+    names: impl Iterator<Item = &'h str>,
+) {
     for name in names {
         if stack.pick == Pick::First && !raw.is_empty() {
             return;
@@ -364,15 +395,16 @@ pub(crate) fn is_corrupted(raw_title: &str, text: &str, format: Option<&Format>)
             if RULES.is_stack_start(line) {
                 break;
             }
-            if line.contains("(stack is not available)")
-                || frames::frame_line_names(line).is_some()
+            if line.contains("(stack is not available)") || frames::frame_line_names(line).is_some()
             {
                 found = true;
                 break;
             }
         }
         has_trace |= found;
-        let riscv = frames::STACK_START.get(i).is_some_and(|(pattern, _)| *pattern == frames::RISCV_STACK_START);
+        let riscv = frames::STACK_START
+            .get(i)
+            .is_some_and(|(pattern, _)| *pattern == frames::RISCV_STACK_START);
         if !found && !riscv {
             return true;
         }
@@ -387,7 +419,9 @@ mod tests {
     #[test]
     fn table_compiles() {
         assert!(OOPSES.groups.len() > 20);
-        assert!(OOPSES.match_line("WARNING: CPU: 0 PID: 1 at x.c:1 f+0x1/0x2").is_some());
+        assert!(OOPSES
+            .match_line("WARNING: CPU: 0 PID: 1 at x.c:1 f+0x1/0x2")
+            .is_some());
         assert!(OOPSES.match_line("INFO: lockdep is turned off.").is_none());
     }
 
@@ -401,9 +435,23 @@ mod tests {
             .filter(|part| **part != "TRACE");
         for part in line_parts {
             let pattern = super::super::pattern::expand(part);
-            for unsafe_item in ["^", "$", "\\b", "\\B", "\\n", "\\s", "[:space:]", "\\W", "\\D", "(?"] {
+            for unsafe_item in [
+                "^",
+                "$",
+                "\\b",
+                "\\B",
+                "\\n",
+                "\\s",
+                "[:space:]",
+                "\\W",
+                "\\D",
+                "(?",
+            ] {
                 let allowed = unsafe_item == "(?" && !pattern.replace("(?:", "").contains("(?");
-                assert!(allowed || !pattern.contains(unsafe_item), "{part}: {unsafe_item}");
+                assert!(
+                    allowed || !pattern.contains(unsafe_item),
+                    "{part}: {unsafe_item}"
+                );
             }
         }
     }

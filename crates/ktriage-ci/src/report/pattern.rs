@@ -57,7 +57,9 @@ pub(crate) fn render(template: &str, args: &[String]) -> String {
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
-        let index = after.find('}').and_then(|close| Some((after[..close].parse::<usize>().ok()?, close)));
+        let index = after
+            .find('}')
+            .and_then(|close| Some((after[..close].parse::<usize>().ok()?, close)));
         match index {
             Some((n, close)) => {
                 out.push_str(args.get(n.wrapping_sub(1)).map_or("", String::as_str));
@@ -87,7 +89,9 @@ mod tests {
     #[test]
     fn rip_captures() {
         let re = compile("{{RIP}}");
-        let caps = re.captures("RIP: 0010:foo_bar+0x12/0x30").expect("test input");
+        let caps = re
+            .captures("RIP: 0010:foo_bar+0x12/0x30")
+            .expect("test input");
         assert_eq!(caps.get(1).expect("test input").as_str(), "foo_bar");
         assert!(re.captures("pc : btree_split+0xb4/0xd0").is_some());
     }

@@ -75,7 +75,12 @@ const F: FormatSpec = FormatSpec {
     verbatim: false,
 };
 
-const S: StackSpec = StackSpec { parts: &[], parts2: &[], skip: &[], pick: Pick::First };
+const S: StackSpec = StackSpec {
+    parts: &[],
+    parts2: &[],
+    skip: &[],
+    pick: Pick::First,
+};
 
 const RIP_TRACE: &[&str] = &["{{RIP}}", "{{CALLTRACE}}", "TRACE"];
 const CALL_TRACE: &[&str] = &["{{CALLTRACE}}", "TRACE"];
@@ -84,15 +89,28 @@ const RIP_ONLY: &[&str] = &["{{RIP}}"];
 const WARN_PARTS: &[&str] = &["(?:{{RIP}}|--- interrupt: [0-9]+ at {{FUNC}})", "TRACE"];
 
 const fn warning(skip: &'static [&'static str]) -> Option<StackSpec> {
-    Some(StackSpec { parts: WARN_PARTS, parts2: CALL_TRACE, skip, pick: Pick::First })
+    Some(StackSpec {
+        parts: WARN_PARTS,
+        parts2: CALL_TRACE,
+        skip,
+        pick: Pick::First,
+    })
 }
 
 const fn rip_trace(skip: &'static [&'static str]) -> Option<StackSpec> {
-    Some(StackSpec { parts: RIP_TRACE, skip, ..S })
+    Some(StackSpec {
+        parts: RIP_TRACE,
+        skip,
+        ..S
+    })
 }
 
 const fn call_trace(skip: &'static [&'static str]) -> Option<StackSpec> {
-    Some(StackSpec { parts: CALL_TRACE, skip, ..S })
+    Some(StackSpec {
+        parts: CALL_TRACE,
+        skip,
+        ..S
+    })
 }
 
 /// A group with one format whose frame comes from `parts`.
@@ -117,7 +135,12 @@ macro_rules! no_stack_group {
     ($header:expr, $title:expr, $fmt:expr $(,)?) => {
         GroupSpec {
             header: $header,
-            formats: &[FormatSpec { title: $title, fmt: $fmt, no_stack_trace: true, ..F }],
+            formats: &[FormatSpec {
+                title: $title,
+                fmt: $fmt,
+                no_stack_trace: true,
+                ..F
+            }],
             suppress: &[],
             weak: false,
         }
@@ -343,9 +366,12 @@ pub(crate) const GROUPS: &[GroupSpec] = &[
     },
 ];
 
-
 const KASAN_STACK_SKIP: &[&str] = &["kernel_fault", "tag_check", "mem_abort", "^el1_", "^el1h_"];
-const KMSAN_PARTS: &[&str] = &["TRACE", "(Local variable .* created at:|Uninit was created at:)", "TRACE"];
+const KMSAN_PARTS: &[&str] = &[
+    "TRACE",
+    "(Local variable .* created at:|Uninit was created at:)",
+    "TRACE",
+];
 const KFENCE_PARTS: &[&str] = &["BUG: KFENCE: (?:[a-z\\- ]+) in {{FUNC}}", "TRACE"];
 
 const BUG: &[FormatSpec] = &[
@@ -628,8 +654,13 @@ const BUG: &[FormatSpec] = &[
     FormatSpec { title: r"BUG:[[:space:]]*(?:\n|$)", fmt: "BUG: corrupted", corrupted: true, ..F },
 ];
 
-const BUG_SUPPRESS: &[&str] =
-    &["ODEBUG:", "Boot_DEBUG:", "xlog_status:", "DEBUG:", "BUG: no syscalls can create resource"];
+const BUG_SUPPRESS: &[&str] = &[
+    "ODEBUG:",
+    "Boot_DEBUG:",
+    "xlog_status:",
+    "DEBUG:",
+    "BUG: no syscalls can create resource",
+];
 
 const WARNING: &[FormatSpec] = &[
     FormatSpec {
@@ -694,7 +725,9 @@ const WARNING: &[FormatSpec] = &[
     },
     FormatSpec {
         title: "WARNING: lock held when returning to user space",
-        report: Some(r"WARNING: lock held when returning to user space(?:.*\n)+?.*leaving the kernel with locks still held(?:.*\n)+?.*at: (?:{{PC}} +)?{{FUNC}}"),
+        report: Some(
+            r"WARNING: lock held when returning to user space(?:.*\n)+?.*leaving the kernel with locks still held(?:.*\n)+?.*at: (?:{{PC}} +)?{{FUNC}}",
+        ),
         fmt: "WARNING: lock held when returning to user space in {1}",
         no_stack_trace: true,
         ..F
@@ -729,8 +762,18 @@ const WARNING: &[FormatSpec] = &[
         stack: warning(&[]),
         ..F
     },
-    FormatSpec { title: "WARNING: .* at {{SRC}} {{FUNC}}", fmt: "WARNING in {3}", stack: warning(&[]), ..F },
-    FormatSpec { title: "WARNING: {{SRC}} at {{FUNC}}", fmt: "WARNING in {3}", stack: warning(&[]), ..F },
+    FormatSpec {
+        title: "WARNING: .* at {{SRC}} {{FUNC}}",
+        fmt: "WARNING in {3}",
+        stack: warning(&[]),
+        ..F
+    },
+    FormatSpec {
+        title: "WARNING: {{SRC}} at {{FUNC}}",
+        fmt: "WARNING in {3}",
+        stack: warning(&[]),
+        ..F
+    },
     FormatSpec {
         title: r"WARNING: \[.*\] {{SRC}} at {{FUNC}}.*",
         fmt: "WARNING in {3}",
@@ -739,36 +782,56 @@ const WARNING: &[FormatSpec] = &[
     },
     FormatSpec {
         title: "WARNING: possible circular locking dependency detected",
-        report: Some(r"WARNING: possible circular locking dependency detected(?:.*\n)+?.*is trying to acquire lock"),
+        report: Some(
+            r"WARNING: possible circular locking dependency detected(?:.*\n)+?.*is trying to acquire lock",
+        ),
         fmt: "possible deadlock in {1}",
         stack: Some(StackSpec {
-            parts: &["at: (?:{{PC}} +)?{{FUNC}}", "at: (?:{{PC}} +)?{{FUNC}}", "TRACE"],
-            skip: &["process_one_work", "flush_workqueue", "drain_workqueue", "destroy_workqueue"],
+            parts: &[
+                "at: (?:{{PC}} +)?{{FUNC}}",
+                "at: (?:{{PC}} +)?{{FUNC}}",
+                "TRACE",
+            ],
+            skip: &[
+                "process_one_work",
+                "flush_workqueue",
+                "drain_workqueue",
+                "destroy_workqueue",
+            ],
             ..S
         }),
         ..F
     },
     FormatSpec {
         title: "WARNING: possible irq lock inversion dependency detected",
-        report: Some(r"WARNING: possible irq lock inversion dependency detected(?:.*\n)+?.*just changed the state of lock(?:.*\n)+?.*at: (?:{{PC}} +)?{{FUNC}}"),
+        report: Some(
+            r"WARNING: possible irq lock inversion dependency detected(?:.*\n)+?.*just changed the state of lock(?:.*\n)+?.*at: (?:{{PC}} +)?{{FUNC}}",
+        ),
         fmt: "possible deadlock in {1}",
         ..F
     },
     FormatSpec {
         title: "WARNING: .*-safe -> .*-unsafe lock order detected",
         fmt: "possible deadlock in {1}",
-        stack: Some(StackSpec { parts: &["which became (?:.*) at:", "TRACE"], ..S }),
+        stack: Some(StackSpec {
+            parts: &["which became (?:.*) at:", "TRACE"],
+            ..S
+        }),
         ..F
     },
     FormatSpec {
         title: "WARNING: possible recursive locking detected",
-        report: Some(r"WARNING: possible recursive locking detected(?:.*\n)+?.*is trying to acquire lock(?:.*\n)+?.*at: (?:{{PC}} +)?{{FUNC}}"),
+        report: Some(
+            r"WARNING: possible recursive locking detected(?:.*\n)+?.*is trying to acquire lock(?:.*\n)+?.*at: (?:{{PC}} +)?{{FUNC}}",
+        ),
         fmt: "possible deadlock in {1}",
         ..F
     },
     FormatSpec {
         title: "WARNING: inconsistent lock state",
-        report: Some(r"WARNING: inconsistent lock state(?:.*\n)+?.*takes(?:.*\n)+?.*at: (?:{{PC}} +)?{{FUNC}}"),
+        report: Some(
+            r"WARNING: inconsistent lock state(?:.*\n)+?.*takes(?:.*\n)+?.*at: (?:{{PC}} +)?{{FUNC}}",
+        ),
         fmt: "inconsistent lock state in {2}",
         stack: call_trace(&[]),
         ..F
@@ -795,7 +858,10 @@ const WARNING: &[FormatSpec] = &[
     FormatSpec {
         title: "WARNING: bad unlock balance detected!",
         fmt: "WARNING: bad unlock balance in {1}",
-        stack: Some(StackSpec { parts: &["{{PC}} +{{FUNC}}", "{{CALLTRACE}}", "TRACE"], ..S }),
+        stack: Some(StackSpec {
+            parts: &["{{PC}} +{{FUNC}}", "{{CALLTRACE}}", "TRACE"],
+            ..S
+        }),
         ..F
     },
     FormatSpec {
@@ -816,7 +882,12 @@ const WARNING: &[FormatSpec] = &[
         no_stack_trace: true,
         ..F
     },
-    FormatSpec { title: r"WARNING:[[:space:]]*(?:\n|$)", fmt: "WARNING: corrupted", corrupted: true, ..F },
+    FormatSpec {
+        title: r"WARNING:[[:space:]]*(?:\n|$)",
+        fmt: "WARNING: corrupted",
+        corrupted: true,
+        ..F
+    },
 ];
 
 const WARNING_SUPPRESS: &[&str] = &[
@@ -836,31 +907,41 @@ const WARNING_SUPPRESS: &[&str] = &[
 const INFO: &[FormatSpec] = &[
     FormatSpec {
         title: "INFO: possible circular locking dependency detected",
-        report: Some(r"INFO: possible circular locking dependency detected \](?:.*\n)+?.*is trying to acquire lock(?:.*\n)+?.*at: {{PC}} +{{FUNC}}"),
+        report: Some(
+            r"INFO: possible circular locking dependency detected \](?:.*\n)+?.*is trying to acquire lock(?:.*\n)+?.*at: {{PC}} +{{FUNC}}",
+        ),
         fmt: "possible deadlock in {1}",
         ..F
     },
     FormatSpec {
         title: "INFO: possible irq lock inversion dependency detected",
-        report: Some(r"INFO: possible irq lock inversion dependency detected \](?:.*\n)+?.*just changed the state of lock(?:.*\n)+?.*at: {{PC}} +{{FUNC}}"),
+        report: Some(
+            r"INFO: possible irq lock inversion dependency detected \](?:.*\n)+?.*just changed the state of lock(?:.*\n)+?.*at: {{PC}} +{{FUNC}}",
+        ),
         fmt: "possible deadlock in {1}",
         ..F
     },
     FormatSpec {
         title: "INFO: SOFTIRQ-safe -> SOFTIRQ-unsafe lock order detected",
-        report: Some(r"INFO: SOFTIRQ-safe -> SOFTIRQ-unsafe lock order detected \](?:.*\n)+?.*is trying to acquire(?:.*\n)+?.*at: {{PC}} +{{FUNC}}"),
+        report: Some(
+            r"INFO: SOFTIRQ-safe -> SOFTIRQ-unsafe lock order detected \](?:.*\n)+?.*is trying to acquire(?:.*\n)+?.*at: {{PC}} +{{FUNC}}",
+        ),
         fmt: "possible deadlock in {1}",
         ..F
     },
     FormatSpec {
         title: "INFO: possible recursive locking detected",
-        report: Some(r"INFO: possible recursive locking detected \](?:.*\n)+?.*is trying to acquire lock(?:.*\n)+?.*at: {{PC}} +{{FUNC}}"),
+        report: Some(
+            r"INFO: possible recursive locking detected \](?:.*\n)+?.*is trying to acquire lock(?:.*\n)+?.*at: {{PC}} +{{FUNC}}",
+        ),
         fmt: "possible deadlock in {1}",
         ..F
     },
     FormatSpec {
         title: "INFO: inconsistent lock state",
-        report: Some(r"INFO: inconsistent lock state \](?:.*\n)+?.*takes(?:.*\n)+?.*at: {{PC}} +{{FUNC}}"),
+        report: Some(
+            r"INFO: inconsistent lock state \](?:.*\n)+?.*takes(?:.*\n)+?.*at: {{PC}} +{{FUNC}}",
+        ),
         fmt: "inconsistent lock state in {1}",
         ..F
     },
@@ -869,7 +950,10 @@ const INFO: &[FormatSpec] = &[
         fmt: "INFO: rcu detected stall in {1}",
         stack: Some(StackSpec {
             parts: &["apic_timer_interrupt", "{{RIP}}", "TRACE"],
-            parts2: &["(?:apic_timer_interrupt|Exception stack|el1h_64_irq)", "TRACE"],
+            parts2: &[
+                "(?:apic_timer_interrupt|Exception stack|el1h_64_irq)",
+                "TRACE",
+            ],
             skip: &["apic_timer_interrupt", "rcu"],
             pick: Pick::Stall,
         }),
@@ -891,7 +975,11 @@ const INFO: &[FormatSpec] = &[
     FormatSpec {
         title: "INFO: task {{TASK}} blocked (?:in I/O wait )?for more than [0-9]+ seconds",
         fmt: "INFO: task hung in {1}",
-        stack: Some(StackSpec { parts: CALL_TRACE, pick: Pick::Hang, ..S }),
+        stack: Some(StackSpec {
+            parts: CALL_TRACE,
+            pick: Pick::Hang,
+            ..S
+        }),
         ..F
     },
     FormatSpec {
@@ -900,8 +988,18 @@ const INFO: &[FormatSpec] = &[
         stack: call_trace(&["schedule"]),
         ..F
     },
-    FormatSpec { title: "INFO: (Freed|Allocated) in (.*)", fmt: "INFO: {1} in {2}", corrupted: true, ..F },
-    FormatSpec { title: r"INFO:[[:space:]]*(?:\n|$)", fmt: "INFO: corrupted", corrupted: true, ..F },
+    FormatSpec {
+        title: "INFO: (Freed|Allocated) in (.*)",
+        fmt: "INFO: {1} in {2}",
+        corrupted: true,
+        ..F
+    },
+    FormatSpec {
+        title: r"INFO:[[:space:]]*(?:\n|$)",
+        fmt: "INFO: corrupted",
+        corrupted: true,
+        ..F
+    },
 ];
 
 const INFO_SUPPRESS: &[&str] = &[
@@ -919,14 +1017,18 @@ const INFO_SUPPRESS: &[&str] = &[
 const PANIC: &[FormatSpec] = &[
     FormatSpec {
         title: "Kernel panic - not syncing: stack-protector:",
-        report: Some("Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: {{FUNC}}"),
+        report: Some(
+            "Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: {{FUNC}}",
+        ),
         fmt: "kernel panic: stack is corrupted in {1}",
         no_stack_trace: true,
         ..F
     },
     FormatSpec {
         title: "Kernel panic - not syncing: stack-protector:",
-        report: Some("Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: [a-f0-9]+"),
+        report: Some(
+            "Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: [a-f0-9]+",
+        ),
         fmt: "kernel panic: stack is corrupted in {1}",
         stack: call_trace(&["stack_chk"]),
         ..F
@@ -946,7 +1048,12 @@ const PANIC: &[FormatSpec] = &[
     FormatSpec {
         title: "Kernel panic - not syncing: kernel stack overflow",
         fmt: "kernel stack overflow in {1}",
-        stack: Some(StackSpec { parts: CALL_TRACE, skip: &["bad_stack"], pick: Pick::Stall, ..S }),
+        stack: Some(StackSpec {
+            parts: CALL_TRACE,
+            skip: &["bad_stack"],
+            pick: Pick::Stall,
+            ..S
+        }),
         ..F
     },
     FormatSpec {
@@ -977,7 +1084,11 @@ const PANIC: &[FormatSpec] = &[
         corrupted: true,
         ..F
     },
-    FormatSpec { title: "Kernel panic - not syncing: (.*)", fmt: "kernel panic: {1}", ..F },
+    FormatSpec {
+        title: "Kernel panic - not syncing: (.*)",
+        fmt: "kernel panic: {1}",
+        ..F
+    },
 ];
 
 const KERNEL_BUG: &[FormatSpec] = &[
@@ -993,7 +1104,12 @@ const KERNEL_BUG: &[FormatSpec] = &[
         stack: call_trace(&[]),
         ..F
     },
-    FormatSpec { title: "kernel BUG at (.*)", fmt: "kernel BUG in {2}", stack: rip_trace(&["^skb_"]), ..F },
+    FormatSpec {
+        title: "kernel BUG at (.*)",
+        fmt: "kernel BUG in {2}",
+        stack: rip_trace(&["^skb_"]),
+        ..F
+    },
 ];
 
 const UBSAN_SKIP: &[&str] = &["ubsan", "overflow"];

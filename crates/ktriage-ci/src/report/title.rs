@@ -23,21 +23,53 @@ const MAX_TITLE: usize = 120;
 
 /// Crash type by title prefix; the first matching row wins.
 const TYPES: &[(&[&str], &str)] = &[
-    (&["KFENCE: use-after-free write"], "KFENCE-USE-AFTER-FREE-WRITE"),
-    (&["KFENCE: use-after-free read", "KFENCE: use-after-free"], "KFENCE-USE-AFTER-FREE-READ"),
-    (&["KFENCE: invalid write", "KFENCE: out-of-bounds write"], "KFENCE-WRITE"),
-    (&["KFENCE: invalid read", "KFENCE: out-of-bounds read", "KFENCE: out-of-bounds"], "KFENCE-READ"),
+    (
+        &["KFENCE: use-after-free write"],
+        "KFENCE-USE-AFTER-FREE-WRITE",
+    ),
+    (
+        &["KFENCE: use-after-free read", "KFENCE: use-after-free"],
+        "KFENCE-USE-AFTER-FREE-READ",
+    ),
+    (
+        &["KFENCE: invalid write", "KFENCE: out-of-bounds write"],
+        "KFENCE-WRITE",
+    ),
+    (
+        &[
+            "KFENCE: invalid read",
+            "KFENCE: out-of-bounds read",
+            "KFENCE: out-of-bounds",
+        ],
+        "KFENCE-READ",
+    ),
     (&["KFENCE: memory corruption"], "KFENCE-MEMORY-CORRUPTION"),
     (&["KFENCE: invalid free"], "KFENCE-INVALID-FREE"),
     (&["KMSAN: uninit-value"], "KMSAN-UNINIT-VALUE"),
     (
-        &["KMSAN: kernel-infoleak-after-free", "KMSAN: kernel-usb-infoleak-after-free", "KMSAN: use-after-free"],
+        &[
+            "KMSAN: kernel-infoleak-after-free",
+            "KMSAN: kernel-usb-infoleak-after-free",
+            "KMSAN: use-after-free",
+        ],
         "KMSAN-USE-AFTER-FREE-READ",
     ),
-    (&["KMSAN: kernel-infoleak", "KMSAN: kernel-usb-infoleak"], "KMSAN-INFO-LEAK"),
-    (&["KASAN: null-ptr-deref Write"], "KASAN-NULL-POINTER-DEREFERENCE-WRITE"),
-    (&["KASAN: null-ptr-deref Read"], "KASAN-NULL-POINTER-DEREFERENCE-READ"),
-    (&["BUG: unable to handle kernel NULL pointer dereference in"], "NULL-POINTER-DEREFERENCE"),
+    (
+        &["KMSAN: kernel-infoleak", "KMSAN: kernel-usb-infoleak"],
+        "KMSAN-INFO-LEAK",
+    ),
+    (
+        &["KASAN: null-ptr-deref Write"],
+        "KASAN-NULL-POINTER-DEREFERENCE-WRITE",
+    ),
+    (
+        &["KASAN: null-ptr-deref Read"],
+        "KASAN-NULL-POINTER-DEREFERENCE-READ",
+    ),
+    (
+        &["BUG: unable to handle kernel NULL pointer dereference in"],
+        "NULL-POINTER-DEREFERENCE",
+    ),
     (
         &[
             "KASAN: global-out-of-bounds Write",
@@ -67,13 +99,32 @@ const TYPES: &[(&[&str], &str)] = &[
         ],
         "KASAN-READ",
     ),
-    (&["KASAN: double-free or invalid-free", "KASAN: invalid-free"], "KASAN-INVALID-FREE"),
-    (&["KASAN: slab-use-after-free Write", "KASAN: use-after-free Write"], "KASAN-USE-AFTER-FREE-WRITE"),
     (
-        &["KASAN: slab-use-after-free Read", "KASAN: use-after-free Read", "KASAN: use-after-free"],
+        &["KASAN: double-free or invalid-free", "KASAN: invalid-free"],
+        "KASAN-INVALID-FREE",
+    ),
+    (
+        &[
+            "KASAN: slab-use-after-free Write",
+            "KASAN: use-after-free Write",
+        ],
+        "KASAN-USE-AFTER-FREE-WRITE",
+    ),
+    (
+        &[
+            "KASAN: slab-use-after-free Read",
+            "KASAN: use-after-free Read",
+            "KASAN: use-after-free",
+        ],
         "KASAN-USE-AFTER-FREE-READ",
     ),
-    (&["BUG: corrupted list", "BUG: unable to handle kernel paging request"], "MEMORY_SAFETY_BUG"),
+    (
+        &[
+            "BUG: corrupted list",
+            "BUG: unable to handle kernel paging request",
+        ],
+        "MEMORY_SAFETY_BUG",
+    ),
     (&["WARNING: refcount bug"], "REFCOUNT_WARNING"),
     (&["UBSAN: array-index-out-of-bounds"], "MEMORY_SAFETY_UBSAN"),
     (&["KCSAN: data-race"], "KCSAN-DATARACE"),
@@ -99,7 +150,10 @@ const TYPES: &[(&[&str], &str)] = &[
         "LOCKDEP",
     ),
     (
-        &["BUG: scheduling while atomic in", "BUG: sleeping function called from invalid context in"],
+        &[
+            "BUG: scheduling while atomic in",
+            "BUG: sleeping function called from invalid context in",
+        ],
         "ATOMIC_SLEEP",
     ),
     (&["memory leak in"], "LEAK"),
@@ -115,7 +169,12 @@ const TYPES: &[(&[&str], &str)] = &[
         UNKNOWN,
     ),
     (
-        &["BUG: soft lockup in", "INFO: rcu detected stall in", "INFO: task can't die in", "INFO: task hung in"],
+        &[
+            "BUG: soft lockup in",
+            "INFO: rcu detected stall in",
+            "INFO: task can't die in",
+            "INFO: task hung in",
+        ],
         "HANG",
     ),
     (
@@ -162,10 +221,14 @@ const TYPES: &[(&[&str], &str)] = &[
 pub(crate) const UNKNOWN: &str = "UNKNOWN";
 
 static DYNAMIC_RES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
-    DYNAMIC.iter().map(|(re, with)| (super::pattern::compile(re), *with)).collect()
+    DYNAMIC
+        .iter()
+        .map(|(re, with)| (super::pattern::compile(re), *with))
+        .collect()
 });
 
-static TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| super::pattern::compile(r"\[ *[0-9]+\.[0-9]+\]"));
+static TIMESTAMP: LazyLock<Regex> =
+    LazyLock::new(|| super::pattern::compile(r"\[ *[0-9]+\.[0-9]+\]"));
 
 /// Replaces dynamic parts (pids, addresses, line numbers, numbers) and sanitises.
 pub(crate) fn normalize(title: &str) -> String {
@@ -232,10 +295,17 @@ fn frame_in_line(line: &str) -> Option<&str> {
 
 /// The frame name that `rest` starts with, if any.
 fn frame_at(rest: &str) -> Option<&str> {
-    let name_len = |s: &str| s.bytes().take_while(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b':').count();
+    let name_len = |s: &str| {
+        s.bytes()
+            .take_while(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+            .count()
+    };
     let type_len = match rest.strip_prefix('<') {
         Some(inner) => {
-            let len = inner.bytes().take_while(|&b| b.is_ascii_alphanumeric() || b"_: ".contains(&b)).count();
+            let len = inner
+                .bytes()
+                .take_while(|&b| b.is_ascii_alphanumeric() || b"_: ".contains(&b))
+                .count();
             let closed = len > 0 && inner.as_bytes().get(len) == Some(&b'>');
             // Without a closed type and a name after it, a name cannot start at `<`.
             if !closed || name_len(&inner[len + 1..]) == 0 {
@@ -264,21 +334,36 @@ mod tests {
             normalize("INFO: Allocated in fasync_helper+0x29/0x90 age=11 cpu=1 pid=5"),
             "INFO: Allocated in fasync_helper age=NUM cpu=NUM pid=NUM"
         );
-        assert_eq!(normalize("KASAN: x in f at addr ffff88006a3c8d40"), "KASAN: x in f at addr ADDR");
-        assert_eq!(normalize("kernel BUG at fs/x.c:12!"), "kernel BUG at fs/x.c:LINE!");
+        assert_eq!(
+            normalize("KASAN: x in f at addr ffff88006a3c8d40"),
+            "KASAN: x in f at addr ADDR"
+        );
+        assert_eq!(
+            normalize("kernel BUG at fs/x.c:12!"),
+            "kernel BUG at fs/x.c:LINE!"
+        );
     }
 
     #[test]
     fn types() {
-        assert_eq!(crash_type("KASAN: use-after-free Read in f"), "KASAN-USE-AFTER-FREE-READ");
+        assert_eq!(
+            crash_type("KASAN: use-after-free Read in f"),
+            "KASAN-USE-AFTER-FREE-READ"
+        );
         assert_eq!(crash_type("INFO: task hung in f"), "HANG");
         assert_eq!(crash_type("BUG: Bad page map"), UNKNOWN);
-        assert_eq!(crash_type("output mismatch in generic/001"), "TEST-OUTPUT-MISMATCH");
+        assert_eq!(
+            crash_type("output mismatch in generic/001"),
+            "TEST-OUTPUT-MISMATCH"
+        );
     }
 
     #[test]
     fn frames() {
-        assert_eq!(frame_of("WARNING in a/usb_submit_urb").as_deref(), Some("a"));
+        assert_eq!(
+            frame_of("WARNING in a/usb_submit_urb").as_deref(),
+            Some("a")
+        );
         assert_eq!(frame_of("KCSAN: data-race in a / b").as_deref(), Some("a"));
         assert_eq!(frame_of("go runtime error"), None);
     }

@@ -34,7 +34,10 @@ pub fn default_signer(log: &[u8]) -> Option<Signature> {
     let Some(report) = crate::report::parse_log(log).into_iter().next() else {
         return mismatch_signature(log);
     };
-    Some(Signature { key: report.dedup_key, title: report.title })
+    Some(Signature {
+        key: report.dedup_key,
+        title: report.title,
+    })
 }
 
 /// Finds an fstests `generic/NNN - output mismatch (see ...)` line.

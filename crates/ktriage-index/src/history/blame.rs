@@ -67,7 +67,16 @@ pub(super) fn blame(
         queue: BinaryHeap::new(),
         found: vec![None; lines.len()],
     };
-    walk.add(rev, path, blob, lines.iter().zip(0..).map(|(line, nth)| (*line, nth)).collect())?;
+    walk.add(
+        rev,
+        path,
+        blob,
+        lines
+            .iter()
+            .zip(0..)
+            .map(|(line, nth)| (*line, nth))
+            .collect(),
+    )?;
     while let Some((_, commit, path)) = walk.queue.pop() {
         if let Some((blob, entries)) = walk.pending.remove(&(commit, path.clone())) {
             walk.pass(commit, &path, blob, entries)?;
@@ -76,13 +85,22 @@ pub(super) fn blame(
     let mut out = Vec::with_capacity(walk.found.len());
     let mut people: HashMap<Oid, (String, String)> = HashMap::new();
     for (line, commit) in lines.iter().zip(&walk.found) {
-        let commit = commit.ok_or_else(|| Error::BadQuery(format!("no commit found for line {} of {path}", line + 1)))?;
+        let commit = commit.ok_or_else(|| {
+            Error::BadQuery(format!("no commit found for line {} of {path}", line + 1))
+        })?;
         let (author, date) = match people.entry(commit) {
             hash_map::Entry::Occupied(known) => known.get().clone(),
             hash_map::Entry::Vacant(slot) => {
-                let head = walk.reader.head(commit)?.ok_or_else(|| super::query::not_indexed(commit))?;
+                let head = walk
+                    .reader
+                    .head(commit)?
+                    .ok_or_else(|| super::query::not_indexed(commit))?;
                 let author = format!("{} <{}>", head.author.name, head.author.email);
-                slot.insert((author, date::format(head.author.time, head.author.offset_minutes))).clone()
+                slot.insert((
+                    author,
+                    date::format(head.author.time, head.author.offset_minutes),
+                ))
+                .clone()
             }
         };
         out.push((commit, author, date));
@@ -102,8 +120,15 @@ pub(super) fn line_diff(before: &[u8], after: &[u8]) -> Diff {
 /// The blob at `path` in `commit`'s tree (`None` when there is none, or a directory).
 pub(super) fn blob_at(repo: &git2::Repository, commit: Oid, path: &str) -> Result<Option<Oid>> {
     let context = || format!("reading the tree of {commit}");
-    let tree = repo.find_commit(commit).and_then(|commit| commit.tree()).map_err(Error::git(context()))?;
-    Ok(tree.get_path(Path::new(path)).ok().filter(|entry| entry.kind() == Some(ObjectType::Blob)).map(|entry| entry.id()))
+    let tree = repo
+        .find_commit(commit)
+        .and_then(|commit| commit.tree())
+        .map_err(Error::git(context()))?;
+    Ok(tree
+        .get_path(Path::new(path))
+        .ok()
+        .filter(|entry| entry.kind() == Some(ObjectType::Blob))
+        .map(|entry| entry.id()))
 }
 
 struct Walk<'a> {
@@ -129,10 +154,17 @@ impl Walk<'_> {
             let ids = self.store.lookup(Key::Path(path))?.into_iter().collect();
             self.changed.insert(path.to_string(), ids);
         }
-        if !self.changed.get(path).is_some_and(|ids| ids.contains(&commit)) {
+        if !self
+            .changed
+            .get(path)
+            .is_some_and(|ids| ids.contains(&commit))
+        {
             return Ok(false);
         }
-        let record = self.reader.commit(commit)?.ok_or_else(|| super::query::not_indexed(commit))?;
+        let record = self
+            .reader
+            .commit(commit)?
+            .ok_or_else(|| super::query::not_indexed(commit))?;
         Ok(record.files.iter().any(|file| file.path == path))
     }
 
@@ -140,7 +172,10 @@ impl Walk<'_> {
     /// along first parents that changed the path (or the root), and queues it.
     fn add(&mut self, mut commit: Oid, path: &str, blob: Oid, entries: Vec<Entry>) -> Result<()> {
         let time = loop {
-            let head = self.reader.head(commit)?.ok_or_else(|| super::query::not_indexed(commit))?;
+            let head = self
+                .reader
+                .head(commit)?
+                .ok_or_else(|| super::query::not_indexed(commit))?;
             match head.parents.first() {
                 Some(parent) if !self.changes(commit, path)? => commit = oid(parent),
                 _ => break head.committer.time,
@@ -160,13 +195,22 @@ impl Walk<'_> {
     /// Passes the entries of origin (`commit`, `path`) to its parents, keeping the lines
     /// the commit changed.
     fn pass(&mut self, commit: Oid, path: &str, blob: Oid, entries: Vec<Entry>) -> Result<()> {
-        let record = self.reader.commit(commit)?.ok_or_else(|| super::query::not_indexed(commit))?;
-        let renamed_from = record.files.iter().find(|file| file.path == path).and_then(|file| file.old_path.clone());
+        let record = self
+            .reader
+            .commit(commit)?
+            .ok_or_else(|| super::query::not_indexed(commit))?;
+        let renamed_from = record
+            .files
+            .iter()
+            .find(|file| file.path == path)
+            .and_then(|file| file.old_path.clone());
         let parents: Vec<Oid> = record.parents.iter().map(oid).collect();
         // As git: first the same path in every parent, then renames for those without it.
         let mut origins = Vec::with_capacity(parents.len());
         for parent in &parents {
-            let origin = self.blob_at(*parent, path)?.map(|found| (path.to_string(), found));
+            let origin = self
+                .blob_at(*parent, path)?
+                .map(|found| (path.to_string(), found));
             if origin.as_ref().is_some_and(|(_, found)| *found == blob) {
                 return self.add(*parent, path, blob, entries);
             }
@@ -181,7 +225,9 @@ impl Walk<'_> {
                 _ => self.renamed_from(path)?,
             };
             for candidate in candidates {
-                let Some(found) = self.blob_at(*parent, &candidate)? else { continue };
+                let Some(found) = self.blob_at(*parent, &candidate)? else {
+                    continue;
+                };
                 if found == blob {
                     return self.add(*parent, &candidate, blob, entries);
                 }
@@ -194,7 +240,9 @@ impl Walk<'_> {
         }
         let mut rest = entries;
         for (parent, origin) in parents.into_iter().zip(origins) {
-            let Some((parent_path, parent_blob)) = origin else { continue };
+            let Some((parent_path, parent_blob)) = origin else {
+                continue;
+            };
             if rest.is_empty() {
                 break;
             }
@@ -212,10 +260,16 @@ impl Walk<'_> {
 
     /// Splits `entries` of `blob` into those unchanged from `parent_blob` (renumbered to
     /// its lines) and those changed.
-    fn split(&mut self, parent_blob: Oid, blob: Oid, mut entries: Vec<Entry>) -> Result<(Vec<Entry>, Vec<Entry>)> {
+    fn split(
+        &mut self,
+        parent_blob: Oid,
+        blob: Oid,
+        mut entries: Vec<Entry>,
+    ) -> Result<(Vec<Entry>, Vec<Entry>)> {
         self.load(parent_blob)?;
         self.load(blob)?;
-        let (Some(before), Some(after)) = (self.blobs.get(&parent_blob), self.blobs.get(&blob)) else {
+        let (Some(before), Some(after)) = (self.blobs.get(&parent_blob), self.blobs.get(&blob))
+        else {
             return Ok((Vec::new(), entries));
         };
         let diff = line_diff(before, after);
@@ -225,7 +279,8 @@ impl Walk<'_> {
         let mut shift: i64 = 0;
         for (line, at) in entries {
             while let Some(hunk) = hunks.next_if(|hunk| hunk.after.end <= line) {
-                shift += i64::from(hunk.before.end - hunk.before.start) - i64::from(hunk.after.end - hunk.after.start);
+                shift += i64::from(hunk.before.end - hunk.before.start)
+                    - i64::from(hunk.after.end - hunk.after.start);
             }
             match hunks.peek() {
                 Some(hunk) if hunk.after.start <= line => kept.push((line, at)),
@@ -263,7 +318,10 @@ impl Walk<'_> {
             if !self.ancestors.contains(&id) {
                 continue;
             }
-            let record = self.reader.commit(id)?.ok_or_else(|| super::query::not_indexed(id))?;
+            let record = self
+                .reader
+                .commit(id)?
+                .ok_or_else(|| super::query::not_indexed(id))?;
             for file in record.files.iter().filter(|file| file.path == path) {
                 if let Some(old) = file.old_path.clone().filter(|old| !out.contains(old)) {
                     out.push(old);
@@ -284,7 +342,10 @@ fn similar(source: &[u8], dest: &[u8]) -> bool {
         return false;
     }
     let (from, to) = (chunk_bytes(source), chunk_bytes(dest));
-    let copied: usize = from.iter().map(|(hash, count)| to.get(hash).map_or(0, |other| (*count).min(*other))).sum();
+    let copied: usize = from
+        .iter()
+        .map(|(hash, count)| to.get(hash).map_or(0, |other| (*count).min(*other)))
+        .sum();
     copied * 2 >= larger
 }
 
@@ -323,16 +384,24 @@ mod tests {
     use super::similar;
 
     fn lines(range: std::ops::Range<u32>) -> Vec<u8> {
-        range.flat_map(|n| format!("line {n} of some file\n").into_bytes()).collect()
+        range
+            .flat_map(|n| format!("line {n} of some file\n").into_bytes())
+            .collect()
     }
 
     #[test]
     fn similarity_is_gits() {
         assert!(similar(&lines(0..100), &lines(0..100)));
         // 60 of 100 lines kept: 60% >= 50%.
-        assert!(similar(&lines(0..100), &[lines(0..60), lines(200..240)].concat()));
+        assert!(similar(
+            &lines(0..100),
+            &[lines(0..60), lines(200..240)].concat()
+        ));
         // 40 kept: below half.
-        assert!(!similar(&lines(0..100), &[lines(0..40), lines(200..260)].concat()));
+        assert!(!similar(
+            &lines(0..100),
+            &[lines(0..40), lines(200..260)].concat()
+        ));
         // All of a small file inside one three times its size: sizes too far apart.
         assert!(!similar(&lines(0..100), &lines(0..300)));
         assert!(!similar(b"", b""));

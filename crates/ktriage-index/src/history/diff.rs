@@ -56,8 +56,12 @@ pub(crate) fn split_message(message: &str) -> (String, String) {
 /// Reads commit `id`: metadata, trailers and changed files.
 pub(crate) fn analyze(repo: &Repository, id: Oid) -> Result<Analysis> {
     let context = |what: &str| format!("{what} of commit {id}");
-    let commit = repo.find_commit(id).map_err(Error::git(context("reading")))?;
-    let tree = commit.tree().map_err(Error::git(context("reading the tree")))?;
+    let commit = repo
+        .find_commit(id)
+        .map_err(Error::git(context("reading")))?;
+    let tree = commit
+        .tree()
+        .map_err(Error::git(context("reading the tree")))?;
     let parent_trees = commit
         .parents()
         .map(|parent| parent.tree())
@@ -71,7 +75,11 @@ pub(crate) fn analyze(repo: &Repository, id: Oid) -> Result<Analysis> {
         c_files.retain_mut(|file| {
             file.side_blobs = parent_trees[1..]
                 .iter()
-                .map(|side| side.get_path(Path::new(&file.path)).ok().map(|entry| entry.id()))
+                .map(|side| {
+                    side.get_path(Path::new(&file.path))
+                        .ok()
+                        .map(|entry| entry.id())
+                })
                 .collect();
             file.side_blobs.iter().all(|side| *side != file.new_blob)
         });
@@ -101,13 +109,22 @@ pub(crate) fn changed_files(
     let mut options = DiffOptions::new();
     options.context_lines(0).interhunk_lines(0);
     let mut diff = repo.diff_tree_to_tree(old, Some(new), Some(&mut options))?;
-    diff.find_similar(Some(DiffFindOptions::new().renames(true).rename_limit(RENAME_LIMIT)))?;
+    diff.find_similar(Some(
+        DiffFindOptions::new()
+            .renames(true)
+            .rename_limit(RENAME_LIMIT),
+    ))?;
     let mut files = Vec::new();
     let mut c_files = Vec::new();
     for (idx, delta) in diff.deltas().enumerate() {
         let is_blob = |mode: FileMode| matches!(mode, FileMode::Blob | FileMode::BlobExecutable);
-        let path_of = |file: git2::DiffFile<'_>| file.path().map(|path| path.to_string_lossy().replace('\\', "/"));
-        let (Some(old_path), Some(new_path)) = (path_of(delta.old_file()), path_of(delta.new_file())) else {
+        let path_of = |file: git2::DiffFile<'_>| {
+            file.path()
+                .map(|path| path.to_string_lossy().replace('\\', "/"))
+        };
+        let (Some(old_path), Some(new_path)) =
+            (path_of(delta.old_file()), path_of(delta.new_file()))
+        else {
             continue;
         };
         let (added, removed) = match Patch::from_diff(&diff, idx)? {
@@ -118,16 +135,34 @@ pub(crate) fn changed_files(
             None => (0, 0),
         };
         let deleted = delta.status() == Delta::Deleted;
-        let path = if deleted { old_path.clone() } else { new_path.clone() };
+        let path = if deleted {
+            old_path.clone()
+        } else {
+            new_path.clone()
+        };
         let renamed = (old_path != new_path).then(|| old_path.clone());
         let blob_of = |file: git2::DiffFile<'_>, path: &str| {
             (!file.id().is_zero() && is_blob(file.mode()) && is_c_source(path)).then(|| file.id())
         };
-        let (old_blob, new_blob) = (blob_of(delta.old_file(), &old_path), blob_of(delta.new_file(), &new_path));
+        let (old_blob, new_blob) = (
+            blob_of(delta.old_file(), &old_path),
+            blob_of(delta.new_file(), &new_path),
+        );
         if old_blob.is_some() || new_blob.is_some() {
-            c_files.push(CFile { path: path.clone(), old_path: renamed.clone(), old_blob, new_blob, side_blobs: Vec::new() });
+            c_files.push(CFile {
+                path: path.clone(),
+                old_path: renamed.clone(),
+                old_blob,
+                new_blob,
+                side_blobs: Vec::new(),
+            });
         }
-        files.push(FileChange { path, old_path: renamed, added, removed });
+        files.push(FileChange {
+            path,
+            old_path: renamed,
+            added,
+            removed,
+        });
     }
     Ok((files, c_files))
 }
@@ -138,7 +173,10 @@ mod tests {
 
     #[test]
     fn subject_and_body() {
-        assert_eq!(split_message("a\nb\n\nbody\n\nmore\n"), ("a b".to_string(), "body\n\nmore".to_string()));
+        assert_eq!(
+            split_message("a\nb\n\nbody\n\nmore\n"),
+            ("a b".to_string(), "body\n\nmore".to_string())
+        );
         assert_eq!(split_message("only"), ("only".to_string(), String::new()));
     }
 }

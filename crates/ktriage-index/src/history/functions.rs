@@ -30,13 +30,21 @@ pub struct FnSpan {
 
 /// The function spans of a C file's content.
 pub fn spans(content: &[u8]) -> Vec<FnSpan> {
-    let line_starts: Vec<usize> =
-        std::iter::once(0).chain(memchr::memchr_iter(b'\n', content).map(|at| at + 1)).collect();
-    let line_start = |line: u32| line_starts.get(line as usize).copied().unwrap_or(content.len()).min(content.len());
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', content).map(|at| at + 1))
+        .collect();
+    let line_start = |line: u32| {
+        line_starts
+            .get(line as usize)
+            .copied()
+            .unwrap_or(content.len())
+            .min(content.len())
+    };
     parse::lexical_functions(content)
         .into_iter()
         .map(|symbol| {
-            let text = &content[line_start(symbol.line.saturating_sub(1))..line_start(symbol.end_line)];
+            let text =
+                &content[line_start(symbol.line.saturating_sub(1))..line_start(symbol.end_line)];
             FnSpan {
                 name: symbol.name,
                 line: symbol.line,
@@ -50,7 +58,9 @@ pub fn spans(content: &[u8]) -> Vec<FnSpan> {
 
 /// 64-bit FNV-1a: stable across builds, which the stored hashes need.
 fn fnv1a(bytes: impl Iterator<Item = u8>) -> u64 {
-    bytes.fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
+    bytes.fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// One changed C file: its spans before and after (`None`: the file did not exist).
@@ -80,14 +90,20 @@ pub(crate) fn changed_in_file(file: &FileSpans<'_>) -> Vec<FunctionChange> {
         let change = |change: Change, whitespace_only: bool| FunctionChange {
             name: name.to_string(),
             path: file.path.to_string(),
-            old_path: file.old_path.filter(|old_path| *old_path != file.path).map(str::to_string),
+            old_path: file
+                .old_path
+                .filter(|old_path| *old_path != file.path)
+                .map(str::to_string),
             change,
             whitespace_only,
         };
         for pair in 0..old.len().max(new.len()) {
             match (old.get(pair), new.get(pair)) {
                 (Some(before), Some(after)) if before.hash != after.hash => {
-                    changes.push(change(Change::Modified, before.squeezed_hash == after.squeezed_hash));
+                    changes.push(change(
+                        Change::Modified,
+                        before.squeezed_hash == after.squeezed_hash,
+                    ));
                 }
                 (Some(_), None) => changes.push(change(Change::Removed, false)),
                 (None, Some(_)) => changes.push(change(Change::Added, false)),
@@ -102,11 +118,19 @@ pub(crate) fn changed_in_file(file: &FileSpans<'_>) -> Vec<FunctionChange> {
 /// one `moved` change at the new path; sorts the result by path and name.
 pub(crate) fn pair_moves(mut changes: Vec<FunctionChange>) -> Vec<FunctionChange> {
     let mut out: Vec<FunctionChange> = Vec::with_capacity(changes.len());
-    changes.sort_by(|a, b| (a.change != Change::Added, &a.name, &a.path).cmp(&(b.change != Change::Added, &b.name, &b.path)));
+    changes.sort_by(|a, b| {
+        (a.change != Change::Added, &a.name, &a.path).cmp(&(
+            b.change != Change::Added,
+            &b.name,
+            &b.path,
+        ))
+    });
     for change in changes {
         if change.change == Change::Removed {
             if let Some(added) = out.iter_mut().find(|added| {
-                added.change == Change::Added && added.name == change.name && added.old_path.is_none()
+                added.change == Change::Added
+                    && added.name == change.name
+                    && added.old_path.is_none()
             }) {
                 added.change = Change::Moved;
                 added.old_path = Some(change.path);
@@ -129,18 +153,41 @@ mod tests {
     #[test]
     fn modified_whitespace_added_removed_moved() {
         let (v1, v2) = (spans(V1.as_bytes()), spans(V2.as_bytes()));
-        let file = FileSpans { path: "x.c", old_path: None, old: Some(&v1), new: Some(&v2) };
-        let mut got: Vec<_> =
-            changed_in_file(&file).into_iter().map(|c| (c.name, c.change, c.whitespace_only)).collect();
+        let file = FileSpans {
+            path: "x.c",
+            old_path: None,
+            old: Some(&v1),
+            new: Some(&v2),
+        };
+        let mut got: Vec<_> = changed_in_file(&file)
+            .into_iter()
+            .map(|c| (c.name, c.change, c.whitespace_only))
+            .collect();
         got.sort_by(|a, b| a.0.cmp(&b.0));
         assert_eq!(
             got,
-            [("a".into(), Change::Modified, true), ("b".into(), Change::Modified, false), ("c".into(), Change::Added, false)]
+            [
+                ("a".into(), Change::Modified, true),
+                ("b".into(), Change::Modified, false),
+                ("c".into(), Change::Added, false)
+            ]
         );
-        let removed = changed_in_file(&FileSpans { path: "x.c", old_path: None, old: Some(&v1), new: None });
-        let added = changed_in_file(&FileSpans { path: "y.c", old_path: None, old: None, new: Some(&v1) });
+        let removed = changed_in_file(&FileSpans {
+            path: "x.c",
+            old_path: None,
+            old: Some(&v1),
+            new: None,
+        });
+        let added = changed_in_file(&FileSpans {
+            path: "y.c",
+            old_path: None,
+            old: None,
+            new: Some(&v1),
+        });
         let moved = pair_moves(removed.into_iter().chain(added).collect());
-        assert!(moved.iter().all(|c| c.change == Change::Moved && c.path == "y.c" && c.old_path.as_deref() == Some("x.c")));
+        assert!(moved.iter().all(|c| c.change == Change::Moved
+            && c.path == "y.c"
+            && c.old_path.as_deref() == Some("x.c")));
         assert_eq!(moved.len(), 2);
     }
 }

@@ -49,20 +49,37 @@ impl Index {
         for chunk in pending.chunks(BATCH_COMMITS) {
             let analyses: Vec<Analysis> = chunk
                 .par_iter()
-                .map_init(|| open(&git_dir), |repo, id| diff::analyze(repo.as_ref().map_err(clone_err)?, *id))
+                .map_init(
+                    || open(&git_dir),
+                    |repo, id| diff::analyze(repo.as_ref().map_err(clone_err)?, *id),
+                )
                 .collect::<Result<_>>()?;
-            let wanted: HashSet<Oid> = analyses.iter().flat_map(|a| &a.c_files).flat_map(file_blobs).collect();
+            let wanted: HashSet<Oid> = analyses
+                .iter()
+                .flat_map(|a| &a.c_files)
+                .flat_map(file_blobs)
+                .collect();
             let mut spans = hist.spans_of(wanted.iter().copied())?;
-            let missing: Vec<Oid> = wanted.into_iter().filter(|blob| !spans.contains_key(blob)).collect();
+            let missing: Vec<Oid> = wanted
+                .into_iter()
+                .filter(|blob| !spans.contains_key(blob))
+                .collect();
             let scanned: Vec<(Oid, Vec<FnSpan>)> = missing
                 .par_iter()
-                .map_init(|| open(&git_dir), |repo, blob| Ok((*blob, scan_blob(repo.as_ref().map_err(clone_err)?, *blob)?)))
+                .map_init(
+                    || open(&git_dir),
+                    |repo, blob| Ok((*blob, scan_blob(repo.as_ref().map_err(clone_err)?, *blob)?)),
+                )
                 .collect::<Result<_>>()?;
             spans.extend(scanned.iter().cloned());
             stats.scanned_blobs += scanned.len();
             let mut records = Vec::with_capacity(analyses.len());
             let mut batch_subjects: HashMap<String, Oid> = HashMap::new();
-            for Analysis { mut record, c_files } in analyses {
+            for Analysis {
+                mut record,
+                c_files,
+            } in analyses
+            {
                 record.functions = commit_functions(&c_files, &spans);
                 let mut by_subject = |subject: &str| match batch_subjects.get(subject) {
                     Some(id) => Some(*id),
@@ -75,10 +92,15 @@ impl Index {
                     .map(|trailer| fixes::resolve(self.repo.git(), &trailer.value, &mut by_subject))
                     .collect();
                 stats.fixes += record.fixes.len();
-                stats.fixes_resolved += record.fixes.iter().filter(|fix| fix.commit.is_some()).count();
+                stats.fixes_resolved += record
+                    .fixes
+                    .iter()
+                    .filter(|fix| fix.commit.is_some())
+                    .count();
                 stats.merges += usize::from(record.is_merge());
                 batch_subjects.insert(record.subject.clone(), record.oid());
-                self.text()?.add_commit(&writer, record.oid(), &record.subject, &record.body)?;
+                self.text()?
+                    .add_commit(&writer, record.oid(), &record.subject, &record.body)?;
                 records.push(record);
             }
             self.text()?.commit(&mut writer)?;
@@ -104,11 +126,16 @@ fn clone_err(err: &git2::Error) -> Error {
 }
 
 fn file_blobs(file: &CFile) -> impl Iterator<Item = Oid> + '_ {
-    file.old_blob.into_iter().chain(file.new_blob).chain(file.side_blobs.iter().flatten().copied())
+    file.old_blob
+        .into_iter()
+        .chain(file.new_blob)
+        .chain(file.side_blobs.iter().flatten().copied())
 }
 
 fn scan_blob(repo: &Repository, blob: Oid) -> Result<Vec<FnSpan>> {
-    let found = repo.find_blob(blob).map_err(Error::git(format!("reading blob {blob}")))?;
+    let found = repo
+        .find_blob(blob)
+        .map_err(Error::git(format!("reading blob {blob}")))?;
     let content = found.content();
     if content.len() > MAX_SOURCE_BYTES || looks_binary(content) {
         return Ok(Vec::new());
@@ -132,17 +159,29 @@ fn latest_with_subject(hist: &HistoryStore<'_>, subject: &str) -> Result<Option<
 /// The functions a commit changed, from the spans of its changed C files; for merges, only
 /// changes where the merge's version differs from every parent's.
 fn commit_functions(c_files: &[CFile], spans: &HashMap<Oid, Vec<FnSpan>>) -> Vec<FunctionChange> {
-    let spans_of = |blob: Option<Oid>| blob.map(|blob| spans.get(&blob).map_or(&[][..], Vec::as_slice));
+    let spans_of =
+        |blob: Option<Oid>| blob.map(|blob| spans.get(&blob).map_or(&[][..], Vec::as_slice));
     let mut changes = Vec::new();
     for file in c_files {
         let new = spans_of(file.new_blob);
-        let file_spans = FileSpans { path: &file.path, old_path: file.old_path.as_deref(), old: spans_of(file.old_blob), new };
+        let file_spans = FileSpans {
+            path: &file.path,
+            old_path: file.old_path.as_deref(),
+            old: spans_of(file.old_blob),
+            new,
+        };
         let mut file_changes = functions::changed_in_file(&file_spans);
         let version = |spans: Option<&[FnSpan]>, name: &str| {
-            spans.unwrap_or_default().iter().find(|span| span.name == name).map(|span| span.hash)
+            spans
+                .unwrap_or_default()
+                .iter()
+                .find(|span| span.name == name)
+                .map(|span| span.hash)
         };
         file_changes.retain(|change| {
-            file.side_blobs.iter().all(|side| version(spans_of(*side), &change.name) != version(new, &change.name))
+            file.side_blobs
+                .iter()
+                .all(|side| version(spans_of(*side), &change.name) != version(new, &change.name))
         });
         changes.extend(file_changes);
     }
@@ -157,7 +196,9 @@ fn pending_commits(repo: &Repository, hist: &HistoryStore<'_>, refs: &[Rev]) -> 
         if parents_of.contains_key(&id) || hist.contains(id)? {
             continue;
         }
-        let commit = repo.find_commit(id).map_err(Error::git(format!("reading commit {id}")))?;
+        let commit = repo
+            .find_commit(id)
+            .map_err(Error::git(format!("reading commit {id}")))?;
         let parents: Vec<Oid> = commit.parent_ids().collect();
         stack.extend(parents.iter().copied());
         parents_of.insert(id, parents);
@@ -171,12 +212,20 @@ fn pending_commits(repo: &Repository, hist: &HistoryStore<'_>, refs: &[Rev]) -> 
                 order.push(id);
                 continue;
             }
-            let Some(parents) = parents_of.get(&id) else { continue };
+            let Some(parents) = parents_of.get(&id) else {
+                continue;
+            };
             if !expanded.insert(id) {
                 continue;
             }
             stack.push((id, true));
-            stack.extend(parents.iter().rev().filter(|parent| !expanded.contains(*parent)).map(|parent| (*parent, false)));
+            stack.extend(
+                parents
+                    .iter()
+                    .rev()
+                    .filter(|parent| !expanded.contains(*parent))
+                    .map(|parent| (*parent, false)),
+            );
         }
     }
     Ok(order)

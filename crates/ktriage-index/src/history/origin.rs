@@ -48,7 +48,8 @@ pub(super) fn origins(
         for at in next.max(span.start)..hunk.after.start.min(span.end) {
             old_lines.push((i64::from(at) + shift) as u32);
         }
-        if hunk.after.end > span.start || (hunk.after.is_empty() && hunk.after.start >= span.start) {
+        if hunk.after.end > span.start || (hunk.after.is_empty() && hunk.after.start >= span.start)
+        {
             old_lines.extend(hunk.before.clone());
         }
         shift += i64::from(hunk.before.len() as u32) - i64::from(hunk.after.len() as u32);
@@ -61,7 +62,10 @@ pub(super) fn origins(
         .iter()
         .filter(|old| candidate(&old.name))
         .map(|old| {
-            let inside = old_lines.iter().filter(|at| (old.line.saturating_sub(1)..old.end_line).contains(*at)).count();
+            let inside = old_lines
+                .iter()
+                .filter(|at| (old.line.saturating_sub(1)..old.end_line).contains(*at))
+                .count();
             (inside, old.name.as_str())
         })
         .filter(|(inside, _)| *inside >= MIN_ORIGIN_LINES)
@@ -81,7 +85,13 @@ mod tests {
     use crate::history::functions::spans;
 
     /// [`super::origins`] with the spans scanned from `before`.
-    fn origins(before: &[u8], after: &[u8], line: u32, end: u32, candidate: &dyn Fn(&str) -> bool) -> Vec<String> {
+    fn origins(
+        before: &[u8],
+        after: &[u8],
+        line: u32,
+        end: u32,
+        candidate: &dyn Fn(&str) -> bool,
+    ) -> Vec<String> {
         super::origins(before, &spans(before), after, (line, end), candidate)
     }
 
@@ -103,7 +113,11 @@ int big(int x)
     #[test]
     fn renamed_and_split_out_functions_have_an_origin() {
         let renamed = BEFORE.replace("int big(int x)", "int big2(int x)");
-        assert_eq!(origins(BEFORE.as_bytes(), renamed.as_bytes(), 6, 12, &|name| name != "big2"), ["big"]);
+        assert_eq!(
+            origins(BEFORE.as_bytes(), renamed.as_bytes(), 6, 12, &|name| name
+                != "big2"),
+            ["big"]
+        );
         let split = "\
 int helper(void)
 {
@@ -123,7 +137,11 @@ int big(int x)
 \treturn part(x);
 }
 ";
-        assert_eq!(origins(BEFORE.as_bytes(), split.as_bytes(), 6, 12, &|name| name != "part"), ["big"]);
+        assert_eq!(
+            origins(BEFORE.as_bytes(), split.as_bytes(), 6, 12, &|name| name
+                != "part"),
+            ["big"]
+        );
     }
 
     #[test]
@@ -149,12 +167,20 @@ int run(int x)
 \treturn a + b;
 }
 ";
-        assert_eq!(origins(before.as_bytes(), after.as_bytes(), 1, 6, &|name| name == "prepare"), ["prepare"]);
+        assert_eq!(
+            origins(before.as_bytes(), after.as_bytes(), 1, 6, &|name| name
+                == "prepare"),
+            ["prepare"]
+        );
     }
 
     #[test]
     fn inserted_code_has_none() {
         let added = format!("{BEFORE}\nint fresh(void)\n{{\n\treturn 7;\n}}\n");
-        assert!(origins(BEFORE.as_bytes(), added.as_bytes(), 14, 17, &|name| name != "fresh").is_empty());
+        assert!(
+            origins(BEFORE.as_bytes(), added.as_bytes(), 14, 17, &|name| name
+                != "fresh")
+            .is_empty()
+        );
     }
 }

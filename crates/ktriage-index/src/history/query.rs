@@ -3,7 +3,9 @@
 
 use super::functions::FnSpan;
 use super::store::{HistoryStore, Key};
-use super::{ancestors, date, oid, Change, CommitRecord, FileChange, FunctionChange, ResolvedBy, Trailer};
+use super::{
+    ancestors, date, oid, Change, CommitRecord, FileChange, FunctionChange, ResolvedBy, Trailer,
+};
 use crate::error::{Error, Result};
 use crate::{Index, Progress, Rev};
 use git2::{DiffFindOptions, DiffFormat, DiffOptions, Oid, Sort};
@@ -167,7 +169,11 @@ impl Index {
             self.index_history(std::slice::from_ref(rev), progress)?;
         }
         let ancestors = ancestors(self.repo.git(), rev.commit)?;
-        Ok(History { index: self, rev: rev.clone(), ancestors })
+        Ok(History {
+            index: self,
+            rev: rev.clone(),
+            ancestors,
+        })
     }
 }
 
@@ -199,12 +205,16 @@ impl History<'_> {
     /// Records of the visible commits among `ids`, newest (by commit date) first.
     fn visible_records(&self, ids: impl IntoIterator<Item = Oid>) -> Result<Vec<CommitRecord>> {
         let store = self.store();
-        let ids: BTreeSet<Oid> = ids.into_iter().filter(|id| self.ancestors.contains(id)).collect();
+        let ids: BTreeSet<Oid> = ids
+            .into_iter()
+            .filter(|id| self.ancestors.contains(id))
+            .collect();
         let mut records = Vec::with_capacity(ids.len());
         for id in ids {
             records.push(store.commit(id)?.ok_or_else(|| not_indexed(id))?);
         }
-        records.sort_by_key(|record| std::cmp::Reverse((record.committer.time, record.author.time)));
+        records
+            .sort_by_key(|record| std::cmp::Reverse((record.committer.time, record.author.time)));
         Ok(records)
     }
 
@@ -217,20 +227,33 @@ impl History<'_> {
     pub fn resolve_commit(&self, commit: &str) -> Result<CommitRecord> {
         let id = self.index.resolve(commit)?.commit;
         if !self.ancestors.contains(&id) {
-            return Err(Error::BadQuery(format!("commit {commit} ({id}) is not in the history of {}", self.rev.name)));
+            return Err(Error::BadQuery(format!(
+                "commit {commit} ({id}) is not in the history of {}",
+                self.rev.name
+            )));
         }
         self.store().commit(id)?.ok_or_else(|| not_indexed(id))
     }
 
     /// Commits newest first, optionally only those touching a path (a file, or a directory
     /// when it ends in `/` or no file has that exact path) or changing a function.
-    pub fn log(&self, target: Option<&str>, since: Option<i64>, limit: usize) -> Result<Vec<LogEntry>> {
+    pub fn log(
+        &self,
+        target: Option<&str>,
+        since: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<LogEntry>> {
         let store = self.store();
         let records = match target {
             Some(target) => {
-                let mut ids = if target.ends_with('/') { Vec::new() } else { store.lookup(Key::Path(target))? };
+                let mut ids = if target.ends_with('/') {
+                    Vec::new()
+                } else {
+                    store.lookup(Key::Path(target))?
+                };
                 if ids.is_empty() {
-                    ids = store.lookup_path_prefix(&format!("{}/", target.trim_end_matches('/')))?;
+                    ids =
+                        store.lookup_path_prefix(&format!("{}/", target.trim_end_matches('/')))?;
                 }
                 if ids.is_empty() {
                     ids = store.lookup(Key::Function(target))?;
@@ -252,7 +275,8 @@ impl History<'_> {
         let repo = self.index.repo.git();
         let context = || format!("walking the history of {}", self.rev.name);
         let mut walk = repo.revwalk().map_err(Error::git(context()))?;
-        walk.set_sorting(Sort::TIME).map_err(Error::git(context()))?;
+        walk.set_sorting(Sort::TIME)
+            .map_err(Error::git(context()))?;
         walk.push(self.rev.commit).map_err(Error::git(context()))?;
         let store = self.store();
         let mut records = Vec::new();
@@ -287,9 +311,10 @@ impl History<'_> {
             // removed another function of the same file (merged into this one).
             let origins = match at.event.change {
                 Change::Added => self.origins_of(at, &|other| other != at.event.function)?,
-                Change::Modified if !at.removed_here.is_empty() => {
-                    self.origins_of(at, &|other| at.removed_here.iter().any(|removed| removed == other))?
-                }
+                Change::Modified if !at.removed_here.is_empty() => self
+                    .origins_of(at, &|other| {
+                        at.removed_here.iter().any(|removed| removed == other)
+                    })?,
                 _ => Vec::new(),
             };
             if origins.is_empty() {
@@ -297,7 +322,11 @@ impl History<'_> {
             }
             let at = &mut found[next - 1];
             at.event.origins = origins.clone();
-            let old_path = at.event.old_path.clone().unwrap_or_else(|| at.event.path.clone());
+            let old_path = at
+                .event
+                .old_path
+                .clone()
+                .unwrap_or_else(|| at.event.path.clone());
             let before = (at.order.0, at.commit);
             for origin in origins {
                 if followed.insert((origin.clone(), old_path.clone())) {
@@ -307,7 +336,9 @@ impl History<'_> {
         }
         found.sort_by_key(|at| std::cmp::Reverse(at.order));
         let mut seen = HashSet::new();
-        found.retain(|at| seen.insert((at.commit, at.event.function.clone(), at.event.path.clone())));
+        found.retain(|at| {
+            seen.insert((at.commit, at.event.function.clone(), at.event.path.clone()))
+        });
         Ok(found.into_iter().map(|at| at.event).collect())
     }
 
@@ -315,12 +346,21 @@ impl History<'_> {
     /// functions: only the commits that changed a function of this name (cheaper; enough
     /// for its recent changes).
     pub fn function_changes(&self, name: &str, path: Option<&str>) -> Result<Vec<FunctionEvent>> {
-        Ok(self.named_history(name, path, None)?.into_iter().map(|at| at.event).collect())
+        Ok(self
+            .named_history(name, path, None)?
+            .into_iter()
+            .map(|at| at.event)
+            .collect())
     }
 
     /// The commits that changed a function of this name; with `before` (a commit and its
     /// committer time), only commits older than that one.
-    fn named_history(&self, name: &str, path: Option<&str>, before: Option<(i64, Oid)>) -> Result<Vec<Found>> {
+    fn named_history(
+        &self,
+        name: &str,
+        path: Option<&str>,
+        before: Option<(i64, Oid)>,
+    ) -> Result<Vec<Found>> {
         let mut records = self.visible_records(self.store().lookup(Key::Function(name))?)?;
         if let Some((time, commit)) = before {
             records.retain(|record| record.committer.time <= time && record.oid() != commit);
@@ -336,8 +376,12 @@ impl History<'_> {
                     if !paths.contains(&change.path) {
                         continue;
                     }
-                    if let Some(old_path) = change.old_path.as_ref().filter(|old| !paths.contains(*old)) {
-                        *paths = self.rename_closure(paths.iter().cloned().chain([old_path.clone()]).collect())?;
+                    if let Some(old_path) =
+                        change.old_path.as_ref().filter(|old| !paths.contains(*old))
+                    {
+                        *paths = self.rename_closure(
+                            paths.iter().cloned().chain([old_path.clone()]).collect(),
+                        )?;
                     }
                 }
                 let event = FunctionEvent {
@@ -360,7 +404,9 @@ impl History<'_> {
                     removed_here: record
                         .functions
                         .iter()
-                        .filter(|other| other.change == Change::Removed && other.path == change.path)
+                        .filter(|other| {
+                            other.change == Change::Removed && other.path == change.path
+                        })
                         .map(|other| other.name.clone())
                         .collect(),
                 });
@@ -372,13 +418,16 @@ impl History<'_> {
     /// The functions among `candidates` that an added or modified function's code came
     /// from, in its commit's first parent (see [`super::origin::origins`]).
     fn origins_of(&self, at: &Found, candidates: &dyn Fn(&str) -> bool) -> Result<Vec<String>> {
-        let Some(parent) = at.parent else { return Ok(Vec::new()) };
+        let Some(parent) = at.parent else {
+            return Ok(Vec::new());
+        };
         let repo = self.index.repo.git();
         let event = &at.event;
         let old_path = event.old_path.as_deref().unwrap_or(&event.path);
-        let (Some(new_blob), Some(old_blob)) =
-            (super::blame::blob_at(repo, at.commit, &event.path)?, super::blame::blob_at(repo, parent, old_path)?)
-        else {
+        let (Some(new_blob), Some(old_blob)) = (
+            super::blame::blob_at(repo, at.commit, &event.path)?,
+            super::blame::blob_at(repo, parent, old_path)?,
+        ) else {
             return Ok(Vec::new());
         };
         // The indexer stored both versions' spans; scan only what it did not.
@@ -395,7 +444,13 @@ impl History<'_> {
             return Ok(Vec::new());
         };
         let (before, before_spans) = with_spans(old_blob)?;
-        Ok(super::origin::origins(&before, &before_spans, &after, (span.line, span.end_line), candidates))
+        Ok(super::origin::origins(
+            &before,
+            &before_spans,
+            &after,
+            (span.line, span.end_line),
+            candidates,
+        ))
     }
 
     /// `paths` and every path a visible commit renamed to one of them, transitively.
@@ -403,7 +458,12 @@ impl History<'_> {
         let mut queue: Vec<String> = paths.iter().cloned().collect();
         while let Some(path) = queue.pop() {
             for record in self.visible_records(self.store().lookup(Key::RenamedTo(&path))?)? {
-                for old in record.files.iter().filter(|file| file.path == path).filter_map(|file| file.old_path.clone()) {
+                for old in record
+                    .files
+                    .iter()
+                    .filter(|file| file.path == path)
+                    .filter_map(|file| file.old_path.clone())
+                {
                     if paths.insert(old.clone()) {
                         queue.push(old);
                     }
@@ -419,7 +479,11 @@ impl History<'_> {
         let (diff, diff_truncated) = self.diff_text(record.oid(), max_diff_bytes)?;
         Ok(ShowCommit {
             id: record.oid().to_string(),
-            parents: record.parents.iter().map(|parent| oid(parent).to_string()).collect(),
+            parents: record
+                .parents
+                .iter()
+                .map(|parent| oid(parent).to_string())
+                .collect(),
             author: person(&record.author),
             date: date::format(record.author.time, record.author.offset_minutes),
             committer: person(&record.committer),
@@ -446,9 +510,14 @@ impl History<'_> {
             None => None,
         };
         let mut diff = repo
-            .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut DiffOptions::new()))
+            .diff_tree_to_tree(
+                parent_tree.as_ref(),
+                Some(&tree),
+                Some(&mut DiffOptions::new()),
+            )
             .map_err(Error::git(context()))?;
-        diff.find_similar(Some(DiffFindOptions::new().renames(true))).map_err(Error::git(context()))?;
+        diff.find_similar(Some(DiffFindOptions::new().renames(true)))
+            .map_err(Error::git(context()))?;
         let mut text = Vec::new();
         let mut truncated = false;
         let printed = diff.print(DiffFormat::Patch, |_, _, line| {
@@ -469,7 +538,9 @@ impl History<'_> {
                 cut -= 1;
             }
             text.truncate(cut);
-            text.push_str(&format!("\n[... diff cut at {max_bytes} bytes; see `git show {id}` ...]\n"));
+            text.push_str(&format!(
+                "\n[... diff cut at {max_bytes} bytes; see `git show {id}` ...]\n"
+            ));
         }
         Ok((text, truncated))
     }
@@ -487,12 +558,17 @@ impl History<'_> {
     pub fn blame_ranges(&self, path: &str, ranges: &[(u32, u32)]) -> Result<Vec<BlameLine>> {
         let repo = self.index.repo.git();
         let context = || format!("blaming {path} at {}", self.rev.name);
-        let tree = repo.find_commit(self.rev.commit).and_then(|commit| commit.tree()).map_err(Error::git(context()))?;
-        let entry = tree.get_path(Path::new(path)).map_err(|_| Error::NoSuchPath {
-            path: path.to_string(),
-            rev: self.rev.name.clone(),
-            hint: String::new(),
-        })?;
+        let tree = repo
+            .find_commit(self.rev.commit)
+            .and_then(|commit| commit.tree())
+            .map_err(Error::git(context()))?;
+        let entry = tree
+            .get_path(Path::new(path))
+            .map_err(|_| Error::NoSuchPath {
+                path: path.to_string(),
+                rev: self.rev.name.clone(),
+                hint: String::new(),
+            })?;
         let content = self.index.repo.read_blob(entry.id())?;
         let text = String::from_utf8_lossy(&content);
         let lines: Vec<&str> = text.lines().collect();
@@ -504,7 +580,14 @@ impl History<'_> {
             return Ok(Vec::new());
         }
         let zero_based: Vec<u32> = wanted.iter().map(|line| line - 1).collect();
-        let blamed = super::blame::blame(self.index, &self.ancestors, self.rev.commit, path, entry.id(), &zero_based)?;
+        let blamed = super::blame::blame(
+            self.index,
+            &self.ancestors,
+            self.rev.commit,
+            path,
+            entry.id(),
+            &zero_based,
+        )?;
         Ok(wanted
             .into_iter()
             .zip(blamed)
@@ -521,15 +604,27 @@ impl History<'_> {
     /// The commits whose `Fixes:` names `commit`, and what `commit` itself fixes.
     pub fn fixes(&self, commit: &str) -> Result<FixesOf> {
         let record = self.resolve_commit(commit)?;
-        let fixed_by = self.visible_records(self.store().fixed_by(record.oid())?)?.iter().map(entry).collect();
-        Ok(FixesOf { commit: record.oid().to_string(), fixed_by, fixes: self.fixes_out(&record)? })
+        let fixed_by = self
+            .visible_records(self.store().fixed_by(record.oid())?)?
+            .iter()
+            .map(entry)
+            .collect();
+        Ok(FixesOf {
+            commit: record.oid().to_string(),
+            fixed_by,
+            fixes: self.fixes_out(&record)?,
+        })
     }
 
     fn fixes_out(&self, record: &CommitRecord) -> Result<Vec<FixOut>> {
         let store = self.store();
         let mut out = Vec::new();
         for fix in &record.fixes {
-            let target = fix.commit.as_ref().map(oid).filter(|target| self.ancestors.contains(target));
+            let target = fix
+                .commit
+                .as_ref()
+                .map(oid)
+                .filter(|target| self.ancestors.contains(target));
             let subject = match target {
                 Some(target) => store.commit(target)?.map(|target| target.subject),
                 None => None,
@@ -546,5 +641,7 @@ impl History<'_> {
 }
 
 pub(super) fn not_indexed(id: Oid) -> Error {
-    Error::BadQuery(format!("commit {id} is not in the history index; run `ktriage index` for a ref that contains it"))
+    Error::BadQuery(format!(
+        "commit {id} is not in the history index; run `ktriage index` for a ref that contains it"
+    ))
 }

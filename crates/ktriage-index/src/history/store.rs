@@ -17,11 +17,14 @@ use std::collections::HashMap;
 
 const COMMITS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("hist_commits");
 const SPANS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("hist_spans");
-const FUNCTIONS: MultimapTableDefinition<&str, &[u8]> = MultimapTableDefinition::new("hist_functions");
+const FUNCTIONS: MultimapTableDefinition<&str, &[u8]> =
+    MultimapTableDefinition::new("hist_functions");
 const PATHS: MultimapTableDefinition<&str, &[u8]> = MultimapTableDefinition::new("hist_paths");
 const RENAMES: MultimapTableDefinition<&str, &[u8]> = MultimapTableDefinition::new("hist_renames");
-const SUBJECTS: MultimapTableDefinition<&str, &[u8]> = MultimapTableDefinition::new("hist_subjects");
-const FIXED_BY: MultimapTableDefinition<&[u8], &[u8]> = MultimapTableDefinition::new("hist_fixed_by");
+const SUBJECTS: MultimapTableDefinition<&str, &[u8]> =
+    MultimapTableDefinition::new("hist_subjects");
+const FIXED_BY: MultimapTableDefinition<&[u8], &[u8]> =
+    MultimapTableDefinition::new("hist_fixed_by");
 
 /// Which multimap to look a key up in.
 #[derive(Debug, Clone, Copy)]
@@ -57,12 +60,20 @@ pub(crate) struct CommitReader<'a> {
 
 impl CommitReader<'_> {
     fn decode<T: for<'de> Deserialize<'de>>(&self, commit: Oid) -> Result<Option<T>> {
-        let Some(table) = &self.table else { return Ok(None) };
-        let Some(value) = table.get(commit.as_bytes()).map_err(self.store.store.err())? else { return Ok(None) };
+        let Some(table) = &self.table else {
+            return Ok(None);
+        };
+        let Some(value) = table
+            .get(commit.as_bytes())
+            .map_err(self.store.store.err())?
+        else {
+            return Ok(None);
+        };
         // A record starts with the fields of `CommitHead`; decoding ignores what follows.
-        codec::unpack(value.value())
-            .map(Some)
-            .map_err(|err| self.store.corrupt(format!("record of commit {commit}: {err}")))
+        codec::unpack(value.value()).map(Some).map_err(|err| {
+            self.store
+                .corrupt(format!("record of commit {commit}: {err}"))
+        })
     }
 
     /// The record of an indexed commit.
@@ -114,7 +125,10 @@ impl<'a> HistoryStore<'a> {
     /// The record of an indexed commit.
     pub fn commit(&self, commit: Oid) -> Result<Option<CommitRecord>> {
         self.get_raw(COMMITS, commit)?
-            .map(|bytes| codec::unpack(&bytes).map_err(|err| self.corrupt(format!("record of commit {commit}: {err}"))))
+            .map(|bytes| {
+                codec::unpack(&bytes)
+                    .map_err(|err| self.corrupt(format!("record of commit {commit}: {err}")))
+            })
             .transpose()
     }
 
@@ -127,18 +141,27 @@ impl<'a> HistoryStore<'a> {
             Err(redb::TableError::TableDoesNotExist(_)) => None,
             Err(err) => return Err(self.store.err()(err)),
         };
-        Ok(CommitReader { store: HistoryStore { store: self.store }, table })
+        Ok(CommitReader {
+            store: HistoryStore { store: self.store },
+            table,
+        })
     }
 
     /// The stored spans of a blob.
     pub fn spans(&self, blob: Oid) -> Result<Option<Vec<FnSpan>>> {
         self.get_raw(SPANS, blob)?
-            .map(|bytes| codec::unpack(&bytes).map_err(|err| self.corrupt(format!("spans of blob {blob}: {err}"))))
+            .map(|bytes| {
+                codec::unpack(&bytes)
+                    .map_err(|err| self.corrupt(format!("spans of blob {blob}: {err}")))
+            })
             .transpose()
     }
 
     /// Stored spans of those `blobs` that have them.
-    pub fn spans_of(&self, blobs: impl IntoIterator<Item = Oid>) -> Result<HashMap<Oid, Vec<FnSpan>>> {
+    pub fn spans_of(
+        &self,
+        blobs: impl IntoIterator<Item = Oid>,
+    ) -> Result<HashMap<Oid, Vec<FnSpan>>> {
         let mut out = HashMap::new();
         for blob in blobs {
             if let Some(spans) = self.spans(blob)? {
@@ -155,7 +178,10 @@ impl<'a> HistoryStore<'a> {
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
             Err(err) => return Err(self.store.err()(err)),
         };
-        Ok(table.get(key.as_bytes()).map_err(self.store.err())?.map(|value| value.value().to_vec()))
+        Ok(table
+            .get(key.as_bytes())
+            .map_err(self.store.err())?
+            .map(|value| value.value().to_vec()))
     }
 
     /// Commit ids listed under `key`.
@@ -175,7 +201,10 @@ impl<'a> HistoryStore<'a> {
         let mut out = Vec::new();
         for value in table.get(name).map_err(self.store.err())? {
             let value = value.map_err(self.store.err())?;
-            out.push(decode_oid(value.value()).ok_or_else(|| self.corrupt(format!("bad commit id under `{name}`")))?);
+            out.push(
+                decode_oid(value.value())
+                    .ok_or_else(|| self.corrupt(format!("bad commit id under `{name}`")))?,
+            );
         }
         Ok(out)
     }
@@ -227,32 +256,54 @@ impl<'a> HistoryStore<'a> {
             let mut span_table = txn.open_table(SPANS).map_err(self.store.err())?;
             for (blob, blob_spans) in spans {
                 let bytes = encode(format!("spans of {blob}"), codec::pack(blob_spans))?;
-                span_table.insert(blob.as_bytes(), bytes.as_slice()).map_err(self.store.err())?;
+                span_table
+                    .insert(blob.as_bytes(), bytes.as_slice())
+                    .map_err(self.store.err())?;
             }
             let mut commits = txn.open_table(COMMITS).map_err(self.store.err())?;
-            let mut functions = txn.open_multimap_table(FUNCTIONS).map_err(self.store.err())?;
+            let mut functions = txn
+                .open_multimap_table(FUNCTIONS)
+                .map_err(self.store.err())?;
             let mut paths = txn.open_multimap_table(PATHS).map_err(self.store.err())?;
             let mut renames = txn.open_multimap_table(RENAMES).map_err(self.store.err())?;
-            let mut subjects = txn.open_multimap_table(SUBJECTS).map_err(self.store.err())?;
-            let mut fixed_by = txn.open_multimap_table(FIXED_BY).map_err(self.store.err())?;
+            let mut subjects = txn
+                .open_multimap_table(SUBJECTS)
+                .map_err(self.store.err())?;
+            let mut fixed_by = txn
+                .open_multimap_table(FIXED_BY)
+                .map_err(self.store.err())?;
             for record in records {
                 let id = record.id.as_slice();
                 let bytes = encode(format!("commit {}", record.oid()), codec::pack(record))?;
-                commits.insert(id, bytes.as_slice()).map_err(self.store.err())?;
+                commits
+                    .insert(id, bytes.as_slice())
+                    .map_err(self.store.err())?;
                 for function in &record.functions {
-                    functions.insert(function.name.as_str(), id).map_err(self.store.err())?;
+                    functions
+                        .insert(function.name.as_str(), id)
+                        .map_err(self.store.err())?;
                 }
                 for file in &record.files {
-                    paths.insert(file.path.as_str(), id).map_err(self.store.err())?;
+                    paths
+                        .insert(file.path.as_str(), id)
+                        .map_err(self.store.err())?;
                     if let Some(old_path) = &file.old_path {
-                        paths.insert(old_path.as_str(), id).map_err(self.store.err())?;
-                        renames.insert(file.path.as_str(), id).map_err(self.store.err())?;
+                        paths
+                            .insert(old_path.as_str(), id)
+                            .map_err(self.store.err())?;
+                        renames
+                            .insert(file.path.as_str(), id)
+                            .map_err(self.store.err())?;
                     }
                 }
-                subjects.insert(record.subject.as_str(), id).map_err(self.store.err())?;
+                subjects
+                    .insert(record.subject.as_str(), id)
+                    .map_err(self.store.err())?;
                 for fix in &record.fixes {
                     if let Some(target) = &fix.commit {
-                        fixed_by.insert(target.as_slice(), id).map_err(self.store.err())?;
+                        fixed_by
+                            .insert(target.as_slice(), id)
+                            .map_err(self.store.err())?;
                     }
                 }
             }

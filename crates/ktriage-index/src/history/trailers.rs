@@ -29,7 +29,9 @@ const KNOWN_KEYS: &[&str] = &[
 /// The trailers of a commit message (subject included or not), in message order.
 pub fn parse(message: &str) -> Vec<Trailer> {
     let paragraphs: Vec<&str> = split_paragraphs(message);
-    let block = paragraphs.iter().rposition(|paragraph| is_trailer_block(paragraph));
+    let block = paragraphs
+        .iter()
+        .rposition(|paragraph| is_trailer_block(paragraph));
     let mut trailers = Vec::new();
     for (idx, paragraph) in paragraphs.iter().enumerate() {
         if Some(idx) == block {
@@ -40,7 +42,10 @@ pub fn parse(message: &str) -> Vec<Trailer> {
                     .lines()
                     .filter_map(key_value)
                     .filter(|(key, _)| key.eq_ignore_ascii_case("fixes"))
-                    .map(|(key, value)| Trailer { key: key.to_string(), value: value.to_string() }),
+                    .map(|(key, value)| Trailer {
+                        key: key.to_string(),
+                        value: value.to_string(),
+                    }),
             );
         }
     }
@@ -69,11 +74,16 @@ fn split_paragraphs(message: &str) -> Vec<&str> {
 
 fn is_trailer_block(paragraph: &str) -> bool {
     let (mut lines, mut trailers, mut known) = (0, 0, false);
-    for line in paragraph.lines().filter(|line| !line.starts_with([' ', '\t'])) {
+    for line in paragraph
+        .lines()
+        .filter(|line| !line.starts_with([' ', '\t']))
+    {
         lines += 1;
         if let Some((key, _)) = key_value(line) {
             trailers += 1;
-            known |= KNOWN_KEYS.iter().any(|known_key| key.eq_ignore_ascii_case(known_key));
+            known |= KNOWN_KEYS
+                .iter()
+                .any(|known_key| key.eq_ignore_ascii_case(known_key));
         }
     }
     trailers > 0 && (known || trailers * 2 > lines)
@@ -92,7 +102,10 @@ fn block_trailers(paragraph: &str) -> Vec<Trailer> {
         }
         continues = match key_value(line) {
             Some((key, value)) => {
-                trailers.push(Trailer { key: key.to_string(), value: value.to_string() });
+                trailers.push(Trailer {
+                    key: key.to_string(),
+                    value: value.to_string(),
+                });
                 true
             }
             None => false,
@@ -118,19 +131,32 @@ mod tests {
     use super::parse;
 
     fn keys(message: &str) -> Vec<String> {
-        parse(message).into_iter().map(|t| format!("{}={}", t.key, t.value)).collect()
+        parse(message)
+            .into_iter()
+            .map(|t| format!("{}={}", t.key, t.value))
+            .collect()
     }
 
     #[test]
     fn last_paragraph_with_continuations_and_notes() {
         let message = "subj\n\nSome text: not a trailer here.\n\nFixes: 0123456789ab (\"a b\n  c\")\n[ kmo: fixed ]\nSigned-off-by: A <a@x>\n";
-        assert_eq!(keys(message), ["Fixes=0123456789ab (\"a b c\")", "Signed-off-by=A <a@x>"]);
+        assert_eq!(
+            keys(message),
+            ["Fixes=0123456789ab (\"a b c\")", "Signed-off-by=A <a@x>"]
+        );
     }
 
     #[test]
     fn fixes_outside_the_block_and_urls() {
         let message = "subj\n\nFixes: abcdef1 (\"x\")\n\nbody\n\nLink: https://lore.kernel.org/r/1\nSigned-off-by: B <b@x>";
-        assert_eq!(keys(message), ["Fixes=abcdef1 (\"x\")", "Link=https://lore.kernel.org/r/1", "Signed-off-by=B <b@x>"]);
+        assert_eq!(
+            keys(message),
+            [
+                "Fixes=abcdef1 (\"x\")",
+                "Link=https://lore.kernel.org/r/1",
+                "Signed-off-by=B <b@x>"
+            ]
+        );
         assert!(keys("subj\n\nhttp://example.org: is a url line\n").is_empty());
     }
 }

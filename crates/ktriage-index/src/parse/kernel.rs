@@ -106,8 +106,8 @@ const CALL_KEYWORDS: &[&str] = &[
 
 /// Type and declaration keywords: never a function name.
 const DECL_KEYWORDS: &[&str] = &[
-    "char", "const", "double", "enum", "extern", "float", "inline", "int", "long", "short", "signed",
-    "static", "struct", "typedef", "union", "unsigned", "void",
+    "char", "const", "double", "enum", "extern", "float", "inline", "int", "long", "short",
+    "signed", "static", "struct", "typedef", "union", "unsigned", "void",
 ];
 
 /// Message helpers matched by exact name.
@@ -207,14 +207,23 @@ pub(crate) fn is_decl_keyword(word: &[u8]) -> bool {
 
 /// True if string literals passed to `name` are log/error messages.
 pub(crate) fn is_message_helper(name: &[u8]) -> bool {
-    if contains(HELPER_EXACT, name) || HELPER_PREFIXES.iter().any(|p| name.starts_with(p.as_bytes())) {
+    if contains(HELPER_EXACT, name)
+        || HELPER_PREFIXES
+            .iter()
+            .any(|p| name.starts_with(p.as_bytes()))
+    {
         return true;
     }
     let mut base = name;
-    while let Some(m) = HELPER_MODIFIERS.iter().find(|m| base.ends_with(m.as_bytes())) {
+    while let Some(m) = HELPER_MODIFIERS
+        .iter()
+        .find(|m| base.ends_with(m.as_bytes()))
+    {
         base = &base[..base.len() - m.len()];
     }
-    HELPER_SUFFIXES.iter().any(|s| base.len() > s.len() && base.ends_with(s.as_bytes()))
+    HELPER_SUFFIXES
+        .iter()
+        .any(|s| base.len() > s.len() && base.ends_with(s.as_bytes()))
 }
 
 fn definer(name: &[u8]) -> Option<(&'static str, &'static str)> {
@@ -235,7 +244,10 @@ fn definer(name: &[u8]) -> Option<(&'static str, &'static str)> {
 /// `None` if `name` is not macro-like.
 pub(crate) fn defined_function(name: &[u8], first_arg: &[u8]) -> Option<String> {
     let (prefix, suffix) = definer(name).or(is_macro_name(name).then_some(("", "")))?;
-    Some(format!("{prefix}{}{suffix}", String::from_utf8_lossy(first_arg)))
+    Some(format!(
+        "{prefix}{}{suffix}",
+        String::from_utf8_lossy(first_arg)
+    ))
 }
 
 /// If a file-scope `name(args);` statement defines a variable, the index of the
@@ -253,7 +265,13 @@ mod tests {
 
     #[test]
     fn tables_are_sorted() {
-        for t in [ATTRIBUTE_WORDS, ATTRIBUTE_CALLS, CALL_KEYWORDS, DECL_KEYWORDS, HELPER_EXACT] {
+        for t in [
+            ATTRIBUTE_WORDS,
+            ATTRIBUTE_CALLS,
+            CALL_KEYWORDS,
+            DECL_KEYWORDS,
+            HELPER_EXACT,
+        ] {
             assert!(t.windows(2).all(|w| w[0] < w[1]), "{t:?}");
         }
         assert!(VARIABLE_MACROS.windows(2).all(|w| w[0].0 < w[1].0));
@@ -261,14 +279,27 @@ mod tests {
 
     #[test]
     fn helpers() {
-        for yes in ["pr_err", "dev_err_ratelimited", "bch_err_msg", "fsck_err_on", "WARN_ONCE", "xfs_warn"] {
+        for yes in [
+            "pr_err",
+            "dev_err_ratelimited",
+            "bch_err_msg",
+            "fsck_err_on",
+            "WARN_ONCE",
+            "xfs_warn",
+        ] {
             assert!(is_message_helper(yes.as_bytes()), "{yes}");
         }
         for no in ["_err", "bch2_trans_begin", "IS_ERR", "kmalloc"] {
             assert!(!is_message_helper(no.as_bytes()), "{no}");
         }
-        assert_eq!(defined_function(b"SYSCALL_DEFINE3", b"open").as_deref(), Some("sys_open"));
-        assert_eq!(defined_function(b"SHOW", b"bch2_fs").as_deref(), Some("bch2_fs_to_text"));
+        assert_eq!(
+            defined_function(b"SYSCALL_DEFINE3", b"open").as_deref(),
+            Some("sys_open")
+        );
+        assert_eq!(
+            defined_function(b"SHOW", b"bch2_fs").as_deref(),
+            Some("bch2_fs_to_text")
+        );
         assert_eq!(defined_function(b"FOO_CB", b"bar").as_deref(), Some("bar"));
         assert_eq!(defined_function(b"foo", b"bar"), None);
         assert_eq!(variable_macro_arg(b"DEFINE_PER_CPU"), Some(1));

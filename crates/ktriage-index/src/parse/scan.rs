@@ -77,7 +77,14 @@ impl<'a> Lexer<'a> {
     /// directive; without, `#` is plain punctuation (for macro bodies).
     pub fn new(src: &'a [u8], start: usize, end: usize, line: u32, directives: bool) -> Self {
         let end = end.min(src.len());
-        Lexer { src, pos: start.min(end), end, line, at_line_start: true, directives }
+        Lexer {
+            src,
+            pos: start.min(end),
+            end,
+            line,
+            at_line_start: true,
+            directives,
+        }
     }
 
     /// Current byte offset.
@@ -214,7 +221,10 @@ impl Iterator for Lexer<'_> {
             while self.pos < self.end {
                 let c = self.peek(0);
                 let exponent_sign = (c == b'+' || c == b'-')
-                    && matches!(self.src.get(self.pos.wrapping_sub(1)), Some(b'e' | b'E' | b'p' | b'P'));
+                    && matches!(
+                        self.src.get(self.pos.wrapping_sub(1)),
+                        Some(b'e' | b'E' | b'p' | b'P')
+                    );
                 if is_ident_byte(c) || c == b'.' || exponent_sign {
                     self.pos += 1;
                 } else {
@@ -232,7 +242,12 @@ impl Iterator for Lexer<'_> {
             self.pos += 1;
             Tok::Punct(b)
         };
-        Some(Token { kind, start, end: self.pos, line })
+        Some(Token {
+            kind,
+            start,
+            end: self.pos,
+            line,
+        })
     }
 }
 
@@ -455,7 +470,10 @@ fn parse_define(src: &[u8], tok: &Token) -> Option<Define> {
     let body_start = lx.pos();
     let mut end_line = lx.line();
     // The directive's last line: count newlines inside the rest.
-    end_line += slice(src, body_start, tok.end).iter().filter(|&&b| b == b'\n').count() as u32;
+    end_line += slice(src, body_start, tok.end)
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count() as u32;
     Some(Define {
         name: (name.start, name.end),
         params,
@@ -482,7 +500,10 @@ fn decl_token(src: &[u8], d: &mut Decl, tok: &Token) {
         Tok::Punct(b'=') if d.paren_depth == 0 => d.has_eq = true,
         Tok::Punct(b'(') => {
             if d.paren_depth == 0 {
-                d.open_ident = d.prev.filter(|p| p.kind == Tok::Ident).map(|p| (p, tok.start));
+                d.open_ident = d
+                    .prev
+                    .filter(|p| p.kind == Tok::Ident)
+                    .map(|p| (p, tok.start));
                 // Macro statement shape: first token(s) `[static] IDENT (`.
                 let lead = if d.is_static { 3 } else { 2 };
                 if d.tokens == lead {
@@ -570,7 +591,8 @@ fn function_start(src: &[u8], d: &Decl, brace: &Token) -> Option<ScannedFn> {
 pub(crate) fn first_arg_ident(src: &[u8], start: usize, end: usize) -> Option<(usize, usize)> {
     let mut lx = Lexer::new(src, start, end, 1, false);
     let (open, arg, next) = (lx.next()?, lx.next()?, lx.next()?);
-    (open.is(b'(') && arg.kind == Tok::Ident && (next.is(b',') || next.is(b')'))).then_some((arg.start, arg.end))
+    (open.is(b'(') && arg.kind == Tok::Ident && (next.is(b',') || next.is(b')')))
+        .then_some((arg.start, arg.end))
 }
 
 /// A call or message found in a byte range, with offsets into the source.
@@ -578,7 +600,11 @@ pub(crate) enum Found {
     /// `callee(` at `line`.
     Call { callee: (usize, usize), line: u32 },
     /// A message: literal tokens joined, passed to `helper`.
-    Message { helper: (usize, usize), text: String, line: u32 },
+    Message {
+        helper: (usize, usize),
+        text: String,
+        line: u32,
+    },
 }
 
 /// Lists call sites and helper messages in `src[start..end]` (a function body or
@@ -601,10 +627,17 @@ pub(crate) fn scan_calls(
             if let Some(p) = prev.filter(|p| p.kind == Tok::Ident) {
                 let name = slice(src, p.start, p.end);
                 if !kernel::is_call_keyword(name) && !kernel::is_decl_keyword(name) {
-                    emit(Found::Call { callee: (p.start, p.end), line: p.line });
+                    emit(Found::Call {
+                        callee: (p.start, p.end),
+                        line: p.line,
+                    });
                     if kernel::is_message_helper(name) {
                         if let Some((text, line)) = message_arg(src, lx.clone()) {
-                            emit(Found::Message { helper: (p.start, p.end), text, line });
+                            emit(Found::Message {
+                                helper: (p.start, p.end),
+                                text,
+                                line,
+                            });
                         }
                     }
                 }
@@ -687,7 +720,8 @@ pub(crate) fn fold(src: &[u8], start: usize, end: usize, max: usize) -> String {
             line_start = false;
         }
         if b == b'/' && next == b'*' {
-            i = memchr::memmem::find(slice(text, i + 2, text.len()), b"*/").map_or(text.len(), |p| i + 4 + p);
+            i = memchr::memmem::find(slice(text, i + 2, text.len()), b"*/")
+                .map_or(text.len(), |p| i + 4 + p);
             space = true;
         } else if b == b'/' && next == b'/' {
             i = memchr::memchr(b'\n', slice(text, i, text.len())).map_or(text.len(), |p| i + p);

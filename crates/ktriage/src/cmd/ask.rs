@@ -38,7 +38,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let settings = AskSettings {
         client: args.model.client(),
         budgets: args.model.budgets(),
-        journal: args.journal.clone().unwrap_or_else(|| index.dir().join("ask-journal.jsonl")),
+        journal: args
+            .journal
+            .clone()
+            .unwrap_or_else(|| index.dir().join("ask-journal.jsonl")),
     };
     let runtime = ktriage_agent::Runtime::new().context("starting the async runtime")?;
     let answer = runtime.block_on(ask(&index, &rev, &question, &settings))?;
@@ -47,10 +50,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Text => print!("{}", render_markdown(&answer)?),
     }
     let findings = &answer.findings;
-    let found = answer.answer.is_some() || !(findings.commits.is_empty() && findings.functions.is_empty() && findings.files.is_empty() && findings.code.is_empty());
+    let found = answer.answer.is_some()
+        || !(findings.commits.is_empty()
+            && findings.functions.is_empty()
+            && findings.files.is_empty()
+            && findings.code.is_empty());
     Ok(match answer.mode {
         AnswerMode::ModelFailed => {
-            eprintln!("ktriage: error: the model failed: {}", answer.run.stop_reason);
+            eprintln!(
+                "ktriage: error: the model failed: {}",
+                answer.run.stop_reason
+            );
             ExitCode::from(2)
         }
         _ if found => ExitCode::SUCCESS,

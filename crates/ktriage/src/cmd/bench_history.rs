@@ -43,7 +43,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn below(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         ((self.0 >> 33) % n.max(1) as u64) as usize
     }
 }
@@ -55,23 +58,36 @@ fn secs(d: Duration) -> f64 {
 /// Runs `bench history`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.scratch.exists() {
-        std::fs::remove_dir_all(&args.scratch).with_context(|| format!("removing {}", args.scratch.display()))?;
+        std::fs::remove_dir_all(&args.scratch)
+            .with_context(|| format!("removing {}", args.scratch.display()))?;
     }
-    let repo = args.repo.to_str().context("the repository path must be UTF-8")?;
+    let repo = args
+        .repo
+        .to_str()
+        .context("the repository path must be UTF-8")?;
     let index = Index::open_or_create(&args.repo, Some(&args.scratch.join("index")))?;
     let head = index.resolve("HEAD")?;
     let base = index.resolve("HEAD^1")?;
 
     // 1. Full history (to HEAD^1), then HEAD on top, against git log -p.
     let (status, git_log) = time_it(|| {
-        Command::new("git").args(["-C", repo, "log", "-p", "--no-merges", "HEAD"]).stdout(Stdio::null()).status()
+        Command::new("git")
+            .args(["-C", repo, "log", "-p", "--no-merges", "HEAD"])
+            .stdout(Stdio::null())
+            .status()
     });
     anyhow::ensure!(status?.success(), "git log -p failed");
-    let (full, full_time) = time_it(|| index.index_history(std::slice::from_ref(&base), &NoProgress));
+    let (full, full_time) =
+        time_it(|| index.index_history(std::slice::from_ref(&base), &NoProgress));
     let full = full?;
-    let (incremental, incremental_time) = time_it(|| index.index_history(std::slice::from_ref(&head), &NoProgress));
+    let (incremental, incremental_time) =
+        time_it(|| index.index_history(std::slice::from_ref(&head), &NoProgress));
     let incremental = incremental?;
-    println!("## history index ({} at HEAD^1 = {})", full.commits, &base.commit.to_string()[..12]);
+    println!(
+        "## history index ({} at HEAD^1 = {})",
+        full.commits,
+        &base.commit.to_string()[..12]
+    );
     println!("| what | ktriage | git log -p --no-merges HEAD | ratio |\n|---|---|---|---|");
     println!(
         "| full: {} commits ({} merges), {} blobs scanned | {:.1} s | {:.1} s | {:.2}x |",
@@ -90,14 +106,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let (history, open_time) = time_it(|| index.history(&head, &NoProgress));
     let history = history?;
-    println!("\nopening the history at HEAD (ancestor set): {:.3} s", secs(open_time));
+    println!(
+        "\nopening the history at HEAD (ancestor set): {:.3} s",
+        secs(open_time)
+    );
     let files: Vec<TreeFile> = index
         .repo()
         .tree_files(head.commit)?
         .into_iter()
         .filter(|file| file.path.starts_with(&args.under) && file.path.ends_with(".c"))
         .collect();
-    anyhow::ensure!(!files.is_empty(), "no .c files under {} at HEAD", args.under);
+    anyhow::ensure!(
+        !files.is_empty(),
+        "no .c files under {} at HEAD",
+        args.under
+    );
     let mut rng = Lcg(args.seed);
     bench_function_history(&args, repo, &index, &history, &files, &mut rng)?;
     bench_blame(&args, repo, &index, &history, &files, &mut rng)?;
@@ -135,7 +158,12 @@ fn bench_function_history(
     let mut git_failed = Vec::new();
     for (name, path) in &picked {
         let range = format!(":{name}:{path}");
-        let (out, git_time) = time_it(|| git(repo, &["log", "-L", &range, "--format=%H %ct", "-s", "HEAD"]));
+        let (out, git_time) = time_it(|| {
+            git(
+                repo,
+                &["log", "-L", &range, "--format=%H %ct", "-s", "HEAD"],
+            )
+        });
         // git's funcname pattern misses some definitions (macro-made, odd layouts).
         let Ok(out) = out else {
             git_failed.push(format!("{name} {path}"));
@@ -153,7 +181,12 @@ fn bench_function_history(
         ours_times.push(our_time);
         git_total += git_commits.len();
         found += git_commits.keys().filter(|id| ours.contains(*id)).count();
-        misses.extend(git_commits.keys().filter(|id| !ours.contains(*id)).map(|id| format!("{name} {path} {id}")));
+        misses.extend(
+            git_commits
+                .keys()
+                .filter(|id| !ours.contains(*id))
+                .map(|id| format!("{name} {path} {id}")),
+        );
         let oldest_git = git_commits.values().min().copied().unwrap_or(i64::MAX);
         for id in ours.iter().filter(|id| !git_commits.contains_key(*id)) {
             extra += 1;
@@ -165,7 +198,10 @@ fn bench_function_history(
     git_times.sort();
     let skipped = match git_failed.len() {
         0 => String::new(),
-        n => format!(" ({n} more that git log -L cannot find: {})", git_failed.join(", ")),
+        n => format!(
+            " ({n} more that git log -L cannot find: {})",
+            git_failed.join(", ")
+        ),
     };
     println!(
         "\n## history of {} functions under {} vs git log -L :FUNC:PATH{skipped}",
@@ -198,30 +234,56 @@ fn bench_blame(
     let mut differ = Vec::new();
     while total < args.lines {
         let TreeFile { path, blob } = &files[rng.below(files.len())];
-        let lines = index.repo().read_blob(*blob)?.split(|b| *b == b'\n').count().saturating_sub(1);
+        let lines = index
+            .repo()
+            .read_blob(*blob)?
+            .split(|b| *b == b'\n')
+            .count()
+            .saturating_sub(1);
         if lines == 0 {
             continue;
         }
         let line = rng.below(lines) as u32 + 1;
         let range = format!("{line},{line}");
-        let (out, git_time) = time_it(|| git(repo, &["blame", "--porcelain", "-L", &range, "HEAD", "--", path]));
-        let git_commit = out?.split_whitespace().next().unwrap_or_default().to_string();
+        let (out, git_time) = time_it(|| {
+            git(
+                repo,
+                &["blame", "--porcelain", "-L", &range, "HEAD", "--", path],
+            )
+        });
+        let git_commit = out?
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string();
         let (ours, our_time) = time_it(|| history.blame(path, line, line));
-        let our_commit = ours?.into_iter().next().map(|blamed| blamed.commit).unwrap_or_default();
+        let our_commit = ours?
+            .into_iter()
+            .next()
+            .map(|blamed| blamed.commit)
+            .unwrap_or_default();
         total += 1;
         if our_commit == git_commit {
             same += 1;
         } else {
-            differ.push(format!("{path}:{line} ktriage {our_commit} git {git_commit}"));
+            differ.push(format!(
+                "{path}:{line} ktriage {our_commit} git {git_commit}"
+            ));
         }
         ours_times.push(our_time);
         git_times.push(git_time);
     }
     ours_times.sort();
     git_times.sort();
-    println!("\n## blame of {total} random lines under {} vs git blame -L", args.under);
+    println!(
+        "\n## blame of {total} random lines under {} vs git blame -L",
+        args.under
+    );
     println!("| what | value |\n|---|---|");
-    println!("| same commit as git | {same} of {total} ({:.1}%) |", 100.0 * same as f64 / total.max(1) as f64);
+    println!(
+        "| same commit as git | {same} of {total} ({:.1}%) |",
+        100.0 * same as f64 / total.max(1) as f64
+    );
     println!("{}", latency_row(&ours_times, &git_times));
     for line in differ.iter().take(10) {
         println!("differs: {line}");
@@ -246,7 +308,11 @@ fn report_fixes(history: &History<'_>) -> anyhow::Result<()> {
                         (Some(_), None) => "id names no commit here; no subject to try",
                         (Some(_), Some(_)) => "id names no commit here and subject matches none",
                     };
-                    unresolved.entry(why).or_default().push(format!("{} {}", &record.oid().to_string()[..12], fix.raw));
+                    unresolved.entry(why).or_default().push(format!(
+                        "{} {}",
+                        &record.oid().to_string()[..12],
+                        fix.raw
+                    ));
                 }
             }
         }

@@ -32,9 +32,13 @@ pub struct Args {
 /// Runs `bench index`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.scratch.exists() {
-        std::fs::remove_dir_all(&args.scratch).with_context(|| format!("removing {}", args.scratch.display()))?;
+        std::fs::remove_dir_all(&args.scratch)
+            .with_context(|| format!("removing {}", args.scratch.display()))?;
     }
-    let repo = args.repo.to_str().context("the repository path must be UTF-8")?;
+    let repo = args
+        .repo
+        .to_str()
+        .context("the repository path must be UTF-8")?;
     let index_dir = args.scratch.join("index");
 
     // 1. Index HEAD versus reading every C file once with git grep.
@@ -87,19 +91,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let before = dir_size(&index_dir)?;
     let (compacted, took) = time_it(|| index.compact());
     compacted?;
-    println!("compaction: {:.3} s, {:.1} MB -> {:.1} MB", took.as_secs_f64(), before as f64 / 1e6, dir_size(&index_dir)? as f64 / 1e6);
+    println!(
+        "compaction: {:.3} s, {:.1} MB -> {:.1} MB",
+        took.as_secs_f64(),
+        before as f64 / 1e6,
+        dir_size(&index_dir)? as f64 / 1e6
+    );
 
     // 3. Query latency over symbols taken from HEAD's tree.
     let snapshot = index.snapshot(&head, &NoProgress)?;
     let mut names = Vec::new();
     for file in snapshot.files() {
         let facts = index.facts(file.blob)?;
-        names.extend(facts.symbols.iter().filter(|s| s.kind == SymbolKind::Function).map(|s| s.name.clone()));
+        names.extend(
+            facts
+                .symbols
+                .iter()
+                .filter(|s| s.kind == SymbolKind::Function)
+                .map(|s| s.name.clone()),
+        );
     }
     names.sort();
     names.dedup();
     let stride = (names.len() / args.symbols.max(1)).max(1);
-    let sample: Vec<String> = names.into_iter().step_by(stride).take(args.symbols).collect();
+    let sample: Vec<String> = names
+        .into_iter()
+        .step_by(stride)
+        .take(args.symbols)
+        .collect();
     let mut def_times = Vec::new();
     let mut caller_times = Vec::new();
     let mut search_times = Vec::new();
@@ -121,17 +140,38 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut git_times = Vec::new();
     for name in sample.iter().take(args.process_symbols) {
         let (output, took) = time_it(|| {
-            Command::new(&exe).args(["def", name, "--repo", repo, "--index", index_arg, "-q", "--format", "json"]).output()
+            Command::new(&exe)
+                .args([
+                    "def", name, "--repo", repo, "--index", index_arg, "-q", "--format", "json",
+                ])
+                .output()
         });
         anyhow::ensure!(output?.status.success(), "ktriage def {name} failed");
         process_times.push(took);
-        git_times.push(time_it(|| git(repo, &["grep", "-n", "-w", name, "HEAD", "--", "*.c", "*.h"])).1);
+        git_times.push(
+            time_it(|| {
+                git(
+                    repo,
+                    &["grep", "-n", "-w", name, "HEAD", "--", "*.c", "*.h"],
+                )
+            })
+            .1,
+        );
     }
-    for times in [&mut def_times, &mut caller_times, &mut search_times, &mut process_times, &mut git_times] {
+    for times in [
+        &mut def_times,
+        &mut caller_times,
+        &mut search_times,
+        &mut process_times,
+        &mut git_times,
+    ] {
         times.sort();
     }
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    println!("\n## queries over {} functions from HEAD (in-library unless noted)", sample.len());
+    println!(
+        "\n## queries over {} functions from HEAD (in-library unless noted)",
+        sample.len()
+    );
     println!("| query | p50 ms | p95 ms |\n|---|---|---|");
     for (label, times) in [
         ("def", &def_times),
@@ -140,7 +180,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ("def as a process", &process_times),
         ("git grep -n -w SYMBOL HEAD", &git_times),
     ] {
-        println!("| {label} | {:.2} | {:.2} |", ms(percentile(times, 50)), ms(percentile(times, 95)));
+        println!(
+            "| {label} | {:.2} | {:.2} |",
+            ms(percentile(times, 50)),
+            ms(percentile(times, 95))
+        );
     }
     println!(
         "\ndef vs git grep, p50: {:.0}x faster in-library, {:.1}x as a process",

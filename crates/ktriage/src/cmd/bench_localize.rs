@@ -42,13 +42,23 @@ pub struct Args {
 
 /// Runs `bench localize`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.cases).with_context(|| format!("reading {}", args.cases.display()))?;
+    let text = std::fs::read_to_string(&args.cases)
+        .with_context(|| format!("reading {}", args.cases.display()))?;
     let mut cases = Vec::new();
-    for (line_idx, line) in text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
+    for (line_idx, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+    {
         let case: serde_json::Value = serde_json::from_str(line)
             .with_context(|| format!("{}:{}: invalid JSON", args.cases.display(), line_idx + 1))?;
         for key in ["fix_commit", "parent", "query"] {
-            anyhow::ensure!(case[key].is_string(), "{}:{}: `{key}` must be a string", args.cases.display(), line_idx + 1);
+            anyhow::ensure!(
+                case[key].is_string(),
+                "{}:{}: `{key}` must be a string",
+                args.cases.display(),
+                line_idx + 1
+            );
         }
         cases.push(case);
     }
@@ -57,7 +67,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // Indexing the parents' trees is measured separately from answering.
     let bar = Bar::new(args.quiet);
     let (indexed, index_time) = time_it(|| -> anyhow::Result<()> {
-        bar.start("indexing the cases' parent trees and history", cases.len() as u64);
+        bar.start(
+            "indexing the cases' parent trees and history",
+            cases.len() as u64,
+        );
         for case in &cases {
             let rev = index.resolve(case["parent"].as_str().unwrap_or_default())?;
             index.snapshot(&rev, &NoProgress)?;
@@ -80,7 +93,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let found = gather(&snapshot, case["query"].as_str().unwrap_or_default())?;
             let (_, functions) = found.rank(&Weights::measured(), args.limit);
             let history = index.history(&rev, &NoProgress)?;
-            let commits = rank_commits(&history, &found, &functions, &CommitWeights::measured(), args.limit)?;
+            let commits = rank_commits(
+                &history,
+                &found,
+                &functions,
+                &CommitWeights::measured(),
+                args.limit,
+            )?;
             Ok((found, commits.into_iter().map(|c| c.id).collect()))
         });
         let (found, commits) = found?;
@@ -94,21 +113,40 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let tuned = tune(&cases, &evidence, &commit_lists, args.limit);
         println!("tuned weights: {tuned:?}");
     }
-    let (predictions, ranks) = predict(&cases, &evidence, &commit_lists, &Weights::measured(), args.limit);
+    let (predictions, ranks) = predict(
+        &cases,
+        &evidence,
+        &commit_lists,
+        &Weights::measured(),
+        args.limit,
+    );
     ktriage_index::write_atomic(&args.out, predictions.as_bytes())?;
 
     times.sort();
     let total: Duration = times.iter().sum();
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{} cases; indexing parents {:.1} s; locating {:.1} s in all, p50 {:.0} ms, p95 {:.0} ms",
-        cases.len(), index_time.as_secs_f64(), total.as_secs_f64(),
-        percentile(&times, 50).as_secs_f64() * 1e3, percentile(&times, 95).as_secs_f64() * 1e3)?;
+    writeln!(
+        out,
+        "{} cases; indexing parents {:.1} s; locating {:.1} s in all, p50 {:.0} ms, p95 {:.0} ms",
+        cases.len(),
+        index_time.as_secs_f64(),
+        total.as_secs_f64(),
+        percentile(&times, 50).as_secs_f64() * 1e3,
+        percentile(&times, 95).as_secs_f64() * 1e3
+    )?;
     let mut kinds: Vec<String> = ranks.iter().map(|(kind, _)| kind.clone()).collect();
     kinds.sort();
     kinds.dedup();
-    let mut columns = vec![("all".to_string(), aggregate(&ranks.iter().map(|(_, r)| r).collect::<Vec<_>>()))];
+    let mut columns = vec![(
+        "all".to_string(),
+        aggregate(&ranks.iter().map(|(_, r)| r).collect::<Vec<_>>()),
+    )];
     for kind in kinds {
-        let subset: Vec<&CaseRanks> = ranks.iter().filter(|(k, _)| *k == kind).map(|(_, r)| r).collect();
+        let subset: Vec<&CaseRanks> = ranks
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, r)| r)
+            .collect();
         columns.push((format!("{kind} ({})", subset.len()), aggregate(&subset)));
     }
     write!(out, "| metric |")?;
@@ -161,7 +199,12 @@ fn predict(
 }
 
 /// Coordinate ascent over the signal weights, each tried at a few multiples of its value.
-fn tune(cases: &[serde_json::Value], evidence: &[Evidence], commit_lists: &[Vec<String>], limit: usize) -> Weights {
+fn tune(
+    cases: &[serde_json::Value],
+    evidence: &[Evidence],
+    commit_lists: &[Vec<String>],
+    limit: usize,
+) -> Weights {
     type Knob = fn(&mut Weights) -> &mut f64;
     let knobs: [Knob; 11] = [
         |w| &mut w.location,
@@ -180,7 +223,9 @@ fn tune(cases: &[serde_json::Value], evidence: &[Evidence], commit_lists: &[Vec<
         let (_, ranks) = predict(cases, evidence, commit_lists, weights, limit);
         let metrics = aggregate(&ranks.iter().map(|(_, r)| r).collect::<Vec<_>>());
         let get = |key: &str| metrics.get(key).copied().flatten().unwrap_or(0.0);
-        get("file_mrr") + get("func_mrr") + 0.5 * (get("file_hit@1") + get("file_hit@5") + get("func_hit@5"))
+        get("file_mrr")
+            + get("func_mrr")
+            + 0.5 * (get("file_hit@1") + get("file_hit@5") + get("func_hit@5"))
     };
     let mut best = Weights::measured();
     let mut best_score = objective(&best);
@@ -189,7 +234,11 @@ fn tune(cases: &[serde_json::Value], evidence: &[Evidence], commit_lists: &[Vec<
             for factor in [0.0, 0.25, 0.5, 0.8, 1.25, 2.0, 4.0] {
                 let mut candidate = best.clone();
                 let value = knob(&mut candidate);
-                *value = if *value == 0.0 { factor } else { *value * factor };
+                *value = if *value == 0.0 {
+                    factor
+                } else {
+                    *value * factor
+                };
                 let score = objective(&candidate);
                 if score > best_score + 1e-9 {
                     best_score = score;
@@ -198,6 +247,10 @@ fn tune(cases: &[serde_json::Value], evidence: &[Evidence], commit_lists: &[Vec<
             }
         }
     }
-    println!("tuning objective: {:.4} (measured weights: {:.4})", best_score, objective(&Weights::measured()));
+    println!(
+        "tuning objective: {:.4} (measured weights: {:.4})",
+        best_score,
+        objective(&Weights::measured())
+    );
     best
 }

@@ -30,7 +30,11 @@ pub fn git(repo: &str, args: &[&str]) -> anyhow::Result<String> {
         .output()
         .with_context(|| format!("running git {}", args.join(" ")))?;
     // git grep exits 1 when nothing matches; that is an answer, not an error.
-    anyhow::ensure!(output.status.code().is_some_and(|code| code <= 1), "git {} failed", args.join(" "));
+    anyhow::ensure!(
+        output.status.code().is_some_and(|code| code <= 1),
+        "git {} failed",
+        args.join(" ")
+    );
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
@@ -39,7 +43,9 @@ pub fn dir_size(dir: &Path) -> anyhow::Result<u64> {
     let mut total = 0;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(current) = stack.pop() {
-        for entry in std::fs::read_dir(&current).with_context(|| format!("reading {}", current.display()))? {
+        for entry in
+            std::fs::read_dir(&current).with_context(|| format!("reading {}", current.display()))?
+        {
             let entry = entry?;
             let meta = entry.metadata()?;
             if meta.is_dir() {
@@ -58,7 +64,13 @@ pub fn peak_rss_mb() -> f64 {
     status
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
         .map_or(0.0, |kb| kb / 1024.0)
 }
 

@@ -35,7 +35,8 @@ pub(super) struct Output<'a> {
 /// Runs `ci parse-log`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // The log is streamed: memory stays bounded whatever its size.
-    let file = std::fs::File::open(&args.file).with_context(|| format!("opening {}", args.file.display()))?;
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("opening {}", args.file.display()))?;
     let reports = report::parse_reader_limited(file, args.max_reports)
         .with_context(|| format!("reading {}", args.file.display()))?;
     match args.format {
@@ -76,13 +77,21 @@ fn print_text(reports: &[Report]) {
         println!("  dedup:     {}", rep.dedup_key);
         for frame in rep.frames.iter().take(12) {
             let unreliable = if frame.reliable { "" } else { "? " };
-            let module = frame.module.as_deref().map(|m| format!(" [{m}]")).unwrap_or_default();
+            let module = frame
+                .module
+                .as_deref()
+                .map(|m| format!(" [{m}]"))
+                .unwrap_or_default();
             let place = match (&frame.path, frame.line) {
                 (Some(path), Some(line)) => format!(" {path}:{line}"),
                 (Some(path), None) => format!(" {path}"),
                 _ => String::new(),
             };
-            println!("    {unreliable}{}{}{module}{place}", frame.function, frame.offset.as_deref().unwrap_or(""));
+            println!(
+                "    {unreliable}{}{}{module}{place}",
+                frame.function,
+                frame.offset.as_deref().unwrap_or("")
+            );
         }
     }
 }

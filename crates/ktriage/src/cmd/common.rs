@@ -1,9 +1,9 @@
 //! Arguments shared by the commands that read a repository's index.
 
 use crate::output::Format;
+use crate::progress::Bar;
 use ktriage_agent::client::{ClientConfig, DEFAULT_BASE_URL};
 use ktriage_agent::investigate::Budgets;
-use crate::progress::Bar;
 use ktriage_index::{Index, Rev, Snapshot};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -45,7 +45,10 @@ pub struct AtArgs {
 impl RepoArgs {
     /// Opens the index, creating it on first use.
     pub fn open(&self) -> anyhow::Result<Index> {
-        Ok(Index::open_or_create(&self.repo, self.index_dir.as_deref())?)
+        Ok(Index::open_or_create(
+            &self.repo,
+            self.index_dir.as_deref(),
+        )?)
     }
 
     /// The progress reporter these arguments ask for.
@@ -55,7 +58,11 @@ impl RepoArgs {
 }
 
 /// Opens the index and the snapshot at `--at`, indexing that commit first if needed.
-pub fn open_snapshot<'a>(index: &'a Index, repo: &RepoArgs, at: &AtArgs) -> anyhow::Result<(Rev, Snapshot<'a>)> {
+pub fn open_snapshot<'a>(
+    index: &'a Index,
+    repo: &RepoArgs,
+    at: &AtArgs,
+) -> anyhow::Result<(Rev, Snapshot<'a>)> {
     let rev = index.resolve(&at.at)?;
     let snapshot = index.snapshot(&rev, &repo.progress())?;
     Ok((rev, snapshot))
@@ -92,10 +99,19 @@ impl ModelArgs {
     /// The client for the model at `OPENAI_BASE_URL` with `OPENAI_API_KEY`; `None` when no
     /// model is named.
     pub fn client(&self) -> Option<ClientConfig> {
-        let model = self.model.as_deref().filter(|model| !model.trim().is_empty())?;
-        let base_url = std::env::var("OPENAI_BASE_URL").ok().filter(|url| !url.trim().is_empty());
+        let model = self
+            .model
+            .as_deref()
+            .filter(|model| !model.trim().is_empty())?;
+        let base_url = std::env::var("OPENAI_BASE_URL")
+            .ok()
+            .filter(|url| !url.trim().is_empty());
         let api_key = std::env::var("OPENAI_API_KEY").ok();
-        let mut config = ClientConfig::new(base_url.as_deref().unwrap_or(DEFAULT_BASE_URL), api_key, model);
+        let mut config = ClientConfig::new(
+            base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
+            api_key,
+            model,
+        );
         config.stream = self.stream;
         config.request_timeout = Duration::from_secs(self.timeout.max(1));
         config.stream_idle_timeout = Duration::from_secs(self.timeout.max(1));

@@ -8,12 +8,19 @@ use std::process::ExitCode;
 
 impl QueryArgs {
     /// Runs a history query at `--at` and maps "found" to the exit status.
-    fn run_history(&self, query: impl FnOnce(&History<'_>, Format) -> anyhow::Result<bool>) -> anyhow::Result<ExitCode> {
+    fn run_history(
+        &self,
+        query: impl FnOnce(&History<'_>, Format) -> anyhow::Result<bool>,
+    ) -> anyhow::Result<ExitCode> {
         let index: Index = self.repo.open()?;
         let rev = index.resolve(&self.at.at)?;
         let history = index.history(&rev, &self.repo.progress())?;
         let found = query(&history, self.format)?;
-        Ok(if found { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        Ok(if found {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
     }
 }
 
@@ -77,10 +84,9 @@ pub struct FixesArgs {
 /// Runs `log`.
 pub fn run_log(args: LogArgs) -> anyhow::Result<ExitCode> {
     let since = match &args.since {
-        Some(text) => Some(
-            ktriage_index::history::date::parse(text)
-                .ok_or_else(|| anyhow::format_err!("--since `{text}`: expected YYYY-MM-DD[THH:MM[:SS]]"))?,
-        ),
+        Some(text) => Some(ktriage_index::history::date::parse(text).ok_or_else(|| {
+            anyhow::format_err!("--since `{text}`: expected YYYY-MM-DD[THH:MM[:SS]]")
+        })?),
         None => None,
     };
     args.common.run_history(|history, format| {
@@ -90,7 +96,14 @@ pub fn run_log(args: LogArgs) -> anyhow::Result<ExitCode> {
             Format::Text => {
                 let mut out = std::io::stdout().lock();
                 for c in &commits {
-                    writeln!(out, "{} {} {}\t{}", &c.id[..12], &c.date[..10], c.author, c.subject)?;
+                    writeln!(
+                        out,
+                        "{} {} {}\t{}",
+                        &c.id[..12],
+                        &c.date[..10],
+                        c.author,
+                        c.subject
+                    )?;
                 }
             }
         }
@@ -107,13 +120,25 @@ pub fn run_history(args: HistoryArgs) -> anyhow::Result<ExitCode> {
             Format::Text => {
                 let mut out = std::io::stdout().lock();
                 for c in &commits {
-                    let from = c.old_path.as_deref().map(|p| format!(" (from {p})")).unwrap_or_default();
-                    let ws = if c.whitespace_only { " [whitespace]" } else { "" };
+                    let from = c
+                        .old_path
+                        .as_deref()
+                        .map(|p| format!(" (from {p})"))
+                        .unwrap_or_default();
+                    let ws = if c.whitespace_only {
+                        " [whitespace]"
+                    } else {
+                        ""
+                    };
                     let origin = match c.origins.as_slice() {
                         [] => String::new(),
                         origins => format!(" [code from {}()]", origins.join("(), ")),
                     };
-                    let renamed = if c.function == args.symbol { String::new() } else { format!(" {}()", c.function) };
+                    let renamed = if c.function == args.symbol {
+                        String::new()
+                    } else {
+                        format!(" {}()", c.function)
+                    };
                     writeln!(
                         out,
                         "{} {} {:<8} {}{renamed}{from}{ws}{origin}\t{}",
@@ -138,8 +163,17 @@ pub fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {
             Format::Json => print_json(&commit)?,
             Format::Text => {
                 let mut out = std::io::stdout().lock();
-                writeln!(out, "commit {}{}", commit.id, if commit.merge { " (merge)" } else { "" })?;
-                writeln!(out, "Author: {}\nDate:   {}\n\n    {}\n", commit.author, commit.date, commit.subject)?;
+                writeln!(
+                    out,
+                    "commit {}{}",
+                    commit.id,
+                    if commit.merge { " (merge)" } else { "" }
+                )?;
+                writeln!(
+                    out,
+                    "Author: {}\nDate:   {}\n\n    {}\n",
+                    commit.author, commit.date, commit.subject
+                )?;
                 for line in commit.body.lines() {
                     writeln!(out, "    {line}")?;
                 }
@@ -164,7 +198,14 @@ pub fn run_blame(args: BlameArgs) -> anyhow::Result<ExitCode> {
             Format::Text => {
                 let mut out = std::io::stdout().lock();
                 for l in &lines {
-                    writeln!(out, "{} {} {:>5}) {}", &l.commit[..12], &l.date[..10], l.line, l.text)?;
+                    writeln!(
+                        out,
+                        "{} {} {:>5}) {}",
+                        &l.commit[..12],
+                        &l.date[..10],
+                        l.line,
+                        l.text
+                    )?;
                 }
             }
         }
@@ -181,7 +222,13 @@ pub fn run_fixes(args: FixesArgs) -> anyhow::Result<ExitCode> {
             Format::Text => {
                 let mut out = std::io::stdout().lock();
                 for c in &fixes.fixed_by {
-                    writeln!(out, "fixed by {} {}\t{}", &c.id[..12], &c.date[..10], c.subject)?;
+                    writeln!(
+                        out,
+                        "fixed by {} {}\t{}",
+                        &c.id[..12],
+                        &c.date[..10],
+                        c.subject
+                    )?;
                 }
                 for f in &fixes.fixes {
                     let target = f.commit.as_deref().map_or("unresolved", |id| &id[..12]);

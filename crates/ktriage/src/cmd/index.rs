@@ -31,7 +31,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Index::remove(&args.repo.repo, args.repo.index_dir.as_deref())?;
     }
     let mut index = args.repo.open()?;
-    let revs = if args.revs.is_empty() { vec!["HEAD".to_string()] } else { args.revs.clone() };
+    let revs = if args.revs.is_empty() {
+        vec!["HEAD".to_string()]
+    } else {
+        args.revs.clone()
+    };
     let progress = args.repo.progress();
     let mut all_stats = Vec::new();
     for rev in &revs {
@@ -53,7 +57,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let mut history = None;
     if !args.no_history {
-        let revs = revs.iter().map(|rev| index.resolve(rev)).collect::<Result<Vec<_>, _>>()?;
+        let revs = revs
+            .iter()
+            .map(|rev| index.resolve(rev))
+            .collect::<Result<Vec<_>, _>>()?;
         let started = std::time::Instant::now();
         let stats = index.index_history(&revs, &progress)?;
         if args.format == Format::Text {
@@ -71,7 +78,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     index.compact()?;
     if args.format == Format::Json {
-        print_json(&serde_json::json!({ "index": index.dir(), "revs": all_stats, "history": history }))?;
+        print_json(
+            &serde_json::json!({ "index": index.dir(), "revs": all_stats, "history": history }),
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

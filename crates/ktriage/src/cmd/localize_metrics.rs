@@ -50,7 +50,15 @@ pub fn norm_function(name: &str) -> String {
     let name = name.trim();
     let name = name.strip_suffix("()").unwrap_or(name);
     let mut base = name;
-    for marker in [".isra", ".constprop", ".part", ".cold", ".lto_priv", ".llvm", ".specialized"] {
+    for marker in [
+        ".isra",
+        ".constprop",
+        ".part",
+        ".cold",
+        ".lto_priv",
+        ".llvm",
+        ".specialized",
+    ] {
         if let Some(at) = base.find(marker) {
             base = &base[..at];
         }
@@ -69,37 +77,71 @@ fn dedup(items: impl Iterator<Item = String>) -> Vec<String> {
 
 fn commit_match(predicted: &str, truth: &str) -> bool {
     let predicted = predicted.trim().to_ascii_lowercase();
-    predicted.len() >= 12 && predicted.bytes().all(|b| b.is_ascii_hexdigit()) && truth.to_ascii_lowercase().starts_with(&predicted)
+    predicted.len() >= 12
+        && predicted.bytes().all(|b| b.is_ascii_hexdigit())
+        && truth.to_ascii_lowercase().starts_with(&predicted)
 }
 
 /// Scores one case's ranked predictions.
-pub fn rank_case(case: &serde_json::Value, files: &[String], functions: &[String], commits: &[String]) -> CaseRanks {
+pub fn rank_case(
+    case: &serde_json::Value,
+    files: &[String],
+    functions: &[String],
+    commits: &[String],
+) -> CaseRanks {
     let strings = |key: &str| -> Vec<String> {
-        case[key].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
+        case[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
     };
     let truth_files: HashSet<String> = strings("files").iter().map(|p| norm_path(p)).collect();
-    let truth_functions: HashSet<String> = strings("functions").iter().map(|f| norm_function(f)).collect();
+    let truth_functions: HashSet<String> = strings("functions")
+        .iter()
+        .map(|f| norm_function(f))
+        .collect();
     let files = dedup(files.iter().map(|p| norm_path(p)));
     let functions = dedup(functions.iter().map(|f| norm_function(f)));
     let commits = dedup(commits.iter().map(|c| c.trim().to_ascii_lowercase()));
     let szz = strings("culprit_szz");
     CaseRanks {
         file: first_rank(&files, |p| truth_files.contains(p)),
-        function: (!truth_functions.is_empty()).then(|| first_rank(&functions, |f| truth_functions.contains(f))),
-        culprit: case["culprit"].as_str().map(|culprit| first_rank(&commits, |c| commit_match(c, culprit))),
-        szz: (!szz.is_empty()).then(|| first_rank(&commits, |c| szz.iter().any(|s| commit_match(c, s)))),
+        function: (!truth_functions.is_empty())
+            .then(|| first_rank(&functions, |f| truth_functions.contains(f))),
+        culprit: case["culprit"]
+            .as_str()
+            .map(|culprit| first_rank(&commits, |c| commit_match(c, culprit))),
+        szz: (!szz.is_empty())
+            .then(|| first_rank(&commits, |c| szz.iter().any(|s| commit_match(c, s)))),
     }
 }
 
 /// hit@k and MRR over ranks (0 = miss), `None` for an empty set.
-fn block(ranks: &[usize], ks: &[usize], out: &mut BTreeMap<String, Option<f64>>, name: &str, with_mrr: bool) {
+fn block(
+    ranks: &[usize],
+    ks: &[usize],
+    out: &mut BTreeMap<String, Option<f64>>,
+    name: &str,
+    with_mrr: bool,
+) {
     let n = ranks.len() as f64;
     for k in ks {
         let hits = ranks.iter().filter(|r| **r > 0 && **r <= *k).count() as f64;
-        out.insert(format!("{name}_hit@{k}"), (!ranks.is_empty()).then(|| hits / n));
+        out.insert(
+            format!("{name}_hit@{k}"),
+            (!ranks.is_empty()).then(|| hits / n),
+        );
     }
     if with_mrr {
-        let mrr: f64 = ranks.iter().filter(|r| **r > 0).map(|r| 1.0 / *r as f64).sum();
+        let mrr: f64 = ranks
+            .iter()
+            .filter(|r| **r > 0)
+            .map(|r| 1.0 / *r as f64)
+            .sum();
         out.insert(format!("{name}_mrr"), (!ranks.is_empty()).then(|| mrr / n));
     }
 }

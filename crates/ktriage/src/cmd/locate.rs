@@ -39,13 +39,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let index = args.scope.repo.open()?;
     let (rev, snapshot) = open_snapshot(&index, &args.scope.repo, &args.scope.at)?;
-    let history = if args.no_history { None } else { Some(index.history(&rev, &args.scope.repo.progress())?) };
-    let dossier = locate(&snapshot, history.as_ref(), &text, &Options::with_limit(args.limit))?;
+    let history = if args.no_history {
+        None
+    } else {
+        Some(index.history(&rev, &args.scope.repo.progress())?)
+    };
+    let dossier = locate(
+        &snapshot,
+        history.as_ref(),
+        &text,
+        &Options::with_limit(args.limit),
+    )?;
     match args.scope.format {
         Format::Json => print_json(&dossier)?,
         Format::Text => print_text(&dossier)?,
     }
-    Ok(if dossier.files.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if dossier.files.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// The text of report `n` of the log at `path` (the whole log when it has no report).
@@ -62,33 +75,64 @@ pub(super) fn report_text(log: &str, n: usize) -> anyhow::Result<String> {
         anyhow::ensure!(n == 0, "no kernel report found, so there is no report {n}");
         return Ok(log.to_string());
     }
-    let report = reports.get(n).with_context(|| format!("{} kernel reports found, no report {n}", reports.len()))?;
+    let report = reports
+        .get(n)
+        .with_context(|| format!("{} kernel reports found, no report {n}", reports.len()))?;
     Ok(report.text(log))
 }
 
 fn print_text(dossier: &Dossier) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    let title = dossier.report.title.as_deref().unwrap_or("(no kernel report)");
+    let title = dossier
+        .report
+        .title
+        .as_deref()
+        .unwrap_or("(no kernel report)");
     writeln!(out, "{title} [{:?}]", dossier.report.kind)?;
     if !dossier.report.frames.is_empty() {
         writeln!(out, "frames: {}", dossier.report.frames.join(" < "))?;
     }
     writeln!(out, "\nfiles:")?;
     for file in &dossier.files {
-        writeln!(out, "  {:6.2}  {}  ({})", file.score, file.path, file.why.join("; "))?;
+        writeln!(
+            out,
+            "  {:6.2}  {}  ({})",
+            file.score,
+            file.path,
+            file.why.join("; ")
+        )?;
     }
     writeln!(out, "\nfunctions:")?;
     for function in &dossier.functions {
-        writeln!(out, "  {:6.2}  {} {}:{}  ({})", function.score, function.name, function.path, function.line, function.why.join("; "))?;
+        writeln!(
+            out,
+            "  {:6.2}  {} {}:{}  ({})",
+            function.score,
+            function.name,
+            function.path,
+            function.line,
+            function.why.join("; ")
+        )?;
     }
     if !dossier.commits.is_empty() {
         writeln!(out, "\ncommits:")?;
         for commit in &dossier.commits {
-            writeln!(out, "  {:6.2}  {} {}  ({})", commit.score, &commit.id[..12.min(commit.id.len())], commit.subject, commit.why.join("; "))?;
+            writeln!(
+                out,
+                "  {:6.2}  {} {}  ({})",
+                commit.score,
+                &commit.id[..12.min(commit.id.len())],
+                commit.subject,
+                commit.why.join("; ")
+            )?;
         }
     }
     for snippet in &dossier.snippets {
-        writeln!(out, "\n--- {}:{}-{}", snippet.path, snippet.start, snippet.end)?;
+        writeln!(
+            out,
+            "\n--- {}:{}-{}",
+            snippet.path, snippet.start, snippet.end
+        )?;
         for (offset, line) in snippet.text.lines().enumerate() {
             writeln!(out, "{:>5}  {line}", snippet.start as usize + offset)?;
         }

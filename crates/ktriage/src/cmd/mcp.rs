@@ -44,22 +44,42 @@ pub struct Args {
 /// Runs `mcp` until the client closes stdin.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     init_logging();
-    anyhow::ensure!(args.max_output_bytes >= 1024, "--max-output-bytes {} is too small; give at least 1024", args.max_output_bytes);
+    anyhow::ensure!(
+        args.max_output_bytes >= 1024,
+        "--max-output-bytes {} is too small; give at least 1024",
+        args.max_output_bytes
+    );
     let index = args.repo.open()?;
     // A bad --at is an error now, not on the first call.
     let rev = index.resolve(&args.at.at)?;
     let git = index.repo().git();
-    let repo = git.workdir().unwrap_or_else(|| git.path()).display().to_string();
+    let repo = git
+        .workdir()
+        .unwrap_or_else(|| git.path())
+        .display()
+        .to_string();
     let catalog = catalog::Catalog::new();
-    let instructions = catalog.instructions.replace("{repo}", &repo).replace("{at}", &args.at.at);
+    let instructions = catalog
+        .instructions
+        .replace("{repo}", &repo)
+        .replace("{at}", &args.at.at);
     let n_tools = catalog.tools.len();
-    let settings = worker::Settings { default_at: args.at.at.clone(), max_output_bytes: args.max_output_bytes };
+    let settings = worker::Settings {
+        default_at: args.at.at.clone(),
+        max_output_bytes: args.max_output_bytes,
+    };
     let worker = worker::Worker::start(index, catalog.registry, settings)?;
     if !args.repo.quiet {
         let commit = ktriage_agent::tools::short(&rev.commit.to_string());
-        eprintln!("ktriage mcp: serving {repo} as of {} ({commit}) on stdio, {n_tools} tools", args.at.at);
+        eprintln!(
+            "ktriage mcp: serving {repo} as of {} ({commit}) on stdio, {n_tools} tools",
+            args.at.at
+        );
     }
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
     let served = runtime.block_on(server::serve(catalog.tools, worker.calls(), instructions));
     runtime.shutdown_timeout(SHUTDOWN_GRACE);
     worker.stop();
@@ -69,7 +89,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// Logs (rmcp's and ours) go to stderr, at the level of `RUST_LOG` (default: warnings).
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     // Fails only when a subscriber is already installed, which then logs instead.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
 }

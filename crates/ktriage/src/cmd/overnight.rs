@@ -60,7 +60,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let index = args.repo.open()?;
     let runtime = ktriage_agent::Runtime::new().context("starting the async runtime")?;
     let stop = Stop::new();
-    stop.on_signals(&runtime).context("listening for SIGINT and SIGTERM")?;
+    stop.on_signals(&runtime)
+        .context("listening for SIGINT and SIGTERM")?;
     let config = Config {
         results: &args.results,
         input_format: args.input_format,
@@ -73,11 +74,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         owned: &args.owned,
     };
     if config.client.is_none() {
-        eprintln!("ktriage: no model configured (--model or KTRIAGE_MODEL): writing evidence-only notes");
+        eprintln!(
+            "ktriage: no model configured (--model or KTRIAGE_MODEL): writing evidence-only notes"
+        );
     }
     let console = Console::new(args.repo.quiet);
     if let Some(seconds) = args.watch {
-        session::watch::watch(&runtime, &index, &config, &lock, &console, &stop, Duration::from_secs(seconds.max(1)));
+        session::watch::watch(
+            &runtime,
+            &index,
+            &config,
+            &lock,
+            &console,
+            &stop,
+            Duration::from_secs(seconds.max(1)),
+        );
         eprintln!("ktriage: stopped watching");
         return Ok(ExitCode::SUCCESS);
     }
@@ -103,7 +114,11 @@ fn print_outcome(outcome: &Outcome) {
         outcome.investigated,
         outcome.reused,
         outcome.not_dug_into,
-        if outcome.stopped { "; stopped before the end (run again to finish)" } else { "" }
+        if outcome.stopped {
+            "; stopped before the end (run again to finish)"
+        } else {
+            ""
+        }
     );
     if let Some(error) = &outcome.model_error {
         eprintln!("ktriage: error: the model could not be reached ({error}); the rest was not dug into, run again to finish");
@@ -119,7 +134,11 @@ struct Console {
 
 impl Console {
     fn new(quiet: bool) -> Console {
-        Console { quiet, index_bar: Bar::new(quiet), bar: Mutex::new(None) }
+        Console {
+            quiet,
+            index_bar: Bar::new(quiet),
+            bar: Mutex::new(None),
+        }
     }
 
     /// Clears the investigations' bar.
@@ -145,14 +164,21 @@ impl Observer for Console {
 
     fn event(&self, event: Event<'_>) {
         match event {
-            Event::Planned { commit, investigate, reuse, left } => {
+            Event::Planned {
+                commit,
+                investigate,
+                reuse,
+                left,
+            } => {
                 if !self.quiet {
                     let short = commit.get(..12).unwrap_or(commit);
                     self.say(&format!("ktriage: session at {short}: {investigate} to investigate, {reuse} notes that still hold, {left} left alone"));
                 }
                 if !self.quiet && investigate > 0 {
                     let bar = ProgressBar::new(investigate as u64);
-                    if let Ok(style) = ProgressStyle::with_template("investigating [{bar:30}] {pos}/{len} {wide_msg}") {
+                    if let Ok(style) = ProgressStyle::with_template(
+                        "investigating [{bar:30}] {pos}/{len} {wide_msg}",
+                    ) {
                         bar.set_style(style.progress_chars("=> "));
                     }
                     if let Ok(mut slot) = self.bar.lock() {
@@ -160,10 +186,18 @@ impl Observer for Console {
                     }
                 }
             }
-            Event::Started { position, title, resumed, .. } => {
+            Event::Started {
+                position,
+                title,
+                resumed,
+                ..
+            } => {
                 if let Some(bar) = self.bar.lock().ok().as_deref().and_then(Option::as_ref) {
                     bar.set_position(position.saturating_sub(1) as u64);
-                    bar.set_message(format!("{title}{}", if resumed { " (resumed)" } else { "" }));
+                    bar.set_message(format!(
+                        "{title}{}",
+                        if resumed { " (resumed)" } else { "" }
+                    ));
                 }
             }
             Event::Finished { title, depth } => {

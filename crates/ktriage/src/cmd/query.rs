@@ -70,7 +70,15 @@ pub fn run_symbol(args: SymbolArgs, query: SymbolQuery) -> anyhow::Result<ExitCo
                 Format::Json => print_json(&serde_json::json!({ "definitions": definitions }))?,
                 Format::Text => {
                     for d in &definitions {
-                        writeln!(out, "{}:{}-{}\t{}\t{}", d.path, d.line, d.end_line, d.kind.as_str(), d.signature)?;
+                        writeln!(
+                            out,
+                            "{}:{}-{}\t{}\t{}",
+                            d.path,
+                            d.line,
+                            d.end_line,
+                            d.kind.as_str(),
+                            d.signature
+                        )?;
                     }
                 }
             }
@@ -85,7 +93,11 @@ pub fn run_symbol(args: SymbolArgs, query: SymbolQuery) -> anyhow::Result<ExitCo
                 Format::Json => print_json(&serde_json::json!({ "calls": calls }))?,
                 Format::Text => {
                     for call in &calls {
-                        writeln!(out, "{}:{}\t{} -> {}", call.path, call.line, call.caller, call.callee)?;
+                        writeln!(
+                            out,
+                            "{}:{}\t{} -> {}",
+                            call.path, call.line, call.caller, call.callee
+                        )?;
                     }
                 }
             }
@@ -105,8 +117,16 @@ pub fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
         Format::Text => {
             let mut out = std::io::stdout().lock();
             for hit in &hits {
-                let symbol = hit.symbol.as_deref().map(|s| format!(" [{s}]")).unwrap_or_default();
-                writeln!(out, "{}:{}\t{:.2}\t{}{}\t{}", hit.path, hit.line, hit.score, hit.kind, symbol, hit.snippet)?;
+                let symbol = hit
+                    .symbol
+                    .as_deref()
+                    .map(|s| format!(" [{s}]"))
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "{}:{}\t{:.2}\t{}{}\t{}",
+                    hit.path, hit.line, hit.score, hit.kind, symbol, hit.snippet
+                )?;
             }
         }
     }
@@ -155,7 +175,10 @@ pub(super) fn parse_target(target: &str) -> anyhow::Result<(&str, Option<u32>, O
     };
     let bad = || anyhow::format_err!("`{target}`: expected PATH, PATH:LINE or PATH:START-END");
     let (start, end) = match range.split_once('-') {
-        Some((start, end)) => (start.parse().map_err(|_| bad())?, end.parse().map_err(|_| bad())?),
+        Some((start, end)) => (
+            start.parse().map_err(|_| bad())?,
+            end.parse().map_err(|_| bad())?,
+        ),
         None => {
             let line = range.parse().map_err(|_| bad())?;
             (line, line)

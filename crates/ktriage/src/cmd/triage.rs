@@ -56,7 +56,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (Some(log_path), _) => {
             let rev = index.resolve(&args.at.at)?;
             let log = read_log(log_path)?;
-            let case = Case { log: &log, log_path: Some(&log_path.to_string_lossy()), test: args.test.as_deref() };
+            let case = Case {
+                log: &log,
+                log_path: Some(&log_path.to_string_lossy()),
+                test: args.test.as_deref(),
+            };
             let written = runtime.triage(&index, &rev, &case, &args.out, &settings)?;
             report(&written)
         }
@@ -74,7 +78,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn settings(args: &Args) -> Settings {
-    Settings { client: args.model.client(), budgets: args.model.budgets(), resume: args.resume }
+    Settings {
+        client: args.model.client(),
+        budgets: args.model.budgets(),
+        resume: args.resume,
+    }
 }
 
 /// Reads a log (plain or brotli); a problem that left it incomplete is a warning.
@@ -94,14 +102,24 @@ fn report(written: &Written) -> bool {
     println!(
         "  {}: verdict {}, {} hypotheses, citations {}/{} verified{}",
         note.failure.title,
-        serde_json::to_value(note.verdict).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+        serde_json::to_value(note.verdict)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
         note.hypotheses.len(),
         citations.verified,
         citations.checked,
-        if citations.unverified > 0 { format!(", {} unverified (flagged)", citations.unverified) } else { String::new() }
+        if citations.unverified > 0 {
+            format!(", {} unverified (flagged)", citations.unverified)
+        } else {
+            String::new()
+        }
     );
     if written.replayed > 0 {
-        println!("  resumed: {} model answers replayed from the journal", written.replayed);
+        println!(
+            "  resumed: {} model answers replayed from the journal",
+            written.replayed
+        );
     }
     match note.run.mode {
         Mode::EvidenceOnly => println!("  evidence-only note (no model configured)"),
@@ -131,13 +149,18 @@ fn triage_results(
     args: &Args,
     settings: &Settings,
 ) -> anyhow::Result<bool> {
-    let set = read_results(results).with_context(|| format!("reading results {}", results.display()))?;
+    let set =
+        read_results(results).with_context(|| format!("reading results {}", results.display()))?;
     let commit_runs = set
         .commits
         .iter()
         .find(|runs| runs.commit.starts_with(commit) || commit.starts_with(&runs.commit))
         .with_context(|| format!("{}: no results for commit {commit}", results.display()))?;
-    let rev: Rev = index.resolve(if commit_runs.commit == "local" { commit } else { &commit_runs.commit })?;
+    let rev: Rev = index.resolve(if commit_runs.commit == "local" {
+        commit
+    } else {
+        &commit_runs.commit
+    })?;
     let failing: Vec<&Run> = commit_runs
         .runs
         .iter()
@@ -147,33 +170,71 @@ fn triage_results(
     let infra = failing.iter().filter(|run| run.is_infra()).count();
     let mut groups: BTreeMap<String, Vec<&Run>> = BTreeMap::new();
     for run in failing.into_iter().filter(|run| !run.is_infra()) {
-        let key = run.signature().map_or_else(|| format!("no signature: {}", run.test), |signature| signature.key.clone());
+        let key = run.signature().map_or_else(
+            || format!("no signature: {}", run.test),
+            |signature| signature.key.clone(),
+        );
         groups.entry(key).or_default().push(run);
     }
-    anyhow::ensure!(!groups.is_empty(), "{}: no failures to triage at {commit} ({infra} infrastructure failures)", results.display());
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    anyhow::ensure!(
+        !groups.is_empty(),
+        "{}: no failures to triage at {commit} ({infra} infrastructure failures)",
+        results.display()
+    );
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
     let mut entries = Vec::new();
     let mut errors = Vec::new();
     let mut failed = false;
     for (idx, runs) in groups.values().enumerate() {
         let first = runs[0];
-        let dir_name = format!("{:02}-{}", idx + 1, slug(&first.signature().map_or(first.test.clone(), |s| s.title.clone())));
+        let dir_name = format!(
+            "{:02}-{}",
+            idx + 1,
+            slug(
+                &first
+                    .signature()
+                    .map_or(first.test.clone(), |s| s.title.clone())
+            )
+        );
         let log_file = find_log(results, &commit_runs.commit, &first.test);
         let log = match &log_file {
             Some(path) => read_log(path)?,
             None => {
-                errors.push(format!("{}: no log found; triaged from its signature only", first.test));
-                first.signature().map_or_else(|| format!("{} failed", first.test), |s| s.title.clone())
+                errors.push(format!(
+                    "{}: no log found; triaged from its signature only",
+                    first.test
+                ));
+                first
+                    .signature()
+                    .map_or_else(|| format!("{} failed", first.test), |s| s.title.clone())
             }
         };
-        let log_path = log_file.as_ref().map(|path| path.to_string_lossy().into_owned());
-        let case = Case { log: &log, log_path: log_path.as_deref(), test: Some(&first.test) };
+        let log_path = log_file
+            .as_ref()
+            .map(|path| path.to_string_lossy().into_owned());
+        let case = Case {
+            log: &log,
+            log_path: log_path.as_deref(),
+            test: Some(&first.test),
+        };
         let written = runtime.triage(index, &rev, &case, &args.out.join(&dir_name), settings)?;
         failed |= report(&written);
-        entries.push(SummaryEntry::new(&written.note, runs.iter().map(|run| run.test.clone()).collect(), &dir_name));
+        entries.push(SummaryEntry::new(
+            &written.note,
+            runs.iter().map(|run| run.test.clone()).collect(),
+            &dir_name,
+        ));
     }
     let subject = commit_runs.message.clone().unwrap_or_default();
-    let summary = ktriage_agent::write_summary(&args.out, &rev.commit.to_string(), &subject, &entries, infra, &errors)?;
+    let summary = ktriage_agent::write_summary(
+        &args.out,
+        &rev.commit.to_string(),
+        &subject,
+        &entries,
+        infra,
+        &errors,
+    )?;
     println!("{}", summary.display());
     Ok(failed)
 }

@@ -29,7 +29,8 @@ impl Tool for Locate {
     fn run(&self, context: &ToolContext<'_>, args: &Value) -> Result<String, ToolError> {
         let report = optional_number(args, "report")?.unwrap_or(0) as usize;
         let limit = limit_arg(args, 10, 30)?;
-        let text = report_text(text_arg(args)?, report).map_err(|err| ToolError::RespondToModel(format!("argument `text`: {err:#}")))?;
+        let text = report_text(text_arg(args)?, report)
+            .map_err(|err| ToolError::RespondToModel(format!("argument `text`: {err:#}")))?;
         if text.len() > MAX_LOCATE_TEXT_BYTES {
             return Err(ToolError::RespondToModel(format!(
                 "the failure text is {} bytes and holds no kernel report; locate reads at most {MAX_LOCATE_TEXT_BYTES}: give the error lines",
@@ -37,7 +38,12 @@ impl Tool for Locate {
             )));
         }
         let history = context.history.as_ref().ok().copied();
-        let dossier = ktriage_locate::locate(context.snapshot, history, &text, &ktriage_locate::Options::with_limit(limit))?;
+        let dossier = ktriage_locate::locate(
+            context.snapshot,
+            history,
+            &text,
+            &ktriage_locate::Options::with_limit(limit),
+        )?;
         to_json(&dossier)
     }
 }
@@ -51,7 +57,9 @@ impl Tool for ParseLog {
     }
 
     fn run(&self, _context: &ToolContext<'_>, args: &Value) -> Result<String, ToolError> {
-        let max_reports = optional_number(args, "max_reports")?.unwrap_or(DEFAULT_REPORTS).clamp(1, MAX_REPORTS) as usize;
+        let max_reports = optional_number(args, "max_reports")?
+            .unwrap_or(DEFAULT_REPORTS)
+            .clamp(1, MAX_REPORTS) as usize;
         let text = text_arg(args)?;
         let reports = ktriage_ci::report::parse_reader_limited(text.as_bytes(), max_reports)
             .map_err(|err| ToolError::Fatal(format!("reading the log from memory: {err}")))?;
@@ -67,5 +75,7 @@ fn text_arg(args: &Value) -> Result<&str, ToolError> {
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, ToolError> {
-    serde_json::to_string_pretty(value).map(|json| json + "\n").map_err(|err| ToolError::Fatal(format!("writing the answer as JSON: {err}")))
+    serde_json::to_string_pretty(value)
+        .map(|json| json + "\n")
+        .map_err(|err| ToolError::Fatal(format!("writing the answer as JSON: {err}")))
 }

@@ -10,8 +10,8 @@ use super::worker::Calls;
 use anyhow::Context;
 use ktriage_agent::tools::ToolError;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
@@ -22,8 +22,15 @@ pub async fn serve(tools: Vec<Tool>, calls: Calls, instructions: String) -> anyh
     let config = ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
         .with_server_info(Implementation::new("ktriage", env!("CARGO_PKG_VERSION")))
         .with_instructions(instructions);
-    let server = Server { tools, calls, config };
-    let running = server.serve(rmcp::transport::stdio()).await.context("starting the MCP session")?;
+    let server = Server {
+        tools,
+        calls,
+        config,
+    };
+    let running = server
+        .serve(rmcp::transport::stdio())
+        .await
+        .context("starting the MCP session")?;
     let reason = running.waiting().await.context("serving MCP")?;
     tracing::info!(?reason, "session over");
     Ok(())
@@ -59,13 +66,25 @@ impl ServerHandler for Server {
     ) -> Result<CallToolResponse, ErrorData> {
         if self.get_tool(&request.name).is_none() {
             let known: Vec<&str> = self.tools.iter().map(|tool| tool.name.as_ref()).collect();
-            let message = format!("unknown tool `{}`; the tools are: {}", ktriage_agent::client::clip(&request.name, 60), known.join(", "));
+            let message = format!(
+                "unknown tool `{}`; the tools are: {}",
+                ktriage_agent::client::clip(&request.name, 60),
+                known.join(", ")
+            );
             return Err(ErrorData::invalid_params(message, None));
         }
-        let answer = self.calls.call(request.name.into_owned(), request.arguments.unwrap_or_default()).await;
+        let answer = self
+            .calls
+            .call(
+                request.name.into_owned(),
+                request.arguments.unwrap_or_default(),
+            )
+            .await;
         match answer {
             Ok(output) => Ok(CallToolResult::success(vec![ContentBlock::text(output)]).into()),
-            Err(ToolError::RespondToModel(message)) => Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into()),
+            Err(ToolError::RespondToModel(message)) => {
+                Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into())
+            }
             Err(ToolError::Fatal(message)) => Err(ErrorData::internal_error(message, None)),
         }
     }

@@ -51,7 +51,10 @@ impl Worker {
             .name("ktriage-mcp-index".to_string())
             .spawn(move || answer_jobs(&index, &registry, &settings, receiver))
             .context("starting the index thread")?;
-        Ok(Worker { calls: Calls { jobs }, thread })
+        Ok(Worker {
+            calls: Calls { jobs },
+            thread,
+        })
     }
 
     /// A handle for sending calls.
@@ -73,7 +76,13 @@ impl Calls {
     pub async fn call(&self, tool: String, arguments: JsonObject) -> Result<String, ToolError> {
         let (reply, answer) = oneshot::channel();
         let stopped = || ToolError::Fatal("the index thread has stopped".to_string());
-        self.jobs.send(Job { tool, arguments, reply }).map_err(|_| stopped())?;
+        self.jobs
+            .send(Job {
+                tool,
+                arguments,
+                reply,
+            })
+            .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
@@ -94,14 +103,24 @@ impl<'index> Views<'index> {
     /// The view at revision `at`, opened (and indexed, the first time) when not kept.
     fn at(&mut self, at: &str) -> Result<&View<'index>, ToolError> {
         let rev = self.index.resolve(at)?;
-        match self.kept.iter().position(|view| view.snapshot.rev().commit == rev.commit) {
+        match self
+            .kept
+            .iter()
+            .position(|view| view.snapshot.rev().commit == rev.commit)
+        {
             Some(kept_idx) => {
-                let kept = self.kept.remove(kept_idx).expect("the position was just found");
+                let kept = self
+                    .kept
+                    .remove(kept_idx)
+                    .expect("the position was just found");
                 self.kept.push_front(kept);
             }
             None => {
                 let snapshot = self.index.snapshot(&rev, &NoProgress)?;
-                let history = self.index.history(&rev, &NoProgress).map_err(|err| err.to_string());
+                let history = self
+                    .index
+                    .history(&rev, &NoProgress)
+                    .map_err(|err| err.to_string());
                 self.kept.push_front(View { snapshot, history });
                 self.kept.truncate(KEPT_VIEWS);
             }
@@ -111,24 +130,42 @@ impl<'index> Views<'index> {
 }
 
 fn answer_jobs(index: &Index, registry: &Registry, settings: &Settings, jobs: mpsc::Receiver<Job>) {
-    let mut views = Views { index, kept: VecDeque::new() };
+    let mut views = Views {
+        index,
+        kept: VecDeque::new(),
+    };
     for job in jobs {
         let started = Instant::now();
         // A bug in one tool must not take the session down: it fails that call only.
         let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             answer(&mut views, registry, settings, &job.tool, &job.arguments)
         }))
-        .unwrap_or_else(|_| Err(ToolError::Fatal(format!("the tool `{}` failed unexpectedly; this is a bug in ktriage", job.tool))));
+        .unwrap_or_else(|_| {
+            Err(ToolError::Fatal(format!(
+                "the tool `{}` failed unexpectedly; this is a bug in ktriage",
+                job.tool
+            )))
+        });
         match &answer {
-            Ok(output) => tracing::info!(tool = %job.tool, ms = started.elapsed().as_millis() as u64, bytes = output.len(), "answered"),
-            Err(err) => tracing::info!(tool = %job.tool, ms = started.elapsed().as_millis() as u64, error = %err, "refused"),
+            Ok(output) => {
+                tracing::info!(tool = %job.tool, ms = started.elapsed().as_millis() as u64, bytes = output.len(), "answered")
+            }
+            Err(err) => {
+                tracing::info!(tool = %job.tool, ms = started.elapsed().as_millis() as u64, error = %err, "refused")
+            }
         }
         // The client may have given up on the call; nobody is left to tell.
         let _ = job.reply.send(answer);
     }
 }
 
-fn answer(views: &mut Views<'_>, registry: &Registry, settings: &Settings, tool: &str, arguments: &JsonObject) -> Result<String, ToolError> {
+fn answer(
+    views: &mut Views<'_>,
+    registry: &Registry,
+    settings: &Settings,
+    tool: &str,
+    arguments: &JsonObject,
+) -> Result<String, ToolError> {
     let arguments = Value::Object(arguments.clone());
     let at = optional_string(&arguments, "at")?.unwrap_or(&settings.default_at);
     let view = views.at(at)?;
