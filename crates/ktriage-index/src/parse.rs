@@ -60,8 +60,82 @@ fn new_parser() -> Option<Parser> {
 }
 
 /// Parses with this thread's parser; `None` if tree-sitter is unavailable.
+///
+/// Long runs of whitespace (mostly the blanked bodies) are left out of the parse
+/// with included ranges, so tree-sitter's lexer does not step through them byte by
+/// byte; offsets and positions stay those of `src`.
 fn ts_parse(src: &[u8]) -> Option<Tree> {
-    PARSER.with(|cell| cell.try_borrow_mut().ok()?.as_mut()?.parse(src, None))
+    PARSER.with(|cell| {
+        let mut borrow = cell.try_borrow_mut().ok()?;
+        let parser = borrow.as_mut()?;
+        parser.set_included_ranges(&included_ranges(src)).ok()?;
+        parser.parse(src, None)
+    })
+}
+
+/// Shortest whitespace run worth leaving out of the parse.
+const MIN_SKIPPED_WHITESPACE: usize = 16;
+
+/// The ranges of `src` outside its long whitespace runs. A run keeps its last byte
+/// and its first byte or, if it has one, its first newline, so the tokens around it
+/// stay apart and a directive or `//` comment still ends where it did.
+fn included_ranges(src: &[u8]) -> Vec<tree_sitter::Range> {
+    let mut cursor = PointCursor::default();
+    let mut ranges = Vec::new();
+    let mut from = 0;
+    let mut i = 0;
+    while i < src.len() {
+        if !src[i].is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let (run, mut newline) = (i, None);
+        while let Some(b) = src.get(i).filter(|b| b.is_ascii_whitespace()) {
+            if *b == b'\n' && newline.is_none() {
+                newline = Some(i);
+            }
+            i += 1;
+        }
+        let cut = newline.unwrap_or(run) + 1;
+        if i.saturating_sub(cut) > MIN_SKIPPED_WHITESPACE {
+            let start_point = cursor.at(src, from);
+            ranges.push(tree_sitter::Range {
+                start_byte: from,
+                end_byte: cut,
+                start_point,
+                end_point: cursor.at(src, cut),
+            });
+            from = i - 1;
+        }
+    }
+    ranges.push(tree_sitter::Range {
+        start_byte: from,
+        end_byte: src.len(),
+        start_point: cursor.at(src, from),
+        end_point: cursor.at(src, src.len()),
+    });
+    ranges
+}
+
+/// Turns increasing byte offsets into tree-sitter points (row, byte column).
+#[derive(Default)]
+struct PointCursor {
+    offset: usize,
+    row: usize,
+    line_start: usize,
+}
+
+impl PointCursor {
+    fn at(&mut self, src: &[u8], offset: usize) -> tree_sitter::Point {
+        for (i, &b) in src.iter().enumerate().take(offset).skip(self.offset) {
+            if b == b'\n' {
+                self.row += 1;
+                self.line_start = i + 1;
+            }
+        }
+        self.offset = offset;
+        tree_sitter::Point::new(self.row, offset - self.line_start)
+    }
 }
 
 /// Parses one C file's bytes (any encoding; invalid UTF-8 is tolerated) into facts.

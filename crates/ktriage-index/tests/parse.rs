@@ -568,3 +568,22 @@ fn threads_share_nothing() {
         assert_eq!(h.join().expect("thread"), expected);
     }
 }
+
+/// Long whitespace runs are left out of tree-sitter's parse: a `//` comment or a
+/// directive followed by trailing blanks and deep indentation must still end at
+/// its newline, and declarations separated only by such runs stay apart.
+#[test]
+fn long_whitespace_runs_keep_tokens_apart() {
+    let pad = " ".repeat(40);
+    let src = format!(
+        "// a comment{pad}\n{pad}static int counter;\n#if 1{pad}\n{pad}struct bucket {{\n\tint gen;{pad}\n}};\n#endif\n\
+         int{pad}\n{pad}width(void);\nstatic void tick(void)\n{{\n{pad}counter++;{pad}\n{pad}\n}}\n"
+    );
+    let facts = parse_c(src.as_bytes());
+    assert_eq!(symbol(&facts, "counter", SymbolKind::Variable).line, 2);
+    assert_eq!(symbol(&facts, "bucket", SymbolKind::Struct).line, 4);
+    assert_eq!(symbol(&facts, "width", SymbolKind::Prototype).line, 8);
+    let tick = symbol(&facts, "tick", SymbolKind::Function);
+    assert_eq!((tick.line, tick.end_line), (10, 14));
+    assert_eq!(facts.stats.error_nodes, 0);
+}
