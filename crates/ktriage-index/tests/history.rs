@@ -655,3 +655,63 @@ fn history_follows_code_into_the_function_it_came_from() {
     assert_eq!(unrelated.len(), 1);
     assert!(unrelated[0].origins.is_empty());
 }
+
+#[test]
+fn history_follows_a_moved_wrapper_into_the_code_it_took_over() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let steps_dir = dir.path().join("history");
+    let wrapper = "static inline int lock_try(int x)\n{\n\treturn __lock_try(x);\n}\n";
+    write_step(
+        &steps_dir,
+        "01-initial",
+        "date: 2026-01-01T10:00:00Z",
+        "",
+        &[
+            ("fs/lock.c", &mover_c("__lock_try", 1, "")),
+            ("fs/lock.h", wrapper),
+        ],
+    );
+    write_step(
+        &steps_dir,
+        "02-tweak",
+        "date: 2026-01-02T10:00:00Z\nparent: 01-initial",
+        "",
+        &[
+            ("fs/lock.c", &mover_c("__lock_try", 2, "")),
+            ("fs/lock.h", wrapper),
+        ],
+    );
+    write_step(
+        &steps_dir,
+        "03-fold",
+        "date: 2026-01-03T10:00:00Z\nparent: 02-tweak",
+        "",
+        &[
+            ("fs/lock.c", &mover_c("lock_try", 2, "")),
+            ("fs/lock.h", "int lock_try(int x);\n"),
+        ],
+    );
+    let built = build_repo(&steps_dir, &dir.path().join("repo")).expect("history builds");
+    let index = Index::open_or_create(&built.path, None).expect("index");
+    let head = history_at(&index, "HEAD");
+    let events = head
+        .function_history("lock_try", Some("fs/lock.c"))
+        .expect("history");
+    let mut got: Vec<(String, String, String)> = steps(&built, events.iter().map(|e| &e.id))
+        .into_iter()
+        .zip(&events)
+        .map(|(step, e)| (step, e.function.clone(), format!("{:?}", e.change)))
+        .collect();
+    got.sort();
+    let expect = [
+        ("01-initial", "__lock_try", "Added"),
+        ("01-initial", "lock_try", "Added"),
+        ("02-tweak", "__lock_try", "Modified"),
+        ("03-fold", "lock_try", "Moved"),
+    ];
+    assert_eq!(
+        got,
+        expect.map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    );
+    assert_eq!(events[0].origins, ["__lock_try"]);
+}

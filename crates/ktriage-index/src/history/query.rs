@@ -298,8 +298,9 @@ impl History<'_> {
     /// renames and moves between files. With `path`, only the function living at `path`
     /// at the revision is followed: its earlier files are found through the renames and
     /// moves that brought it there. Where a commit added the function out of another one
-    /// (renamed or split out, see the `origin` module), the history carries on with that
-    /// function's older commits, as `git log -L` does.
+    /// (renamed or split out, see the `origin` module), moved it into a file whose code it
+    /// took over, or merged another function of its file into it, the history carries on
+    /// with that function's older commits, as `git log -L` does.
     pub fn function_history(&self, name: &str, path: Option<&str>) -> Result<Vec<FunctionEvent>> {
         let mut found = self.named_history(name, path, None)?;
         let mut followed: HashSet<(String, String)> = HashSet::new();
@@ -309,12 +310,25 @@ impl History<'_> {
             next += 1;
             // Code comes from elsewhere where the function appears, or where the commit
             // removed another function of the same file (merged into this one).
+            // A function moved into a file that already existed may also take the code of
+            // a function there (a wrapper moved next to the code it wrapped).
+            let old_path = match at.event.change {
+                Change::Moved => at.event.path.clone(),
+                _ => at
+                    .event
+                    .old_path
+                    .clone()
+                    .unwrap_or_else(|| at.event.path.clone()),
+            };
             let origins = match at.event.change {
-                Change::Added => self.origins_of(at, &|other| other != at.event.function)?,
-                Change::Modified if !at.removed_here.is_empty() => self
-                    .origins_of(at, &|other| {
+                Change::Added | Change::Moved => {
+                    self.origins_of(at, &old_path, &|other| other != at.event.function)?
+                }
+                Change::Modified if !at.removed_here.is_empty() => {
+                    self.origins_of(at, &old_path, &|other| {
                         at.removed_here.iter().any(|removed| removed == other)
-                    })?,
+                    })?
+                }
                 _ => Vec::new(),
             };
             if origins.is_empty() {
@@ -322,11 +336,6 @@ impl History<'_> {
             }
             let at = &mut found[next - 1];
             at.event.origins = origins.clone();
-            let old_path = at
-                .event
-                .old_path
-                .clone()
-                .unwrap_or_else(|| at.event.path.clone());
             let before = (at.order.0, at.commit);
             for origin in origins {
                 if followed.insert((origin.clone(), old_path.clone())) {
@@ -415,15 +424,20 @@ impl History<'_> {
         Ok(found)
     }
 
-    /// The functions among `candidates` that an added or modified function's code came
-    /// from, in its commit's first parent (see [`super::origin::origins`]).
-    fn origins_of(&self, at: &Found, candidates: &dyn Fn(&str) -> bool) -> Result<Vec<String>> {
+    /// The functions among `candidates` that an added, moved or modified function's code
+    /// came from, in `old_path` in its commit's first parent (see
+    /// [`super::origin::origins`]).
+    fn origins_of(
+        &self,
+        at: &Found,
+        old_path: &str,
+        candidates: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>> {
         let Some(parent) = at.parent else {
             return Ok(Vec::new());
         };
         let repo = self.index.repo.git();
         let event = &at.event;
-        let old_path = event.old_path.as_deref().unwrap_or(&event.path);
         let (Some(new_blob), Some(old_blob)) = (
             super::blame::blob_at(repo, at.commit, &event.path)?,
             super::blame::blob_at(repo, parent, old_path)?,
