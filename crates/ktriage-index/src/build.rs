@@ -47,8 +47,8 @@ impl Index {
             ..IndexStats::default()
         };
         if !missing.is_empty() {
+            let mut writer = self.text_writer()?;
             progress.start(&format!("indexing {}", short(rev)), missing.len() as u64);
-            let mut writer = self.text()?.writer()?;
             for chunk in missing.chunks(BATCH_BLOBS) {
                 let contents = chunk
                     .iter()

@@ -52,6 +52,13 @@ pub enum Error {
         /// The index directory.
         dir: PathBuf,
     },
+    /// The index was opened only for reading and the request needs to write to it (to
+    /// index a commit not indexed yet, say); open it with [`crate::Index::open_or_create`].
+    #[error("index at {dir} is open read-only and this request needs to index more")]
+    ReadOnly {
+        /// The index directory.
+        dir: PathBuf,
+    },
     /// A path does not exist in the tree at a revision.
     #[error("{path}: no such file at {rev}{hint}")]
     NoSuchPath {

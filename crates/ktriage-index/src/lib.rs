@@ -47,7 +47,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Version of the on-disk format; an index with another version must be rebuilt.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Progress reporting for long operations; the CLI shows a bar, the library prints nothing.
 pub trait Progress: Sync {
@@ -88,6 +88,17 @@ pub struct Index {
     facts_cache: Mutex<HashMap<Oid, Arc<FileFacts>>>,
 }
 
+/// How [`Index::open_with`] opens an index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OpenMode {
+    /// An existing index, for reading and writing.
+    Existing,
+    /// An existing index or a new empty one, for reading and writing.
+    Create,
+    /// An existing index, only for reading.
+    ReadOnly,
+}
+
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Meta {
     schema: u32,
@@ -101,12 +112,20 @@ impl Index {
 
     /// Opens an existing index; fails with a "run `ktriage index`" error when there is none.
     pub fn open(repo_path: &Path, index_dir: Option<&Path>) -> Result<Index> {
-        Self::open_with(repo_path, index_dir, false)
+        Self::open_with(repo_path, index_dir, OpenMode::Existing)
     }
 
     /// Opens the index, creating an empty one when there is none.
     pub fn open_or_create(repo_path: &Path, index_dir: Option<&Path>) -> Result<Index> {
-        Self::open_with(repo_path, index_dir, true)
+        Self::open_with(repo_path, index_dir, OpenMode::Create)
+    }
+
+    /// Opens an existing index only for reading: it writes nothing, and any number of
+    /// processes may read it at once (while none writes). A query that would have to index
+    /// a commit first fails with [`Error::ReadOnly`]; open the index with
+    /// [`Index::open_or_create`] for that.
+    pub fn open_read_only(repo_path: &Path, index_dir: Option<&Path>) -> Result<Index> {
+        Self::open_with(repo_path, index_dir, OpenMode::ReadOnly)
     }
 
     /// Deletes the index directory of a repository so that it can be built anew.
@@ -121,7 +140,7 @@ impl Index {
         Ok(())
     }
 
-    fn open_with(repo_path: &Path, index_dir: Option<&Path>, create: bool) -> Result<Index> {
+    fn open_with(repo_path: &Path, index_dir: Option<&Path>, mode: OpenMode) -> Result<Index> {
         let repo = repo::Repo::open(repo_path)?;
         let dir = index_dir
             .map(Path::to_path_buf)
@@ -141,7 +160,7 @@ impl Index {
                 }
             }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                if !create {
+                if mode != OpenMode::Create {
                     return Err(Error::IndexMissing { dir });
                 }
                 std::fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
@@ -164,7 +183,10 @@ impl Index {
                 .map_err(|err| Error::BadQuery(format!("{}: {err}", config_path.display())))?,
             Err(_) => IndexConfig::default(),
         };
-        let store = store::Store::open(&dir)?;
+        let store = match mode {
+            OpenMode::ReadOnly => store::Store::open_read_only(&dir)?,
+            OpenMode::Existing | OpenMode::Create => store::Store::open(&dir)?,
+        };
         Ok(Index {
             repo,
             store,
@@ -192,6 +214,13 @@ impl Index {
         }
         let text = text::TextIndex::open(&self.dir)?;
         Ok(self.text.get_or_init(|| text))
+    }
+
+    /// A writer for the full-text index; [`Error::ReadOnly`] when the index was opened
+    /// only for reading, before anything is written.
+    pub fn text_writer(&self) -> Result<tantivy::IndexWriter> {
+        self.store.ensure_writable()?;
+        self.text()?.writer()
     }
 
     /// Rewrites the store without the space its earlier transactions freed (run after

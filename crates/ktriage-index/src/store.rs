@@ -17,7 +17,10 @@ use crate::error::{Error, Result};
 use crate::facts::FileFacts;
 use crate::repo::TreeFile;
 use git2::Oid;
-use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
+use redb::{
+    Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, ReadableTable,
+    ReadableTableMetadata, TableDefinition, WriteTransaction,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -40,7 +43,7 @@ const PACK_FILE: &str = "facts.pack";
 
 /// The store of an index directory: `store.redb` and `facts.pack`.
 pub struct Store {
-    db: Database,
+    db: Db,
     /// The pack, read and appended under this lock.
     pack: Mutex<File>,
     /// The blob ids of ordinals looked up before (an ordinal's blob never changes).
@@ -48,36 +51,25 @@ pub struct Store {
     dir: PathBuf,
 }
 
+/// The database, opened for writing (one process at a time) or only for reading (any
+/// number of processes at once, while none writes).
+enum Db {
+    Writable(Database),
+    ReadOnly(ReadOnlyDatabase),
+}
+
 impl Store {
-    /// Opens (or creates) the store in `dir`.
+    /// Opens (or creates) the store in `dir` for reading and writing.
     pub fn open(dir: &Path) -> Result<Store> {
         let path = dir.join("store.redb");
         let db = crate::error::retry_busy(|| {
-            Database::create(&path).map_err(|err| match err {
-                redb::DatabaseError::DatabaseAlreadyOpen => Error::IndexBusy {
-                    dir: dir.to_path_buf(),
-                },
-                other => Error::corrupt(dir, other),
-            })
+            Database::create(&path).map_err(|err| busy_or_corrupt(dir, err))
         })?;
-        let pack_path = dir.join(PACK_FILE);
-        let pack = File::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&pack_path)
-            .map_err(Error::io(&pack_path))?;
-        let store = Store {
-            db,
-            pack: Mutex::new(pack),
-            ids: Mutex::new(HashMap::new()),
-            dir: dir.to_path_buf(),
-        };
+        let store = Store::with_pack(Db::Writable(db), dir, true)?;
         if store.has_tables()? {
             return Ok(store);
         }
-        let txn = store.db.begin_write().map_err(store.err())?;
+        let txn = store.write()?;
         txn.open_table(BLOBS).map_err(store.err())?;
         txn.open_table(ORDINALS).map_err(store.err())?;
         txn.open_table(TREES).map_err(store.err())?;
@@ -87,9 +79,43 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens the existing store in `dir` only for reading: it writes nothing, and other
+    /// readers may have it open at the same time. Anything that would write fails with
+    /// [`Error::ReadOnly`].
+    pub fn open_read_only(dir: &Path) -> Result<Store> {
+        let path = dir.join("store.redb");
+        let db = crate::error::retry_busy(|| {
+            ReadOnlyDatabase::open(&path).map_err(|err| busy_or_corrupt(dir, err))
+        })?;
+        let store = Store::with_pack(Db::ReadOnly(db), dir, false)?;
+        if !store.has_tables()? {
+            return Err(Error::ReadOnly {
+                dir: dir.to_path_buf(),
+            });
+        }
+        Ok(store)
+    }
+
+    fn with_pack(db: Db, dir: &Path, writable: bool) -> Result<Store> {
+        let pack_path = dir.join(PACK_FILE);
+        let pack = File::options()
+            .read(true)
+            .write(writable)
+            .create(writable)
+            .truncate(false)
+            .open(&pack_path)
+            .map_err(Error::io(&pack_path))?;
+        Ok(Store {
+            db,
+            pack: Mutex::new(pack),
+            ids: Mutex::new(HashMap::new()),
+            dir: dir.to_path_buf(),
+        })
+    }
+
     /// True when the tables exist already, so that opening an index writes nothing.
     fn has_tables(&self) -> Result<bool> {
-        let txn = self.db.begin_read().map_err(self.err())?;
+        let txn = self.read()?;
         let exists = |result: std::result::Result<(), redb::TableError>| match result {
             Ok(()) => Ok(true),
             Err(redb::TableError::TableDoesNotExist(_)) => Ok(false),
@@ -105,14 +131,41 @@ impl Store {
     /// Rewrites the database file without the space freed by earlier transactions (redb
     /// never reuses all of it); true when anything was reclaimed.
     pub fn compact(&mut self) -> Result<bool> {
-        self.db
-            .compact()
-            .map_err(|err| Error::corrupt(&self.dir, err))
+        match &mut self.db {
+            Db::Writable(db) => db.compact().map_err(|err| Error::corrupt(&self.dir, err)),
+            Db::ReadOnly(_) => Err(Error::ReadOnly {
+                dir: self.dir.clone(),
+            }),
+        }
     }
 
-    /// The database, for other modules that keep tables of their own in it.
-    pub fn db(&self) -> &Database {
-        &self.db
+    /// A read transaction, for this module and others that keep tables in the database.
+    pub fn read(&self) -> Result<ReadTransaction> {
+        match &self.db {
+            Db::Writable(db) => db.begin_read(),
+            Db::ReadOnly(db) => db.begin_read(),
+        }
+        .map_err(self.err())
+    }
+
+    /// A write transaction; [`Error::ReadOnly`] when the store was opened only for reading.
+    pub fn write(&self) -> Result<WriteTransaction> {
+        match &self.db {
+            Db::Writable(db) => db.begin_write().map_err(self.err()),
+            Db::ReadOnly(_) => Err(Error::ReadOnly {
+                dir: self.dir.clone(),
+            }),
+        }
+    }
+
+    /// [`Error::ReadOnly`] when the store was opened only for reading.
+    pub fn ensure_writable(&self) -> Result<()> {
+        match &self.db {
+            Db::Writable(_) => Ok(()),
+            Db::ReadOnly(_) => Err(Error::ReadOnly {
+                dir: self.dir.clone(),
+            }),
+        }
     }
 
     /// Maps any redb error to an unreadable-index error naming the directory.
@@ -122,7 +175,7 @@ impl Store {
 
     /// The blobs of `blobs` that have no facts yet, deduplicated, in first-seen order.
     pub fn missing_blobs(&self, blobs: impl IntoIterator<Item = Oid>) -> Result<Vec<Oid>> {
-        let txn = self.db.begin_read().map_err(self.err())?;
+        let txn = self.read()?;
         let table = txn.open_table(BLOBS).map_err(self.err())?;
         let mut seen = std::collections::HashSet::new();
         let mut missing = Vec::new();
@@ -136,7 +189,7 @@ impl Store {
 
     /// The facts of one blob, if indexed.
     pub fn blob_facts(&self, blob: Oid) -> Result<Option<FileFacts>> {
-        let txn = self.db.begin_read().map_err(self.err())?;
+        let txn = self.read()?;
         let blobs = txn.open_table(BLOBS).map_err(self.err())?;
         let Some(ordinal) = blobs.get(self.id(blob)?).map_err(self.err())? else {
             return Ok(None);
@@ -165,7 +218,7 @@ impl Store {
     /// Stores facts for a batch of blobs and their name entries: appends the facts to the
     /// pack, then records them in one transaction. Blobs already stored are skipped.
     pub fn write_blobs(&self, batch: &[(Oid, FileFacts)]) -> Result<()> {
-        let txn = self.db.begin_write().map_err(self.err())?;
+        let txn = self.write()?;
         {
             let mut blobs = txn.open_table(BLOBS).map_err(self.err())?;
             let mut ordinals = txn.open_table(ORDINALS).map_err(self.err())?;
@@ -243,7 +296,7 @@ impl Store {
     }
 
     fn blobs_by_name(&self, table: TableDefinition<&str, &[u8]>, name: &str) -> Result<Vec<Oid>> {
-        let txn = self.db.begin_read().map_err(self.err())?;
+        let txn = self.read()?;
         let names = txn.open_table(table).map_err(self.err())?;
         let Some(value) = names.get(name).map_err(self.err())? else {
             return Ok(Vec::new());
@@ -293,7 +346,7 @@ impl Store {
 
     /// The cached source listing of an indexed commit.
     pub fn tree(&self, commit: Oid) -> Result<Option<Vec<TreeFile>>> {
-        let txn = self.db.begin_read().map_err(self.err())?;
+        let txn = self.read()?;
         let table = txn.open_table(TREES).map_err(self.err())?;
         let Some(value) = table.get(commit.as_bytes()).map_err(self.err())? else {
             return Ok(None);
@@ -307,7 +360,7 @@ impl Store {
     pub fn put_tree(&self, commit: Oid, files: &[TreeFile]) -> Result<()> {
         let bytes = codec::pack(files)
             .map_err(|err| Error::corrupt(&self.dir, format!("encoding tree: {err}")))?;
-        let txn = self.db.begin_write().map_err(self.err())?;
+        let txn = self.write()?;
         txn.open_table(TREES)
             .map_err(self.err())?
             .insert(commit.as_bytes(), bytes.as_slice())
@@ -317,7 +370,7 @@ impl Store {
 
     /// Number of indexed blobs and commits.
     pub fn counts(&self) -> Result<(u64, u64)> {
-        let txn = self.db.begin_read().map_err(self.err())?;
+        let txn = self.read()?;
         let blobs = txn
             .open_table(BLOBS)
             .map_err(self.err())?
@@ -329,6 +382,17 @@ impl Store {
             .len()
             .map_err(self.err())?;
         Ok((blobs, trees))
+    }
+}
+
+/// "In use" when another process has the database open in a conflicting mode; any other
+/// failure to open it means the index is unreadable.
+fn busy_or_corrupt(dir: &Path, err: redb::DatabaseError) -> Error {
+    match err {
+        redb::DatabaseError::DatabaseAlreadyOpen => Error::IndexBusy {
+            dir: dir.to_path_buf(),
+        },
+        other => Error::corrupt(dir, other),
     }
 }
 

@@ -319,3 +319,47 @@ fn binary_huge_and_invalid_utf8_sources_do_not_break_indexing() {
     assert_eq!(def_at(&index, "HEAD", "ok_fn"), ["fs/odd/latin1.c:2"]);
     assert!(Path::new(&built.path).join("fs/odd/huge.c").exists());
 }
+
+#[test]
+fn read_only_indexes_share_the_index_and_never_write() {
+    let (_dir, built) = example();
+    let head = id(&built, "08-merge-util");
+    let index = Index::open_or_create(&built.path, None).expect("index");
+    let expected = def_at(&index, &head, "bucket_is_dirty");
+    let index_dir = index.dir().to_path_buf();
+    drop(index);
+    let store = index_dir.join("store.redb");
+    let before = std::fs::read(&store).expect("store");
+
+    // Two readers at once see the indexed commit.
+    let first = Index::open_read_only(&built.path, None).expect("first reader");
+    let second = Index::open_read_only(&built.path, None).expect("second reader");
+    assert_eq!(def_at(&first, &head, "bucket_is_dirty"), expected);
+    assert_eq!(def_at(&second, &head, "bucket_is_dirty"), expected);
+
+    // A commit not indexed yet needs a writer; the reader says so and writes nothing.
+    let older = first.resolve(&id(&built, "01-initial")).expect("rev");
+    let err = first
+        .snapshot(&older, &NoProgress)
+        .err()
+        .expect("needs indexing");
+    assert!(matches!(err, Error::ReadOnly { .. }), "{err}");
+    let err = first
+        .history(&older, &NoProgress)
+        .err()
+        .expect("needs history");
+    assert!(matches!(err, Error::ReadOnly { .. }), "{err}");
+    drop((first, second));
+    assert_eq!(
+        std::fs::read(&store).expect("store"),
+        before,
+        "readers wrote to the store"
+    );
+
+    // No index at all: a reader cannot open one.
+    let (_other_dir, other) = example();
+    let err = Index::open_read_only(&other.path, None)
+        .err()
+        .expect("no index yet");
+    assert!(matches!(err, Error::IndexMissing { .. }), "{err}");
+}

@@ -43,9 +43,9 @@ impl Index {
         if pending.is_empty() {
             return Ok(stats);
         }
+        let mut writer = self.text_writer()?;
         progress.start("indexing history", pending.len() as u64);
         let git_dir = self.repo.git_dir();
-        let mut writer = self.text()?.writer()?;
         for chunk in pending.chunks(BATCH_COMMITS) {
             let analyses: Vec<Analysis> = chunk
                 .par_iter()

@@ -109,7 +109,7 @@ impl<'a> HistoryStore<'a> {
 
     /// True when nothing of the history is indexed yet.
     pub fn is_empty(&self) -> Result<bool> {
-        let txn = self.store.db().begin_read().map_err(self.store.err())?;
+        let txn = self.store.read()?;
         match txn.open_table(COMMITS) {
             Ok(table) => Ok(table.len().map_err(self.store.err())? == 0),
             Err(redb::TableError::TableDoesNotExist(_)) => Ok(true),
@@ -135,7 +135,7 @@ impl<'a> HistoryStore<'a> {
     /// A reader of commit records that keeps one read transaction open, for walks that
     /// look up many commits.
     pub fn commit_reader(&self) -> Result<CommitReader<'a>> {
-        let txn = self.store.db().begin_read().map_err(self.store.err())?;
+        let txn = self.store.read()?;
         let table = match txn.open_table(COMMITS) {
             Ok(table) => Some(table),
             Err(redb::TableError::TableDoesNotExist(_)) => None,
@@ -172,7 +172,7 @@ impl<'a> HistoryStore<'a> {
     }
 
     fn get_raw(&self, table: TableDefinition<&[u8], &[u8]>, key: Oid) -> Result<Option<Vec<u8>>> {
-        let txn = self.store.db().begin_read().map_err(self.store.err())?;
+        let txn = self.store.read()?;
         let table = match txn.open_table(table) {
             Ok(table) => table,
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
@@ -192,7 +192,7 @@ impl<'a> HistoryStore<'a> {
             Key::RenamedTo(name) => (RENAMES, name),
             Key::Subject(name) => (SUBJECTS, name),
         };
-        let txn = self.store.db().begin_read().map_err(self.store.err())?;
+        let txn = self.store.read()?;
         let table = match txn.open_multimap_table(table) {
             Ok(table) => table,
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
@@ -211,7 +211,7 @@ impl<'a> HistoryStore<'a> {
 
     /// Commits that changed a path under the directory `prefix` (which ends in `/`).
     pub fn lookup_path_prefix(&self, prefix: &str) -> Result<Vec<Oid>> {
-        let txn = self.store.db().begin_read().map_err(self.store.err())?;
+        let txn = self.store.read()?;
         let table = match txn.open_multimap_table(PATHS) {
             Ok(table) => table,
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
@@ -233,7 +233,7 @@ impl<'a> HistoryStore<'a> {
 
     /// Commits whose `Fixes:` names `commit`.
     pub fn fixed_by(&self, commit: Oid) -> Result<Vec<Oid>> {
-        let txn = self.store.db().begin_read().map_err(self.store.err())?;
+        let txn = self.store.read()?;
         let table = match txn.open_multimap_table(FIXED_BY) {
             Ok(table) => table,
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
@@ -251,7 +251,7 @@ impl<'a> HistoryStore<'a> {
         let encode = |what: String, result: std::result::Result<Vec<u8>, String>| {
             result.map_err(|e| self.corrupt(format!("encoding {what}: {e}")))
         };
-        let txn = self.store.db().begin_write().map_err(self.store.err())?;
+        let txn = self.store.write()?;
         {
             let mut span_table = txn.open_table(SPANS).map_err(self.store.err())?;
             for (blob, blob_spans) in spans {

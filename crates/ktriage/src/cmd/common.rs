@@ -51,10 +51,35 @@ impl RepoArgs {
         )?)
     }
 
+    /// Runs `work` on the index opened read-only, so that any number of ktriage processes
+    /// can query it at once. When there is no index yet, or `work` has to index something
+    /// first (a commit or history not indexed yet), runs it again on the index opened for
+    /// writing, created if needed. `work` must not print before it has its snapshot or
+    /// history, since it may run twice.
+    pub fn with_index<T>(&self, work: impl Fn(&Index) -> anyhow::Result<T>) -> anyhow::Result<T> {
+        if let Ok(index) = Index::open_read_only(&self.repo, self.index_dir.as_deref()) {
+            match work(&index) {
+                Err(err) if needs_write(&err) => {}
+                done => return done,
+            }
+        }
+        work(&self.open()?)
+    }
+
     /// The progress reporter these arguments ask for.
     pub fn progress(&self) -> Bar {
         Bar::new(self.quiet)
     }
+}
+
+/// True when `err` says a read-only index would have had to be written.
+fn needs_write(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<ktriage_index::Error>(),
+            Some(ktriage_index::Error::ReadOnly { .. })
+        )
+    })
 }
 
 /// Opens the index and the snapshot at `--at`, indexing that commit first if needed.

@@ -2,7 +2,7 @@
 
 use super::common::QueryArgs;
 use crate::output::{print_json, Format};
-use ktriage_index::{History, Index};
+use ktriage_index::History;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -10,12 +10,13 @@ impl QueryArgs {
     /// Runs a history query at `--at` and maps "found" to the exit status.
     fn run_history(
         &self,
-        query: impl FnOnce(&History<'_>, Format) -> anyhow::Result<bool>,
+        query: impl Fn(&History<'_>, Format) -> anyhow::Result<bool>,
     ) -> anyhow::Result<ExitCode> {
-        let index: Index = self.repo.open()?;
-        let rev = index.resolve(&self.at.at)?;
-        let history = index.history(&rev, &self.repo.progress())?;
-        let found = query(&history, self.format)?;
+        let found = self.repo.with_index(|index| {
+            let rev = index.resolve(&self.at.at)?;
+            let history = index.history(&rev, &self.repo.progress())?;
+            query(&history, self.format)
+        })?;
         Ok(if found {
             ExitCode::SUCCESS
         } else {

@@ -37,19 +37,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (None, Some(query)) => query.clone(),
         (None, None) => anyhow::bail!("give --log FILE or --query TEXT"),
     };
-    let index = args.scope.repo.open()?;
-    let (rev, snapshot) = open_snapshot(&index, &args.scope.repo, &args.scope.at)?;
-    let history = if args.no_history {
-        None
-    } else {
-        Some(index.history(&rev, &args.scope.repo.progress())?)
-    };
-    let dossier = locate(
-        &snapshot,
-        history.as_ref(),
-        &text,
-        &Options::with_limit(args.limit),
-    )?;
+    let dossier = args.scope.repo.with_index(|index| {
+        let (rev, snapshot) = open_snapshot(index, &args.scope.repo, &args.scope.at)?;
+        let history = if args.no_history {
+            None
+        } else {
+            Some(index.history(&rev, &args.scope.repo.progress())?)
+        };
+        Ok(locate(
+            &snapshot,
+            history.as_ref(),
+            &text,
+            &Options::with_limit(args.limit),
+        )?)
+    })?;
     match args.scope.format {
         Format::Json => print_json(&dossier)?,
         Format::Text => print_text(&dossier)?,

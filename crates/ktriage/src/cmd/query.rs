@@ -2,6 +2,7 @@
 
 use super::common::{open_snapshot, QueryArgs};
 use crate::output::{print_json, Format};
+use ktriage_index::Index;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -60,8 +61,13 @@ pub enum SymbolQuery {
 
 /// Runs `def`, `callers` or `callees`; exit status 1 when nothing is found.
 pub fn run_symbol(args: SymbolArgs, query: SymbolQuery) -> anyhow::Result<ExitCode> {
-    let index = args.scope.repo.open()?;
-    let (_, snapshot) = open_snapshot(&index, &args.scope.repo, &args.scope.at)?;
+    args.scope
+        .repo
+        .with_index(|index| symbol_query(index, &args, query))
+}
+
+fn symbol_query(index: &Index, args: &SymbolArgs, query: SymbolQuery) -> anyhow::Result<ExitCode> {
+    let (_, snapshot) = open_snapshot(index, &args.scope.repo, &args.scope.at)?;
     let mut out = std::io::stdout().lock();
     let found = match query {
         SymbolQuery::Def => {
@@ -109,9 +115,10 @@ pub fn run_symbol(args: SymbolArgs, query: SymbolQuery) -> anyhow::Result<ExitCo
 
 /// Runs `search`.
 pub fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
-    let index = args.scope.repo.open()?;
-    let (_, snapshot) = open_snapshot(&index, &args.scope.repo, &args.scope.at)?;
-    let hits = snapshot.search(&args.query, args.limit)?;
+    let hits = args.scope.repo.with_index(|index| {
+        let (_, snapshot) = open_snapshot(index, &args.scope.repo, &args.scope.at)?;
+        Ok(snapshot.search(&args.query, args.limit)?)
+    })?;
     match args.scope.format {
         Format::Json => print_json(&serde_json::json!({ "hits": hits }))?,
         Format::Text => {
@@ -135,9 +142,10 @@ pub fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
 
 /// Runs `grep`.
 pub fn run_grep(args: GrepArgs) -> anyhow::Result<ExitCode> {
-    let index = args.scope.repo.open()?;
-    let (_, snapshot) = open_snapshot(&index, &args.scope.repo, &args.scope.at)?;
-    let hits = snapshot.grep(&args.pattern, args.limit)?;
+    let hits = args.scope.repo.with_index(|index| {
+        let (_, snapshot) = open_snapshot(index, &args.scope.repo, &args.scope.at)?;
+        Ok(snapshot.grep(&args.pattern, args.limit)?)
+    })?;
     match args.scope.format {
         Format::Json => print_json(&serde_json::json!({ "hits": hits }))?,
         Format::Text => {
@@ -153,9 +161,10 @@ pub fn run_grep(args: GrepArgs) -> anyhow::Result<ExitCode> {
 /// Runs `cat`.
 pub fn run_cat(args: CatArgs) -> anyhow::Result<ExitCode> {
     let (path, start, end) = parse_target(&args.target)?;
-    let index = args.scope.repo.open()?;
-    let (_, snapshot) = open_snapshot(&index, &args.scope.repo, &args.scope.at)?;
-    let text = snapshot.read(path, start, end)?;
+    let text = args.scope.repo.with_index(|index| {
+        let (_, snapshot) = open_snapshot(index, &args.scope.repo, &args.scope.at)?;
+        Ok(snapshot.read(path, start, end)?)
+    })?;
     match args.scope.format {
         Format::Json => print_json(&text)?,
         Format::Text => {
