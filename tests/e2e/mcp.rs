@@ -2,7 +2,7 @@
 //! spoken to in newline-delimited JSON-RPC on its stdin and stdout, as MCP clients do
 //! (`initialize`, `notifications/initialized`, `tools/list`, `tools/call`).
 
-use crate::support::example_repo;
+use crate::support::{example_repo, ktriage};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -430,4 +430,42 @@ fn mcp_bad_calls_are_error_results_and_paths_stay_in_the_tree() {
     );
     let status = client.finish();
     assert!(status.success(), "{status}");
+}
+
+#[test]
+fn a_running_session_lets_other_processes_query_the_index() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let built = example_repo(dir.path());
+    let repo = built.path.to_str().expect("utf-8 path");
+    let indexed = ktriage(dir.path(), &["index", "--repo", repo, "--quiet"]);
+    assert_eq!(indexed.code, 0, "{}", indexed.stderr);
+
+    let mut client = Client::start(dir.path(), &built.path, &["--quiet"]);
+    let def = client.answer("def", json!({"name": "minifs_discard_one_bucket"}));
+    assert!(def.starts_with("fs/minifs/discard.c:14-30"), "{def}");
+
+    // The session reads the index without locking others out.
+    let out = ktriage(
+        dir.path(),
+        &["def", "minifs_discard_one_bucket", "--repo", repo],
+    );
+    assert_eq!(
+        out.code, 0,
+        "a query during the session failed: {}",
+        out.stderr
+    );
+    assert!(
+        out.stdout.starts_with("fs/minifs/discard.c:14-30"),
+        "{}",
+        out.stdout
+    );
+
+    // A revision not indexed yet: the session reopens the index for writing and answers.
+    let before_move = built.id("03-rename-btree").expect("step").to_string();
+    let old = client.answer(
+        "def",
+        json!({"name": "minifs_discard_one_bucket", "at": before_move}),
+    );
+    assert!(old.starts_with("fs/minifs/alloc.c:"), "{old}");
+    assert!(client.finish().success());
 }

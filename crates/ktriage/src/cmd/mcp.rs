@@ -49,15 +49,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "--max-output-bytes {} is too small; give at least 1024",
         args.max_output_bytes
     );
-    let index = args.repo.open()?;
     // A bad --at is an error now, not on the first call.
-    let rev = index.resolve(&args.at.at)?;
-    let git = index.repo().git();
-    let repo = git
-        .workdir()
-        .unwrap_or_else(|| git.path())
-        .display()
-        .to_string();
+    let (rev, repo) = args.repo.with_index(|index| {
+        let git = index.repo().git();
+        let path = git
+            .workdir()
+            .unwrap_or_else(|| git.path())
+            .display()
+            .to_string();
+        Ok((index.resolve(&args.at.at)?, path))
+    })?;
     let catalog = catalog::Catalog::new();
     let instructions = catalog
         .instructions
@@ -68,7 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         default_at: args.at.at.clone(),
         max_output_bytes: args.max_output_bytes,
     };
-    let worker = worker::Worker::start(index, catalog.registry, settings)?;
+    let worker = worker::Worker::start(args.repo.clone(), catalog.registry, settings)?;
     if !args.repo.quiet {
         let commit = ktriage_agent::tools::short(&rev.commit.to_string());
         eprintln!(

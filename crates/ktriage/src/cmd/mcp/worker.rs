@@ -2,8 +2,12 @@
 //!
 //! The index (a git repository handle among others) stays on this one thread, and so do the
 //! views it lends: the snapshot and history of each revision asked about lately are kept, so
-//! a session's calls at the same revision pay for opening it once.
+//! a session's calls at the same revision pay for opening it once. The index is opened
+//! read-only, so that other ktriage processes can query it meanwhile, until a call asks
+//! about a revision not indexed yet: then it is reopened for writing for the rest of the
+//! session.
 
+use crate::cmd::common::RepoArgs;
 use anyhow::Context;
 use ktriage_agent::tools::{optional_string, Registry, ToolContext, ToolError};
 use ktriage_index::{History, Index, NoProgress, Snapshot};
@@ -44,12 +48,13 @@ struct Job {
 }
 
 impl Worker {
-    /// Starts the thread, which owns `index` and `registry` from now on.
-    pub fn start(index: Index, registry: Registry, settings: Settings) -> anyhow::Result<Worker> {
+    /// Starts the thread, which opens the index of `repo` and owns it and `registry` from
+    /// now on.
+    pub fn start(repo: RepoArgs, registry: Registry, settings: Settings) -> anyhow::Result<Worker> {
         let (jobs, receiver) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("ktriage-mcp-index".to_string())
-            .spawn(move || answer_jobs(&index, &registry, &settings, receiver))
+            .spawn(move || serve(&repo, &registry, &settings, &receiver))
             .context("starting the index thread")?;
         Ok(Worker {
             calls: Calls { jobs },
@@ -99,9 +104,32 @@ struct Views<'index> {
     kept: VecDeque<View<'index>>,
 }
 
+/// Why a call got no answer from a view.
+enum CallError {
+    /// The tool refused or failed.
+    Tool(ToolError),
+    /// The revision is not indexed yet and the index is open read-only.
+    NeedsWrite,
+}
+
+impl From<ktriage_index::Error> for CallError {
+    fn from(err: ktriage_index::Error) -> CallError {
+        match err {
+            ktriage_index::Error::ReadOnly { .. } => CallError::NeedsWrite,
+            other => CallError::Tool(other.into()),
+        }
+    }
+}
+
+impl From<ToolError> for CallError {
+    fn from(err: ToolError) -> CallError {
+        CallError::Tool(err)
+    }
+}
+
 impl<'index> Views<'index> {
     /// The view at revision `at`, opened (and indexed, the first time) when not kept.
-    fn at(&mut self, at: &str) -> Result<&View<'index>, ToolError> {
+    fn at(&mut self, at: &str) -> Result<&View<'index>, CallError> {
         let rev = self.index.resolve(at)?;
         match self
             .kept
@@ -117,10 +145,12 @@ impl<'index> Views<'index> {
             }
             None => {
                 let snapshot = self.index.snapshot(&rev, &NoProgress)?;
-                let history = self
-                    .index
-                    .history(&rev, &NoProgress)
-                    .map_err(|err| err.to_string());
+                let history = match self.index.history(&rev, &NoProgress) {
+                    Err(ktriage_index::Error::ReadOnly { .. }) => {
+                        return Err(CallError::NeedsWrite)
+                    }
+                    other => other.map_err(|err| err.to_string()),
+                };
                 self.kept.push_front(View { snapshot, history });
                 self.kept.truncate(KEPT_VIEWS);
             }
@@ -129,7 +159,51 @@ impl<'index> Views<'index> {
     }
 }
 
-fn answer_jobs(index: &Index, registry: &Registry, settings: &Settings, jobs: mpsc::Receiver<Job>) {
+/// Answers jobs until the channel closes: on the index opened read-only while every call
+/// finds its revision indexed, then on the index opened for writing.
+fn serve(repo: &RepoArgs, registry: &Registry, settings: &Settings, jobs: &mpsc::Receiver<Job>) {
+    let mut pending = None;
+    let mut writable = false;
+    loop {
+        let read_only = (!writable)
+            .then(|| Index::open_read_only(&repo.repo, repo.index_dir.as_deref()).ok())
+            .flatten();
+        writable = read_only.is_none();
+        let opened = read_only.map_or_else(|| repo.open(), Ok);
+        let index = match opened {
+            Ok(index) => index,
+            Err(err) => {
+                let fatal = format!("{err:#}");
+                for job in pending.into_iter().chain(jobs.iter()) {
+                    let _ = job.reply.send(Err(ToolError::Fatal(fatal.clone())));
+                }
+                return;
+            }
+        };
+        match answer_jobs(
+            &index,
+            registry,
+            settings,
+            pending.take().into_iter().chain(jobs.iter()),
+        ) {
+            Some(job) if !writable => {
+                tracing::info!("reopening the index for writing, to index a new revision");
+                writable = true;
+                pending = Some(job);
+            }
+            _ => return,
+        }
+    }
+}
+
+/// Answers `jobs` in order; stops at a job that needs the index opened for writing and
+/// returns it unanswered.
+fn answer_jobs(
+    index: &Index,
+    registry: &Registry,
+    settings: &Settings,
+    jobs: impl Iterator<Item = Job>,
+) -> Option<Job> {
     let mut views = Views {
         index,
         kept: VecDeque::new(),
@@ -141,11 +215,16 @@ fn answer_jobs(index: &Index, registry: &Registry, settings: &Settings, jobs: mp
             answer(&mut views, registry, settings, &job.tool, &job.arguments)
         }))
         .unwrap_or_else(|_| {
-            Err(ToolError::Fatal(format!(
+            Err(CallError::Tool(ToolError::Fatal(format!(
                 "the tool `{}` failed unexpectedly; this is a bug in ktriage",
                 job.tool
-            )))
+            ))))
         });
+        let answer = match answer {
+            Ok(output) => Ok(output),
+            Err(CallError::Tool(err)) => Err(err),
+            Err(CallError::NeedsWrite) => return Some(job),
+        };
         match &answer {
             Ok(output) => {
                 tracing::info!(tool = %job.tool, ms = started.elapsed().as_millis() as u64, bytes = output.len(), "answered")
@@ -157,6 +236,7 @@ fn answer_jobs(index: &Index, registry: &Registry, settings: &Settings, jobs: mp
         // The client may have given up on the call; nobody is left to tell.
         let _ = job.reply.send(answer);
     }
+    None
 }
 
 fn answer(
@@ -165,7 +245,7 @@ fn answer(
     settings: &Settings,
     tool: &str,
     arguments: &JsonObject,
-) -> Result<String, ToolError> {
+) -> Result<String, CallError> {
     let arguments = Value::Object(arguments.clone());
     let at = optional_string(&arguments, "at")?.unwrap_or(&settings.default_at);
     let view = views.at(at)?;
@@ -175,5 +255,5 @@ fn answer(
         log: "",
         max_output_bytes: settings.max_output_bytes,
     };
-    registry.call(&context, tool, &arguments.to_string())
+    Ok(registry.call(&context, tool, &arguments.to_string())?)
 }
