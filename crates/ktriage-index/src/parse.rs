@@ -189,7 +189,11 @@ fn prepare_for_tree_sitter(src: &[u8]) -> Cow<'_, [u8]> {
     let mut lx = Lexer::new(src, 0, src.len(), 1, true);
     let mut prev_line = 0;
     let mut prev: Option<Token> = None;
+    // Where the trivia (whitespace and comments) before the next token starts.
+    let mut trivia_start = 0;
     while let Some(tok) = lx.next() {
+        blank_comments(&mut out, src, trivia_start, tok.start);
+        trivia_start = tok.end;
         let first_on_line = std::mem::replace(&mut prev_line, lx.line()) < tok.line;
         let after = prev.replace(tok);
         let word = slice(src, tok.start, tok.end);
@@ -225,15 +229,31 @@ fn prepare_for_tree_sitter(src: &[u8]) -> Cow<'_, [u8]> {
         } else {
             continue;
         };
-        let buf = out.get_or_insert_with(|| src.to_vec());
-        if let Some(bytes) = buf.get_mut(tok.start..end) {
-            bytes
-                .iter_mut()
-                .filter(|b| **b != b'\n')
-                .for_each(|b| *b = b' ');
-        }
+        trivia_start = end;
+        blank(&mut out, src, tok.start, end);
     }
+    blank_comments(&mut out, src, trivia_start, src.len());
     out.map_or(Cow::Borrowed(src), Cow::Owned)
+}
+
+/// Blanks the trivia between two tokens if it holds a comment: tree-sitter would lex the
+/// comment byte by byte, while blanks can be left out of its parse.
+fn blank_comments(out: &mut Option<Vec<u8>>, src: &[u8], start: usize, end: usize) {
+    if memchr::memchr(b'/', slice(src, start, end)).is_some() {
+        blank(out, src, start, end);
+    }
+}
+
+/// Replaces `src[start..end]` with spaces, newlines kept (so lines and offsets stay), in
+/// `out`, a copy of `src` made on first use.
+fn blank(out: &mut Option<Vec<u8>>, src: &[u8], start: usize, end: usize) {
+    let buf = out.get_or_insert_with(|| src.to_vec());
+    if let Some(bytes) = buf.get_mut(start..end) {
+        bytes
+            .iter_mut()
+            .filter(|b| **b != b'\n')
+            .for_each(|b| *b = b' ');
+    }
 }
 
 /// True if a token after `prev` starts a statement (inside a body).
