@@ -259,6 +259,14 @@ pub fn search_words(clues: &Clues, limit: usize) -> Vec<String> {
     words
 }
 
+/// The identifiers of a source line worth looking up as symbols (see [`looks_like_symbol`]).
+pub fn symbol_words(line: &str) -> impl Iterator<Item = &str> {
+    identifier_regex()
+        .find_iter(line)
+        .map(|m| m.as_str())
+        .filter(|word| looks_like_symbol(word))
+}
+
 /// Identifiers worth looking up: with an underscore or a digit, not all-caps noise words.
 fn looks_like_symbol(word: &str) -> bool {
     word.len() >= 4

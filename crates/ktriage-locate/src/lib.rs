@@ -196,6 +196,9 @@ pub fn locate(
     })
 }
 
+/// How many lines past a named line [`Scorer::callees_at`] follows `\` continuations.
+const MAX_CONTINUED_LINES: u32 = 30;
+
 /// The signals that credit files and functions; each has a weight in [`Weights`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signal {
@@ -454,29 +457,54 @@ impl Scorer<'_, '_> {
         Ok(())
     }
 
-    /// Credits the definitions of the functions called on `path:line`.
+    /// Credits the definitions of the functions called on `path:line`, and of the functions
+    /// the line (with its `\` continuations) names without calling them: a function pointer
+    /// in an initializer or a macro, where a type mismatch is fixed in that function's
+    /// signature.
     fn callees_at(&mut self, path: &str, line: u32, raw: f64) -> Result<()> {
         let Some(file) = self.snapshot.files().iter().find(|file| file.path == path) else {
             return Ok(());
         };
         let facts = self.snapshot.index().facts(file.blob)?;
-        let mut callees: Vec<&str> = facts
+        let mut named: Vec<String> = facts
             .calls
             .iter()
             .filter(|call| call.line == line)
-            .map(|call| call.callee.as_str())
+            .map(|call| call.callee.clone())
             .collect();
-        callees.dedup();
-        let share = raw / callees.len().max(1) as f64;
-        for callee in callees {
+        // A line continued with `\` (a macro's replacement list) is read to its end.
+        let text = self
+            .snapshot
+            .read(path, Some(line), Some(line + MAX_CONTINUED_LINES))?;
+        let continued = text.lines.iter().scan(true, |more, text| {
+            let this = std::mem::replace(more, text.trim_end().ends_with('\\'));
+            this.then_some(text)
+        });
+        for word in continued.flat_map(|text| clues::symbol_words(text)) {
+            if !named.iter().any(|name| name == word) && self.defines_function(word)? {
+                named.push(word.to_string());
+            }
+        }
+        named.dedup();
+        let share = raw / named.len().max(1) as f64;
+        for name in named {
             self.add_definitions(
-                callee,
+                &name,
                 Signal::Callee,
                 share,
-                &format!("called at {path}:{line}:"),
+                &format!("named at {path}:{line}:"),
             )?;
         }
         Ok(())
+    }
+
+    /// True when the tree defines a function called `name`.
+    fn defines_function(&self, name: &str) -> Result<bool> {
+        Ok(self
+            .snapshot
+            .def(name)?
+            .iter()
+            .any(|d| matches!(d.kind, ktriage_index::facts::SymbolKind::Function)))
     }
 
     fn locations(&mut self, clues: &Clues) -> Result<()> {

@@ -119,3 +119,57 @@ fn compiler_diagnostics_and_messages_localize() {
         dossier.functions
     );
 }
+
+/// A one-commit repository with `files`, built the way the example's history is.
+fn one_commit_repo(dir: &std::path::Path, files: &[(&str, &str)]) -> BuiltRepo {
+    let step = dir.join("history").join("01-initial");
+    std::fs::create_dir_all(&step).expect("step dir");
+    std::fs::write(
+        step.join("COMMIT"),
+        "author: Dev <dev@example.org>\ndate: 2026-01-01T10:00:00Z\n\ninitial\n",
+    )
+    .expect("COMMIT");
+    for (path, text) in files {
+        let file = step.join("files").join(path);
+        std::fs::create_dir_all(file.parent().expect("parent")).expect("files dir");
+        std::fs::write(file, text).expect("file");
+    }
+    build_repo(&dir.join("history"), &dir.join("repo")).expect("repo builds")
+}
+
+#[test]
+fn a_function_pointer_in_a_named_macro_is_credited() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = "\
+static int alpha_check(const struct fs *c, unsigned flags)
+{
+\treturn 0;
+}
+
+static int beta_check(const struct fs *c, enum key_flags flags)
+{
+\treturn 1;
+}
+
+#define ops_entry_one ((struct key_ops) {\t\\
+\t.invalid = alpha_check,\t\\
+})
+
+const struct key_ops key_ops_table[] = {
+\tops_entry_one,
+};
+";
+    let built = one_commit_repo(dir.path(), &[("fs/keys.c", source)]);
+    let index = Index::open_or_create(&built.path, None).expect("index");
+    let error = "\
+fs/keys.c:16:2: error: incompatible function pointer types initializing 'int (*)(const struct fs *, enum key_flags)' with an expression of type 'int (const struct fs *, unsigned int)'
+fs/keys.c:11:17: note: expanded from macro 'ops_entry_one'
+";
+    let dossier = locate_at(&index, "HEAD", error);
+    assert_eq!(dossier.files[0].path, "fs/keys.c");
+    assert_eq!(
+        dossier.functions[0].name, "alpha_check",
+        "{:#?}",
+        dossier.functions
+    );
+}
