@@ -192,3 +192,31 @@ fn the_example_command_builds_indexes_and_queries() {
         out.stderr
     );
 }
+
+#[test]
+fn a_query_while_the_index_is_being_written_says_it_is_in_use() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let built = example_repo(dir.path());
+    let repo = built.path.to_str().expect("utf-8 path");
+    let out = ktriage(dir.path(), &["index", "--repo", repo, "--quiet"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+
+    let writer = ktriage_index::Index::open_or_create(&built.path, None).expect("writer");
+    let out = ktriage(
+        dir.path(),
+        &["def", "minifs_discard_one_bucket", "--repo", repo],
+    );
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("in use by another ktriage process"),
+        "{}",
+        out.stderr
+    );
+    drop(writer);
+
+    let out = ktriage(
+        dir.path(),
+        &["def", "minifs_discard_one_bucket", "--repo", repo],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}

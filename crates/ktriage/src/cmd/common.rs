@@ -57,11 +57,14 @@ impl RepoArgs {
     /// writing, created if needed. `work` must not print before it has its snapshot or
     /// history, since it may run twice.
     pub fn with_index<T>(&self, work: impl Fn(&Index) -> anyhow::Result<T>) -> anyhow::Result<T> {
-        if let Ok(index) = Index::open_read_only(&self.repo, self.index_dir.as_deref()) {
-            match work(&index) {
+        match Index::open_read_only(&self.repo, self.index_dir.as_deref()) {
+            Ok(index) => match work(&index) {
                 Err(err) if needs_write(&err) => {}
                 done => return done,
-            }
+            },
+            // A writer has it: opening it for writing would only wait as long again.
+            Err(err @ ktriage_index::Error::IndexBusy { .. }) => return Err(err.into()),
+            Err(_) => {}
         }
         work(&self.open()?)
     }
