@@ -473,9 +473,11 @@ impl Scorer<'_, '_> {
             .map(|call| call.callee.clone())
             .collect();
         // A line continued with `\` (a macro's replacement list) is read to its end.
-        let text = self
-            .snapshot
-            .read(path, Some(line), Some(line + MAX_CONTINUED_LINES))?;
+        let text = self.snapshot.read(
+            path,
+            Some(line),
+            Some(line.saturating_add(MAX_CONTINUED_LINES)),
+        )?;
         let continued = text.lines.iter().scan(true, |more, text| {
             let this = std::mem::replace(more, text.trim_end().ends_with('\\'));
             this.then_some(text)
