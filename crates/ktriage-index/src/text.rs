@@ -328,7 +328,10 @@ impl TextIndex {
             for (field, boost) in [(fields.name, 3.0), (fields.body, 1.0)] {
                 clauses.push((
                     Occur::Should,
-                    Box::new(ConstScoreQuery::new(in_field(field), boost * idf)),
+                    Box::new(ConstScoreQuery::new(
+                        in_field(field),
+                        quantized(boost * idf),
+                    )),
                 ));
             }
         }
@@ -399,6 +402,15 @@ impl TextIndex {
         }
         Ok(hits)
     }
+}
+
+/// Steps a clause score is rounded to: 1/256, so that a document's score, a sum of such
+/// multiples below 65,536, is exact in `f32` whatever order tantivy adds its clauses in (that
+/// order follows how documents fell into segments, which differs between indexes).
+const SCORE_STEPS: f32 = 256.0;
+
+fn quantized(score: f32) -> f32 {
+    (score * SCORE_STEPS).round() / SCORE_STEPS
 }
 
 fn schema() -> (Schema, Fields) {
