@@ -295,16 +295,7 @@ fn def(context: &ToolContext<'_>, args: &Value) -> Result<String, ToolError> {
             .snapshot
             .def(name)?
             .iter()
-            .map(|d| {
-                format!(
-                    "{}:{}-{}\t{}\t{}",
-                    d.path,
-                    d.line,
-                    d.end_line,
-                    d.kind.as_str(),
-                    d.signature
-                )
-            })
+            .map(ToString::to_string)
             .collect(),
         &format!("`{name}` is not defined at this revision"),
     ))
@@ -317,7 +308,7 @@ fn callers(context: &ToolContext<'_>, args: &Value) -> Result<String, ToolError>
             .snapshot
             .callers(name)?
             .iter()
-            .map(|c| format!("{}:{}\t{} -> {}", c.path, c.line, c.caller, c.callee))
+            .map(ToString::to_string)
             .collect(),
         &format!("no calls to `{name}` at this revision"),
     ))
@@ -330,7 +321,7 @@ fn callees(context: &ToolContext<'_>, args: &Value) -> Result<String, ToolError>
             .snapshot
             .callees(name)?
             .iter()
-            .map(|c| format!("{}:{}\t{} -> {}", c.path, c.line, c.caller, c.callee))
+            .map(ToString::to_string)
             .collect(),
         &format!("`{name}` calls nothing, or is not a function defined at this revision"),
     ))

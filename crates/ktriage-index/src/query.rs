@@ -44,6 +44,22 @@ pub struct CallSite {
     pub line: u32,
 }
 
+/// The one-line text form: `path:line-end_line<TAB>kind<TAB>signature`.
+impl std::fmt::Display for Definition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (path, line, end, kind) = (&self.path, self.line, self.end_line, self.kind.as_str());
+        write!(f, "{path}:{line}-{end}\t{kind}\t{}", self.signature)
+    }
+}
+
+/// The one-line text form: `path:line<TAB>caller -> callee`.
+impl std::fmt::Display for CallSite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (path, line, caller, callee) = (&self.path, self.line, &self.caller, &self.callee);
+        write!(f, "{path}:{line}\t{caller} -> {callee}")
+    }
+}
+
 /// A ranked full-text hit.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SearchHit {

@@ -63,21 +63,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let snapshot = index.snapshot(&head, &progress)?;
     println!("\n$ ktriage def minifs_discard_one_bucket");
     for d in snapshot.def("minifs_discard_one_bucket")? {
-        println!(
-            "{}:{}-{}\t{}\t{}",
-            d.path,
-            d.line,
-            d.end_line,
-            d.kind.as_str(),
-            d.signature
-        );
+        println!("{d}");
     }
     println!("\n$ ktriage callers minifs_fs_emergency_read_only");
     for call in snapshot.callers("minifs_fs_emergency_read_only")? {
-        println!(
-            "{}:{}\t{} -> {}",
-            call.path, call.line, call.caller, call.callee
-        );
+        println!("{call}");
     }
     println!("\n$ ktriage search \"discarded bucket need discard\" --limit 3");
     for hit in snapshot.search("discarded bucket need discard", 3)? {

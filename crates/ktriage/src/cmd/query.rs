@@ -76,15 +76,7 @@ fn symbol_query(index: &Index, args: &SymbolArgs, query: SymbolQuery) -> anyhow:
                 Format::Json => print_json(&serde_json::json!({ "definitions": definitions }))?,
                 Format::Text => {
                     for d in &definitions {
-                        writeln!(
-                            out,
-                            "{}:{}-{}\t{}\t{}",
-                            d.path,
-                            d.line,
-                            d.end_line,
-                            d.kind.as_str(),
-                            d.signature
-                        )?;
+                        writeln!(out, "{d}")?;
                     }
                 }
             }
@@ -99,11 +91,7 @@ fn symbol_query(index: &Index, args: &SymbolArgs, query: SymbolQuery) -> anyhow:
                 Format::Json => print_json(&serde_json::json!({ "calls": calls }))?,
                 Format::Text => {
                     for call in &calls {
-                        writeln!(
-                            out,
-                            "{}:{}\t{} -> {}",
-                            call.path, call.line, call.caller, call.callee
-                        )?;
+                        writeln!(out, "{call}")?;
                     }
                 }
             }
