@@ -131,12 +131,10 @@ impl Store {
     /// Rewrites the database file without the space freed by earlier transactions (redb
     /// never reuses all of it); true when anything was reclaimed.
     pub fn compact(&mut self) -> Result<bool> {
-        match &mut self.db {
-            Db::Writable(db) => db.compact().map_err(|err| Error::corrupt(&self.dir, err)),
-            Db::ReadOnly(_) => Err(Error::ReadOnly {
-                dir: self.dir.clone(),
-            }),
-        }
+        let Db::Writable(db) = &mut self.db else {
+            return Err(self.read_only());
+        };
+        db.compact().map_err(|err| Error::corrupt(&self.dir, err))
     }
 
     /// A read transaction, for this module and others that keep tables in the database.
@@ -150,21 +148,25 @@ impl Store {
 
     /// A write transaction; [`Error::ReadOnly`] when the store was opened only for reading.
     pub fn write(&self) -> Result<WriteTransaction> {
-        match &self.db {
-            Db::Writable(db) => db.begin_write().map_err(self.err()),
-            Db::ReadOnly(_) => Err(Error::ReadOnly {
-                dir: self.dir.clone(),
-            }),
-        }
+        self.writable()?.begin_write().map_err(self.err())
     }
 
     /// [`Error::ReadOnly`] when the store was opened only for reading.
     pub fn ensure_writable(&self) -> Result<()> {
+        self.writable().map(drop)
+    }
+
+    /// The database, if it was opened for writing.
+    fn writable(&self) -> Result<&Database> {
         match &self.db {
-            Db::Writable(_) => Ok(()),
-            Db::ReadOnly(_) => Err(Error::ReadOnly {
-                dir: self.dir.clone(),
-            }),
+            Db::Writable(db) => Ok(db),
+            Db::ReadOnly(_) => Err(self.read_only()),
+        }
+    }
+
+    fn read_only(&self) -> Error {
+        Error::ReadOnly {
+            dir: self.dir.clone(),
         }
     }
 
