@@ -57,16 +57,26 @@ impl RepoArgs {
     /// writing, created if needed. `work` must not print before it has its snapshot or
     /// history, since it may run twice.
     pub fn with_index<T>(&self, work: impl Fn(&Index) -> anyhow::Result<T>) -> anyhow::Result<T> {
-        match Index::open_read_only(&self.repo, self.index_dir.as_deref()) {
-            Ok(index) => match work(&index) {
-                Err(err) if needs_write(&err) => {}
-                done => return done,
-            },
-            // A writer has it: opening it for writing would only wait as long again.
-            Err(err @ ktriage_index::Error::IndexBusy { .. }) => return Err(err.into()),
-            Err(_) => {}
+        let (index, writable) = self.open_for_queries()?;
+        match work(&index) {
+            Err(err) if !writable && needs_write(&err) => {
+                // The read-only handle's shared lock must go before the writer's.
+                drop(index);
+                work(&self.open()?)
+            }
+            done => done,
         }
-        work(&self.open()?)
+    }
+
+    /// The index for queries, and whether it is open for writing: read-only when it
+    /// exists and opens that way, otherwise for writing (created if needed). A writer
+    /// holding it is an error at once: opening it for writing would only wait as long again.
+    pub fn open_for_queries(&self) -> anyhow::Result<(Index, bool)> {
+        match Index::open_read_only(&self.repo, self.index_dir.as_deref()) {
+            Ok(index) => Ok((index, false)),
+            Err(err @ ktriage_index::Error::IndexBusy { .. }) => Err(err.into()),
+            Err(_) => Ok((self.open()?, true)),
+        }
     }
 
     /// The progress reporter these arguments ask for.

@@ -163,15 +163,10 @@ impl<'index> Views<'index> {
 /// finds its revision indexed, then on the index opened for writing.
 fn serve(repo: &RepoArgs, registry: &Registry, settings: &Settings, jobs: &mpsc::Receiver<Job>) {
     let mut pending = None;
-    let mut writable = false;
+    let mut opened = repo.open_for_queries();
     loop {
-        let read_only = (!writable)
-            .then(|| Index::open_read_only(&repo.repo, repo.index_dir.as_deref()).ok())
-            .flatten();
-        writable = read_only.is_none();
-        let opened = read_only.map_or_else(|| repo.open(), Ok);
-        let index = match opened {
-            Ok(index) => index,
+        let (index, writable) = match opened {
+            Ok(opened) => opened,
             Err(err) => {
                 let fatal = format!("{err:#}");
                 for job in pending.into_iter().chain(jobs.iter()) {
@@ -188,8 +183,10 @@ fn serve(repo: &RepoArgs, registry: &Registry, settings: &Settings, jobs: &mpsc:
         ) {
             Some(job) if !writable => {
                 tracing::info!("reopening the index for writing, to index a new revision");
-                writable = true;
+                // The read-only handle's shared lock must go before the writer's.
+                drop(index);
                 pending = Some(job);
+                opened = repo.open().map(|index| (index, true));
             }
             _ => return,
         }
