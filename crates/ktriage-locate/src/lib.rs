@@ -466,12 +466,17 @@ impl Scorer<'_, '_> {
             return Ok(());
         };
         let facts = self.snapshot.index().facts(file.blob)?;
-        let mut named: Vec<String> = facts
+        let mut callees: Vec<&str> = facts
             .calls
             .iter()
             .filter(|call| call.line == line)
-            .map(|call| call.callee.clone())
+            .map(|call| call.callee.as_str())
             .collect();
+        callees.dedup();
+        let mut named = Vec::with_capacity(callees.len());
+        for callee in callees {
+            named.push((callee.to_string(), self.function_definitions(callee)?));
+        }
         // A line continued with `\` (a macro's replacement list) is read to its end.
         let text = self.snapshot.read(
             path,
@@ -483,30 +488,20 @@ impl Scorer<'_, '_> {
             this.then_some(text)
         });
         for word in continued.flat_map(|text| clues::symbol_words(text)) {
-            if !named.iter().any(|name| name == word) && self.defines_function(word)? {
-                named.push(word.to_string());
+            if named.iter().any(|(name, _)| name == word) {
+                continue;
+            }
+            let definitions = self.function_definitions(word)?;
+            if !definitions.is_empty() {
+                named.push((word.to_string(), definitions));
             }
         }
-        named.dedup();
         let share = raw / named.len().max(1) as f64;
-        for name in named {
-            self.add_definitions(
-                &name,
-                Signal::Callee,
-                share,
-                &format!("named at {path}:{line}:"),
-            )?;
+        let why = format!("named at {path}:{line}:");
+        for (name, definitions) in &named {
+            self.credit_definitions(name, definitions, Signal::Callee, share, &why);
         }
         Ok(())
-    }
-
-    /// True when the tree defines a function called `name`.
-    fn defines_function(&self, name: &str) -> Result<bool> {
-        Ok(self
-            .snapshot
-            .def(name)?
-            .iter()
-            .any(|d| matches!(d.kind, ktriage_index::facts::SymbolKind::Function)))
     }
 
     fn locations(&mut self, clues: &Clues) -> Result<()> {
@@ -543,16 +538,30 @@ impl Scorer<'_, '_> {
     }
 
     fn add_definitions(&mut self, name: &str, signal: Signal, raw: f64, why: &str) -> Result<bool> {
-        let definitions: Vec<_> = self
+        let definitions = self.function_definitions(name)?;
+        Ok(self.credit_definitions(name, &definitions, signal, raw, why))
+    }
+
+    /// The definitions of the C function `name` at the revision (not its prototypes).
+    fn function_definitions(&self, name: &str) -> Result<Vec<ktriage_index::Definition>> {
+        Ok(self
             .snapshot
             .def(name)?
             .into_iter()
             .filter(|d| matches!(d.kind, ktriage_index::facts::SymbolKind::Function))
-            .collect();
-        if definitions.is_empty() {
-            return Ok(false);
-        }
-        let share = raw / definitions.len() as f64;
+            .collect())
+    }
+
+    /// Credits `raw`, split among `definitions` of function `name`; false when there are none.
+    fn credit_definitions(
+        &mut self,
+        name: &str,
+        definitions: &[ktriage_index::Definition],
+        signal: Signal,
+        raw: f64,
+        why: &str,
+    ) -> bool {
+        let share = raw / definitions.len().max(1) as f64;
         for definition in definitions {
             let function = Some((
                 definition.name.as_str(),
@@ -567,7 +576,7 @@ impl Scorer<'_, '_> {
                 &format!("{why} {name}"),
             );
         }
-        Ok(true)
+        !definitions.is_empty()
     }
 
     fn in_functions(&mut self, clues: &Clues) -> Result<()> {
