@@ -3,8 +3,7 @@
 //! `git log -p --no-merges`, function history against `git log -L`, blame against
 //! `git blame -L`, and the share of `Fixes:` trailers resolved.
 
-use super::bench_util::{git, latency_row, time_it};
-use anyhow::Context;
+use super::bench_util::{fresh_run, git, latency_row, time_it};
 use ktriage_index::history::{functions, parse_fix};
 use ktriage_index::{History, Index, NoProgress, TreeFile};
 use std::collections::{BTreeMap, HashSet};
@@ -57,14 +56,7 @@ fn secs(d: Duration) -> f64 {
 
 /// Runs `bench history`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    if args.scratch.exists() {
-        std::fs::remove_dir_all(&args.scratch)
-            .with_context(|| format!("removing {}", args.scratch.display()))?;
-    }
-    let repo = args
-        .repo
-        .to_str()
-        .context("the repository path must be UTF-8")?;
+    let repo = fresh_run(&args.repo, &args.scratch)?;
     let index = Index::open_or_create(&args.repo, Some(&args.scratch.join("index")))?;
     let head = index.resolve("HEAD")?;
     let base = index.resolve("HEAD^1")?;

@@ -1,7 +1,7 @@
 //! `ktriage bench index`: the source index's benchmarks, each beside a git reference
 //! measured in the same run (see BENCHMARKS.md).
 
-use super::bench_util::{dir_size, git, peak_rss_mb, percentile, time_it};
+use super::bench_util::{dir_size, fresh_run, git, peak_rss_mb, percentile, time_it};
 use anyhow::Context;
 use ktriage_index::facts::SymbolKind;
 use ktriage_index::{Index, NoProgress};
@@ -31,14 +31,7 @@ pub struct Args {
 
 /// Runs `bench index`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    if args.scratch.exists() {
-        std::fs::remove_dir_all(&args.scratch)
-            .with_context(|| format!("removing {}", args.scratch.display()))?;
-    }
-    let repo = args
-        .repo
-        .to_str()
-        .context("the repository path must be UTF-8")?;
+    let repo = fresh_run(&args.repo, &args.scratch)?;
     let index_dir = args.scratch.join("index");
 
     // 1. Index HEAD versus reading every C file once with git grep.

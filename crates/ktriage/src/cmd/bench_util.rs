@@ -1,9 +1,20 @@
-//! Small helpers shared by the benchmark commands: timing, percentiles, git, sizes, memory.
+//! Small helpers shared by the benchmark commands: a fresh scratch directory, timing,
+//! percentiles, git, sizes, memory.
 
 use anyhow::Context;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+/// Starts a bench run: deletes `scratch` (a previous run's) and gives the repository path as
+/// UTF-8, which the git reference commands need.
+pub fn fresh_run<'a>(repo: &'a Path, scratch: &Path) -> anyhow::Result<&'a str> {
+    if scratch.exists() {
+        std::fs::remove_dir_all(scratch)
+            .with_context(|| format!("removing {}", scratch.display()))?;
+    }
+    repo.to_str().context("the repository path must be UTF-8")
+}
 
 /// Runs `f` and returns its result with the wall time it took.
 pub fn time_it<T>(f: impl FnOnce() -> T) -> (T, Duration) {
