@@ -185,7 +185,7 @@ pub fn lexical_functions(source: &[u8]) -> Vec<Symbol> {
 /// from the lexical scan instead, and x-macro tables inside struct, enum and
 /// initializer bodies no longer derail what follows.
 fn prepare_for_tree_sitter(src: &[u8]) -> Cow<'_, [u8]> {
-    let mut out: Option<Vec<u8>> = None;
+    let mut out = Cow::Borrowed(src);
     let mut lx = Lexer::new(src, 0, src.len(), 1, true);
     let mut prev_line = 0;
     let mut prev: Option<Token> = None;
@@ -198,8 +198,7 @@ fn prepare_for_tree_sitter(src: &[u8]) -> Cow<'_, [u8]> {
         let after = prev.replace(tok);
         let word = slice(src, tok.start, tok.end);
         if tok.kind == Tok::Ident && kernel::is_loop_macro(word) && starts_statement(src, after) {
-            let buf = out.get_or_insert_with(|| src.to_vec());
-            if let Some(bytes) = buf.get_mut(tok.start..tok.end) {
+            if let Some(bytes) = out.to_mut().get_mut(tok.start..tok.end) {
                 bytes.fill(b' ');
                 if let Some(head) = bytes.get_mut(..5) {
                     head.copy_from_slice(b"while");
@@ -230,25 +229,24 @@ fn prepare_for_tree_sitter(src: &[u8]) -> Cow<'_, [u8]> {
             continue;
         };
         trivia_start = end;
-        blank(&mut out, src, tok.start, end);
+        blank(&mut out, tok.start, end);
     }
     blank_comments(&mut out, src, trivia_start, src.len());
-    out.map_or(Cow::Borrowed(src), Cow::Owned)
+    out
 }
 
 /// Blanks the trivia between two tokens if it holds a comment: tree-sitter would lex the
 /// comment byte by byte, while blanks can be left out of its parse.
-fn blank_comments(out: &mut Option<Vec<u8>>, src: &[u8], start: usize, end: usize) {
+fn blank_comments(out: &mut Cow<'_, [u8]>, src: &[u8], start: usize, end: usize) {
     if memchr::memchr(b'/', slice(src, start, end)).is_some() {
-        blank(out, src, start, end);
+        blank(out, start, end);
     }
 }
 
-/// Replaces `src[start..end]` with spaces, newlines kept (so lines and offsets stay), in
-/// `out`, a copy of `src` made on first use.
-fn blank(out: &mut Option<Vec<u8>>, src: &[u8], start: usize, end: usize) {
-    let buf = out.get_or_insert_with(|| src.to_vec());
-    if let Some(bytes) = buf.get_mut(start..end) {
+/// Replaces `text[start..end]` with spaces, newlines kept (so lines and offsets stay),
+/// copying `text` on first use.
+fn blank(text: &mut Cow<'_, [u8]>, start: usize, end: usize) {
+    if let Some(bytes) = text.to_mut().get_mut(start..end) {
         bytes
             .iter_mut()
             .filter(|b| **b != b'\n')
@@ -293,11 +291,7 @@ fn x_macro_line(lx: &mut Lexer<'_>) -> Option<usize> {
 fn blank_bodies(src: &[u8], text: &mut Cow<'_, [u8]>, functions: &[scan::ScannedFn]) {
     for f in functions {
         if f.body_end >= f.body_start + 3 && src.get(f.body_end - 2) == Some(&b'\n') {
-            if let Some(body) = text.to_mut().get_mut(f.body_start + 1..f.body_end - 1) {
-                body.iter_mut()
-                    .filter(|b| **b != b'\n')
-                    .for_each(|b| *b = b' ');
-            }
+            blank(text, f.body_start + 1, f.body_end - 1);
         }
     }
 }
