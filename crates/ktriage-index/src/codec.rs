@@ -26,7 +26,19 @@ thread_local! {
 
 /// Decompresses and decodes what [`pack`] wrote.
 pub fn unpack<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    let raw = DECOMPRESSOR.with(|cell| {
+    postcard::from_bytes(&decompress(bytes)?).map_err(|err| err.to_string())
+}
+
+/// Decompresses what [`pack`] wrote and decodes only its first fields: `T` is a struct
+/// whose fields are, in order, the first fields of the packed value's struct.
+pub fn unpack_prefix<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let raw = decompress(bytes)?;
+    let (value, _rest) = postcard::take_from_bytes(&raw).map_err(|err| err.to_string())?;
+    Ok(value)
+}
+
+fn decompress(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    DECOMPRESSOR.with(|cell| {
         let mut slot = cell.borrow_mut();
         let decompressor = match slot.as_mut() {
             Some(decompressor) => decompressor,
@@ -35,8 +47,7 @@ pub fn unpack<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
         decompressor
             .decompress(bytes, MAX_UNPACKED)
             .map_err(|err| err.to_string())
-    })?;
-    postcard::from_bytes(&raw).map_err(|err| err.to_string())
+    })
 }
 
 /// Encodes a sorted list of ordinals as the varints of their gaps: a byte or two each.
@@ -93,5 +104,19 @@ mod tests {
             unpack_ordinals(&[2, 0xff, 0xff, 0xff, 0xff, 0x0f, 0xff, 0xff, 0xff, 0xff, 0x0f])
                 .is_err()
         );
+    }
+
+    #[test]
+    fn symbols_decode_alone_from_packed_facts() {
+        use crate::facts::{FileFacts, FileSymbols};
+        let facts = crate::parse::parse_c(
+            b"static int f(void) { pr_err(\"oops\"); return g(); }\nint h(int x);\n",
+        );
+        assert_eq!(facts.symbols.len(), 2);
+        assert!(!facts.calls.is_empty() && !facts.messages.is_empty());
+        let packed = pack(&facts).expect("packs");
+        let alone: FileSymbols = unpack_prefix(&packed).expect("unpacks");
+        assert_eq!(alone.symbols, facts.symbols);
+        assert_eq!(unpack::<FileFacts>(&packed).expect("unpacks"), facts);
     }
 }

@@ -108,7 +108,8 @@ pub struct ParseStats {
 /// Everything extracted from one C source or header file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileFacts {
-    /// Definitions and declarations, in source order.
+    /// Definitions and declarations, in source order. First, so that [`FileSymbols`] can
+    /// decode them alone.
     pub symbols: Vec<Symbol>,
     /// Call sites, in source order.
     pub calls: Vec<Call>,
@@ -116,4 +117,11 @@ pub struct FileFacts {
     pub messages: Vec<Message>,
     /// Parse quality.
     pub stats: ParseStats,
+}
+
+/// The first field of stored [`FileFacts`], decoded without the rest (queries about
+/// definitions need nothing else, and calls and messages are most of a file's facts).
+#[derive(Debug, Deserialize)]
+pub(crate) struct FileSymbols {
+    pub symbols: Vec<Symbol>,
 }

@@ -40,7 +40,7 @@ pub use history::{History, HistoryStats};
 pub use query::{CallSite, Definition, FileText, GrepHit, MessageHit, SearchHit, Snapshot};
 pub use repo::{Rev, TreeFile};
 
-use facts::FileFacts;
+use facts::{FileFacts, Symbol};
 use git2::Oid;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -86,6 +86,27 @@ pub struct Index {
     dir: PathBuf,
     config: IndexConfig,
     facts_cache: Mutex<HashMap<Oid, Arc<FileFacts>>>,
+    /// Symbols decoded alone, for blobs whose whole facts were not needed.
+    symbols_cache: Mutex<HashMap<Oid, Arc<Vec<Symbol>>>>,
+}
+
+/// The definitions and declarations of one blob: from its cached facts, or decoded alone.
+pub enum Symbols {
+    /// Part of the blob's whole facts.
+    Facts(Arc<FileFacts>),
+    /// Decoded without the rest of the facts.
+    Alone(Arc<Vec<Symbol>>),
+}
+
+impl std::ops::Deref for Symbols {
+    type Target = [Symbol];
+
+    fn deref(&self) -> &[Symbol] {
+        match self {
+            Symbols::Facts(facts) => &facts.symbols,
+            Symbols::Alone(symbols) => symbols,
+        }
+    }
 }
 
 /// How [`Index::open_with`] opens an index.
@@ -194,6 +215,7 @@ impl Index {
             dir,
             config,
             facts_cache: Mutex::new(HashMap::new()),
+            symbols_cache: Mutex::new(HashMap::new()),
         })
     }
 
@@ -246,25 +268,37 @@ impl Index {
 
     /// The facts of an indexed blob (cached in memory after the first read).
     pub fn facts(&self, blob: Oid) -> Result<Arc<FileFacts>> {
-        if let Some(facts) = self
-            .facts_cache
-            .lock()
-            .expect("facts cache lock is never poisoned")
-            .get(&blob)
-        {
-            return Ok(facts.clone());
+        self.cached(&self.facts_cache, blob, || self.store.blob_facts(blob))
+    }
+
+    /// The definitions and declarations of an indexed blob: taken from its facts when they
+    /// are cached, else decoded without the rest (and cached in memory).
+    pub fn symbols(&self, blob: Oid) -> Result<Symbols> {
+        if let Some(facts) = lock(&self.facts_cache).get(&blob) {
+            return Ok(Symbols::Facts(facts.clone()));
         }
-        let facts = Arc::new(self.store.blob_facts(blob)?.ok_or_else(|| {
+        self.cached(&self.symbols_cache, blob, || self.store.blob_symbols(blob))
+            .map(Symbols::Alone)
+    }
+
+    /// `blob`'s entry of `cache`, loaded into it first if missing.
+    fn cached<T>(
+        &self,
+        cache: &Mutex<HashMap<Oid, Arc<T>>>,
+        blob: Oid,
+        load: impl FnOnce() -> Result<Option<T>>,
+    ) -> Result<Arc<T>> {
+        if let Some(value) = lock(cache).get(&blob) {
+            return Ok(value.clone());
+        }
+        let value = Arc::new(load()?.ok_or_else(|| {
             Error::corrupt(
                 &self.dir,
                 format!("blob {blob} is listed in a tree but has no facts"),
             )
         })?);
-        self.facts_cache
-            .lock()
-            .expect("facts cache lock is never poisoned")
-            .insert(blob, facts.clone());
-        Ok(facts)
+        lock(cache).insert(blob, value.clone());
+        Ok(value)
     }
 
     /// The commit's tree as the index sees it, indexing its new blobs first if needed.
@@ -285,4 +319,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
     std::fs::write(&tmp, bytes).map_err(Error::io(&tmp))?;
     std::fs::rename(&tmp, path).map_err(Error::io(path))
+}
+
+/// A cache's lock (no code panics while holding one).
+fn lock<T>(cache: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    cache.lock().expect("cache locks are never poisoned")
 }

@@ -179,9 +179,8 @@ impl<'a> Snapshot<'a> {
             if !self.paths_by_blob.contains_key(&blob) {
                 continue;
             }
-            let facts = self.index.facts(blob)?;
-            for (symbol, path) in facts
-                .symbols
+            let symbols = self.index.symbols(blob)?;
+            for (symbol, path) in symbols
                 .iter()
                 .filter(|symbol| symbol.name == name)
                 .flat_map(|symbol| self.paths_of(blob).map(move |path| (symbol, path)))
@@ -428,9 +427,8 @@ impl<'a> Snapshot<'a> {
         let Some(file) = self.files.iter().find(|file| file.path == path) else {
             return Ok(None);
         };
-        let facts = self.index.facts(file.blob)?;
-        let symbol = facts
-            .symbols
+        let symbols = self.index.symbols(file.blob)?;
+        let symbol = symbols
             .iter()
             .filter(|s| matches!(s.kind, SymbolKind::Function | SymbolKind::FunctionMacro))
             .filter(|s| s.line <= line && line <= s.end_line)

@@ -14,7 +14,7 @@
 
 use crate::codec;
 use crate::error::{Error, Result};
-use crate::facts::FileFacts;
+use crate::facts::{FileFacts, FileSymbols, Symbol};
 use crate::repo::TreeFile;
 use git2::Oid;
 use redb::{
@@ -191,6 +191,23 @@ impl Store {
 
     /// The facts of one blob, if indexed.
     pub fn blob_facts(&self, blob: Oid) -> Result<Option<FileFacts>> {
+        self.read_facts(blob, codec::unpack)
+    }
+
+    /// The definitions and declarations of one blob, if indexed (the rest of its facts is
+    /// not decoded).
+    pub fn blob_symbols(&self, blob: Oid) -> Result<Option<Vec<Symbol>>> {
+        self.read_facts(blob, |bytes| {
+            codec::unpack_prefix::<FileSymbols>(bytes).map(|facts| facts.symbols)
+        })
+    }
+
+    /// Reads one blob's packed facts and decodes them with `decode`.
+    fn read_facts<T>(
+        &self,
+        blob: Oid,
+        decode: impl FnOnce(&[u8]) -> std::result::Result<T, String>,
+    ) -> Result<Option<T>> {
         let txn = self.read()?;
         let blobs = txn.open_table(BLOBS).map_err(self.err())?;
         let Some(ordinal) = blobs.get(self.id(blob)?).map_err(self.err())? else {
@@ -212,9 +229,9 @@ impl Store {
                     )
                 })?;
         }
-        let facts = codec::unpack(&bytes)
+        let value = decode(&bytes)
             .map_err(|err| Error::corrupt(&self.dir, format!("facts of blob {blob}: {err}")))?;
-        Ok(Some(facts))
+        Ok(Some(value))
     }
 
     /// Stores facts for a batch of blobs and their name entries: appends the facts to the
