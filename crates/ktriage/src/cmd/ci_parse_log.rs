@@ -30,6 +30,19 @@ pub struct Args {
 pub(super) struct Output<'a> {
     /// The reports, primary first.
     pub(super) reports: &'a [Report],
+    /// The log held more reports than were asked for; the rest were not titled.
+    pub(super) truncated: bool,
+}
+
+/// The reports of the log `reader` gives, at most `max`, and whether it held more.
+pub(super) fn capped_reports<R: std::io::Read>(
+    reader: R,
+    max: usize,
+) -> std::io::Result<(Vec<Report>, bool)> {
+    let mut reports = report::parse_reader_limited(reader, max.saturating_add(1))?;
+    let truncated = reports.len() > max;
+    reports.truncate(max);
+    Ok((reports, truncated))
 }
 
 /// Runs `ci parse-log`.
@@ -37,13 +50,28 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // The log is streamed: memory stays bounded whatever its size.
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("opening {}", args.file.display()))?;
-    let reports = report::parse_reader_limited(file, args.max_reports)
+    let (reports, truncated) = capped_reports(file, args.max_reports)
         .with_context(|| format!("reading {}", args.file.display()))?;
+    if truncated {
+        eprintln!(
+            "ktriage: warning: {} holds more than {} reports; only the first {} are given \
+             (--max-reports raises the bound)",
+            args.file.display(),
+            args.max_reports,
+            args.max_reports
+        );
+    }
     match args.format {
         Format::Json => {
             // Buffered: the pretty output of many reports is large, and stdout is line-buffered.
             let mut out = BufWriter::new(std::io::stdout().lock());
-            serde_json::to_writer_pretty(&mut out, &Output { reports: &reports })?;
+            serde_json::to_writer_pretty(
+                &mut out,
+                &Output {
+                    reports: &reports,
+                    truncated,
+                },
+            )?;
             writeln!(out)?;
             out.flush()?;
         }

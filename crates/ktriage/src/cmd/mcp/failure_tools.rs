@@ -61,9 +61,12 @@ impl Tool for ParseLog {
             .unwrap_or(DEFAULT_REPORTS)
             .clamp(1, MAX_REPORTS) as usize;
         let text = text_arg(args)?;
-        let reports = ktriage_ci::report::parse_reader_limited(text.as_bytes(), max_reports)
+        let (reports, truncated) = ci_parse_log::capped_reports(text.as_bytes(), max_reports)
             .map_err(|err| ToolError::Fatal(format!("reading the log from memory: {err}")))?;
-        to_json(&ci_parse_log::Output { reports: &reports })
+        to_json(&ci_parse_log::Output {
+            reports: &reports,
+            truncated,
+        })
     }
 }
 
