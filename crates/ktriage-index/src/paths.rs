@@ -98,6 +98,23 @@ pub fn resolve<'a>(
     }
 }
 
+/// The directories a log path has in place of its tree path's, when it is the tree path
+/// with directories inserted: `("fs/bcachefs/", "fs/")` for `fs/bcachefs/super.c` found as
+/// `fs/super.c`. A log that names files so uses the kernel's paths: its `fs/super.c` is the
+/// kernel's own file, not the tree's.
+pub fn inserted_directories(wanted: &str, tree_path: &str) -> Option<(String, String)> {
+    let wanted = normalize(wanted);
+    let common = wanted
+        .rsplit('/')
+        .zip(tree_path.rsplit('/'))
+        .take_while(|(a, b)| a == b)
+        .count();
+    let log_dirs = strip_components(wanted, common);
+    let tree_dirs = strip_components(tree_path, common);
+    (common > 0 && log_dirs != tree_dirs && log_dirs.starts_with(tree_dirs))
+        .then(|| (log_dirs.to_string(), tree_dirs.to_string()))
+}
+
 /// Breaks a tie between equally long suffix matches: a log path usually is a tree path with
 /// directories inserted (`fs/` + `bcachefs/` + `check.c` for `fs/check.c`), so prefer the
 /// candidate whose unmatched directory part is the longest prefix of the log path's.
@@ -136,7 +153,23 @@ fn strip_components(path: &str, n: usize) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::{normalize, resolve, PathMatch};
+    use super::{inserted_directories, normalize, resolve, PathMatch};
+
+    #[test]
+    fn inserted_directories_are_found() {
+        let found = |wanted, tree| inserted_directories(wanted, tree);
+        assert_eq!(
+            found("fs/bcachefs/super.c", "fs/super.c"),
+            Some(("fs/bcachefs/".to_string(), "fs/".to_string()))
+        );
+        assert_eq!(
+            found("fs/bcachefs/btree/iter.c:12", "btree/iter.c"),
+            Some(("fs/bcachefs/".to_string(), String::new()))
+        );
+        assert_eq!(found("fs/super.c", "fs/super.c"), None);
+        assert_eq!(found("fs/bcachefs/super.c", "libbcachefs/super.c"), None);
+        assert_eq!(found("fs/bcachefs/super.c", "fs/inode.c"), None);
+    }
 
     const TREE: &[&str] = &[
         "fs/alloc/discard.c",

@@ -313,10 +313,12 @@ pub fn gather(snapshot: &Snapshot, text: &str) -> Result<Evidence> {
     let mut scorer = Scorer {
         snapshot,
         decay: &decay,
+        kernel_dirs: Vec::new(),
         contributions: Vec::new(),
         anchors: Vec::new(),
         commit_hits: Vec::new(),
     };
+    scorer.kernel_dirs = scorer.kernel_dirs_of(&clues);
     scorer.locations(&clues)?;
     scorer.in_functions(&clues)?;
     scorer.frames(&clues)?;
@@ -367,6 +369,9 @@ impl Decay {
 struct Scorer<'s, 'a> {
     snapshot: &'s Snapshot<'a>,
     decay: &'s Decay,
+    /// `(log directory, tree directory)` pairs the failure's paths show it uses kernel paths
+    /// by (see [`paths::inserted_directories`]).
+    kernel_dirs: Vec<(String, String)>,
     contributions: Vec<Contribution>,
     /// Lines the failure points at, for snippets.
     anchors: Vec<(String, u32)>,
@@ -393,12 +398,41 @@ impl Scorer<'_, '_> {
         });
     }
 
+    /// The tree path a path of the failure names, unless it names a kernel file outside the
+    /// tree (`fs/super.c` in a log that calls the tree's `fs/super.c` `fs/bcachefs/super.c`).
     fn resolve(&self, path: &str) -> Option<String> {
-        let tree = self.snapshot.files().iter().map(|file| file.path.as_str());
-        match paths::resolve(tree, path, &self.snapshot.index().config().path_prefixes) {
-            PathMatch::Exact(path) | PathMatch::Alias(path) => Some(path),
-            PathMatch::Ambiguous(_) | PathMatch::NotFound => None,
+        let wanted = paths::normalize(path);
+        let outside = self.kernel_dirs.iter().any(|(log, tree)| {
+            wanted.starts_with(tree.as_str()) && !wanted.starts_with(log.as_str())
+        });
+        match self.resolve_in_tree(wanted) {
+            PathMatch::Exact(path) | PathMatch::Alias(path) if !outside => Some(path),
+            _ => None,
         }
+    }
+
+    fn resolve_in_tree(&self, path: &str) -> PathMatch {
+        let tree = self.snapshot.files().iter().map(|file| file.path.as_str());
+        paths::resolve(tree, path, &self.snapshot.index().config().path_prefixes)
+    }
+
+    /// The directories the failure's paths insert before the tree's (see [`Scorer::kernel_dirs`]).
+    fn kernel_dirs_of(&self, clues: &Clues) -> Vec<(String, String)> {
+        let frame_paths = clues
+            .frames
+            .iter()
+            .filter_map(|frame| frame.location.as_ref().map(|(path, _)| path));
+        let mut dirs: Vec<(String, String)> = Vec::new();
+        for path in clues.locations.iter().map(|l| &l.path).chain(frame_paths) {
+            if let PathMatch::Alias(tree_path) = self.resolve_in_tree(path) {
+                if let Some(pair) = paths::inserted_directories(path, &tree_path) {
+                    if !dirs.contains(&pair) {
+                        dirs.push(pair);
+                    }
+                }
+            }
+        }
+        dirs
     }
 
     fn add_location(

@@ -173,3 +173,40 @@ fs/keys.c:11:17: note: expanded from macro 'ops_entry_one'
         dossier.functions
     );
 }
+
+#[test]
+fn a_kernel_path_outside_the_subsystem_is_not_the_trees_file_of_that_name() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let super_c = "\
+void fs_stop(struct fs *c)
+{
+\tfs_read_only(c);
+}
+";
+    let gc_c = "\
+void gc_gens(struct fs *c)
+{
+\tdown_read(&c->state_lock);
+}
+";
+    let built = one_commit_repo(dir.path(), &[("fs/super.c", super_c), ("fs/gc.c", gc_c)]);
+    let index = Index::open_or_create(&built.path, None).expect("index");
+    // The log names the subsystem's files under fs/minifs/ (the kernel's paths), so its
+    // fs/super.c is the VFS's, not the tree's fs/super.c.
+    let hang = "\
+INFO: task tee:6182 blocked for more than 122 seconds.
+Call trace:
+ schedule (kernel/sched/core.c:6608)
+ down_read (kernel/locking/rwsem.c:1529)
+ gc_gens (fs/minifs/gc.c:3)
+ generic_shutdown_super (fs/super.c:650)
+ deactivate_locked_super (fs/super.c:434 fs/super.c:475)
+";
+    let dossier = locate_at(&index, "HEAD", hang);
+    assert_eq!(dossier.files[0].path, "fs/gc.c", "{:#?}", dossier.files);
+    assert!(
+        dossier.files.iter().all(|file| file.path != "fs/super.c"),
+        "{:#?}",
+        dossier.files
+    );
+}
