@@ -2,7 +2,7 @@
 //! and file reads. A [`Snapshot`] only ever looks at the blobs of its commit's tree.
 
 use crate::error::{Error, Result};
-use crate::facts::SymbolKind;
+use crate::facts::{Symbol, SymbolKind};
 use crate::history::{self, HistoryStore};
 use crate::paths::{self, PathMatch};
 use crate::repo::{is_c_source, TreeFile};
@@ -424,15 +424,29 @@ impl<'a> Snapshot<'a> {
 
     /// The function definition of `path` (a tree path) whose span holds `line`.
     pub fn function_at(&self, path: &str, line: u32) -> Result<Option<Definition>> {
+        self.function_near(path, line, 0)
+    }
+
+    /// The function definition of `path` whose span holds `line`, else the one nearest to
+    /// it within `within` lines (the following one on a tie): a line number from a build of
+    /// a slightly different revision can land in the comment above a function.
+    pub fn function_near(&self, path: &str, line: u32, within: u32) -> Result<Option<Definition>> {
         let Some(file) = self.files.iter().find(|file| file.path == path) else {
             return Ok(None);
         };
         let symbols = self.index.symbols(file.blob)?;
+        let distance = |s: &Symbol| {
+            if line < s.line {
+                s.line - line
+            } else {
+                line.saturating_sub(s.end_line)
+            }
+        };
         let symbol = symbols
             .iter()
             .filter(|s| matches!(s.kind, SymbolKind::Function | SymbolKind::FunctionMacro))
-            .filter(|s| s.line <= line && line <= s.end_line)
-            .min_by_key(|s| s.end_line - s.line);
+            .filter(|s| distance(s) <= within)
+            .min_by_key(|s| (distance(s), line > s.end_line, s.end_line - s.line));
         Ok(symbol.map(|s| Definition {
             name: s.name.clone(),
             kind: s.kind,

@@ -167,6 +167,35 @@ fn callers_callees_search_grep_and_cat() {
 }
 
 #[test]
+fn a_line_between_functions_finds_the_nearest_one() {
+    let (_dir, built) = example();
+    let index = Index::open_or_create(&built.path, None).expect("index");
+    let head = index.resolve("HEAD").expect("HEAD");
+    let snapshot = index.snapshot(&head, &NoProgress).expect("snapshot");
+    let near = |line, within| {
+        snapshot
+            .function_near("fs/minifs/super.c", line, within)
+            .expect("query")
+            .map(|d| d.name)
+    };
+    let inside = near(14, 0);
+    assert_eq!(inside.as_deref(), Some("minifs_fs_emergency_read_only"));
+    assert_eq!(
+        snapshot
+            .function_at("fs/minifs/super.c", 14)
+            .expect("query")
+            .map(|d| d.name),
+        inside
+    );
+    // Line 19 is blank: two lines after one function, one before the next.
+    assert_eq!(near(19, 0), None);
+    assert_eq!(near(19, 12).as_deref(), Some("minifs_check_buckets"));
+    // Line 9 is two lines above the first function.
+    assert_eq!(near(9, 1), None);
+    assert_eq!(near(9, 2).as_deref(), Some("minifs_fs_emergency_read_only"));
+}
+
+#[test]
 fn the_old_tree_does_not_see_newer_code() {
     let (_dir, built) = example();
     let index = Index::open_or_create(&built.path, None).expect("index");

@@ -199,6 +199,10 @@ pub fn locate(
 /// How many lines past a named line [`Scorer::callees_at`] follows `\` continuations.
 const MAX_CONTINUED_LINES: u32 = 30;
 
+/// A named line outside every function credits the nearest function within this many
+/// lines (see [`Snapshot::function_near`]).
+const NEAR_LINES: u32 = 12;
+
 /// The signals that credit files and functions; each has a weight in [`Weights`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signal {
@@ -447,8 +451,16 @@ impl Scorer<'_, '_> {
             return Ok(());
         };
         let definition = self.function_at(&tree_path, line)?;
+        let near = match definition {
+            Some(_) => None,
+            None => self
+                .snapshot
+                .function_near(&tree_path, line, NEAR_LINES)?
+                .filter(|d| d.kind == ktriage_index::facts::SymbolKind::Function),
+        };
         let function = definition
             .as_ref()
+            .or(near.as_ref())
             .map(|f| (f.name.as_str(), f.line, f.end_line));
         self.credit(
             &tree_path,
