@@ -427,26 +427,32 @@ impl<'a> Snapshot<'a> {
         self.function_near(path, line, 0)
     }
 
-    /// The function definition of `path` whose span holds `line`, else the one nearest to
-    /// it within `within` lines (the following one on a tie): a line number from a build of
-    /// a slightly different revision can land in the comment above a function.
+    /// The function definition of `path` whose span holds `line`; else, when no symbol
+    /// holds `line`, the function starting within `within` lines after it with no other
+    /// symbol in between: a line number from a build of a slightly different revision can
+    /// land in the comment above a function.
     pub fn function_near(&self, path: &str, line: u32, within: u32) -> Result<Option<Definition>> {
         let Some(file) = self.files.iter().find(|file| file.path == path) else {
             return Ok(None);
         };
         let symbols = self.index.symbols(file.blob)?;
-        let distance = |s: &Symbol| {
-            if line < s.line {
-                s.line - line
-            } else {
-                line.saturating_sub(s.end_line)
-            }
-        };
-        let symbol = symbols
+        let is_function =
+            |s: &&Symbol| matches!(s.kind, SymbolKind::Function | SymbolKind::FunctionMacro);
+        let holds = |s: &&Symbol| s.line <= line && line <= s.end_line;
+        let holding = symbols
             .iter()
-            .filter(|s| matches!(s.kind, SymbolKind::Function | SymbolKind::FunctionMacro))
-            .filter(|s| distance(s) <= within)
-            .min_by_key(|s| (distance(s), line > s.end_line, s.end_line - s.line));
+            .filter(is_function)
+            .filter(holds)
+            .min_by_key(|s| s.end_line - s.line);
+        let symbol = match holding {
+            Some(symbol) => Some(symbol),
+            None if within == 0 || symbols.iter().any(|s| holds(&s)) => None,
+            None => symbols
+                .iter()
+                .filter(|s| s.line > line)
+                .min_by_key(|s| s.line)
+                .filter(|s| is_function(s) && s.line - line <= within),
+        };
         Ok(symbol.map(|s| Definition {
             name: s.name.clone(),
             kind: s.kind,

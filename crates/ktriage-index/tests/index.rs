@@ -187,12 +187,16 @@ fn a_line_between_functions_finds_the_nearest_one() {
             .map(|d| d.name),
         inside
     );
-    // Line 19 is blank: two lines after one function, one before the next.
+    // Line 19 is blank, one line above the next function.
     assert_eq!(near(19, 0), None);
     assert_eq!(near(19, 12).as_deref(), Some("minifs_check_buckets"));
-    // Line 9 is two lines above the first function.
-    assert_eq!(near(9, 1), None);
-    assert_eq!(near(9, 2).as_deref(), Some("minifs_fs_emergency_read_only"));
+    // Line 10 is blank, one line above the first function.
+    assert_eq!(
+        near(10, 12).as_deref(),
+        Some("minifs_fs_emergency_read_only")
+    );
+    // Nothing follows the last function.
+    assert_eq!(near(10_000, 12), None);
 }
 
 #[test]
