@@ -111,6 +111,25 @@ fn prefix_regex() -> &'static Regex {
     })
 }
 
+/// The word at `start..end` of `line` is a code address given as context: an entry of a
+/// held-locks list (` #1: ... at: __bch2_trans_get+0x1c0/0x440`) or an interrupt-state
+/// stamp (`enabled at (327): [<...>] finish_task_switch+0xbc/0x2a0`) says where a lock was
+/// taken or interrupts were last enabled, not what failed. (Lockdep's own `at:` lines,
+/// naming the lock being taken and the one held, are not list entries and stay.)
+fn is_context_address(line: &str, start: usize, end: usize) -> bool {
+    // A compiler clone suffix may sit between the name and its offset (`.isra.0+0xbc`).
+    let after = line[end..].trim_start_matches(|c: char| c == '.' || c.is_ascii_alphanumeric());
+    if !after.starts_with("+0x") {
+        return false;
+    }
+    let held_lock_entry = line
+        .trim_start()
+        .strip_prefix('#')
+        .and_then(|rest| rest.split_once(':'))
+        .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    held_lock_entry || line[..start].contains("at (")
+}
+
 /// Strips a compiler clone suffix (`.isra.0`, `.constprop.0`, `.part.0`, `.cold`).
 pub fn base_function(name: &str) -> &str {
     name.split('.').next().unwrap_or(name)
@@ -176,9 +195,10 @@ pub fn read_clues(text: &str) -> Clues {
                 in_functions.push(caps[1].to_string());
             }
         }
-        for word in identifier_regex().find_iter(line) {
-            let word = word.as_str();
-            if looks_like_symbol(word) && !identifiers.iter().any(|w| w == word) {
+        for found in identifier_regex().find_iter(line) {
+            let word = found.as_str();
+            let context = is_context_address(line, found.start(), found.end());
+            if looks_like_symbol(word) && !context && !identifiers.iter().any(|w| w == word) {
                 identifiers.push(word.to_string());
             }
         }
@@ -280,6 +300,42 @@ fn looks_like_symbol(word: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn held_lock_entries_and_irq_stamps_are_context_not_identifiers() {
+        let clues = read_clues(
+            "BUG: sleeping function called from invalid context at include/linux/sched/mm.h:321\n\
+             but task is already holding lock:\n\
+             ffff80de30abf8 (&bc->lock){+.+.}-{4:4}, at: bch2_btree_cache_exit+0x74/0x430\n\
+             2 locks held by bch-reclaim/618:\n \
+             #0: ffffff80d7ccad68 (&j->reclaim_lock){+.+.}-{4:4}, at: bch2_journal_reclaim_thread+0x84/0x198\n \
+             #1: ffffff80d7c84218 (&c->btree_trans_barrier){.+.+}-{0:0}, at: __bch2_trans_get+0x1c0/0x440\n\
+             hardirqs last  enabled at (327): [<ffffffc080073a14>] finish_task_switch.isra.0+0xbc/0x2a0\n\
+             Call trace:\n \
+             bch2_printbuf_make_room+0x9c/0x120\n \
+             btree_node_write_endio+0x1b0/0x2d8\n",
+        );
+        assert!(clues
+            .identifiers
+            .iter()
+            .any(|w| w == "bch2_btree_cache_exit"));
+        for context in [
+            "bch2_journal_reclaim_thread",
+            "__bch2_trans_get",
+            "finish_task_switch",
+        ] {
+            assert!(
+                !clues.identifiers.iter().any(|w| w == context),
+                "{context} in {:?}",
+                clues.identifiers
+            );
+        }
+        let frames: Vec<&str> = clues.frames.iter().map(|f| f.function.as_str()).collect();
+        assert_eq!(
+            frames,
+            ["bch2_printbuf_make_room", "btree_node_write_endio"]
+        );
+    }
 
     #[test]
     fn build_diagnostics_give_locations_and_functions() {
