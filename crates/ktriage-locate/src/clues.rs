@@ -130,6 +130,12 @@ fn is_context_address(line: &str, start: usize, end: usize) -> bool {
     held_lock_entry || line[..start].contains("at (")
 }
 
+/// `line` without its source locations (`fs/bcachefs/btree_iter.c:3332`): a path's words
+/// are not message text, and would match literals that share them (`" at btree "`).
+pub fn without_locations(line: &str) -> std::borrow::Cow<'_, str> {
+    location_regex().replace_all(line, " ")
+}
+
 /// Strips a compiler clone suffix (`.isra.0`, `.constprop.0`, `.part.0`, `.cold`).
 pub fn base_function(name: &str) -> &str {
     name.split('.').next().unwrap_or(name)
@@ -300,6 +306,18 @@ fn looks_like_symbol(word: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn locations_are_not_message_text() {
+        assert_eq!(
+            without_locations("kernel BUG at fs/bcachefs/btree_iter.c:3332!").trim(),
+            "kernel BUG at  !"
+        );
+        assert_eq!(
+            without_locations("no journal entries found"),
+            "no journal entries found"
+        );
+    }
 
     #[test]
     fn held_lock_entries_and_irq_stamps_are_context_not_identifiers() {

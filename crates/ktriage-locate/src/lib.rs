@@ -700,11 +700,12 @@ impl Scorer<'_, '_> {
     fn messages(&mut self, clues: &Clues) -> Result<()> {
         for (line_index, line) in clues.message_lines.iter().take(40).enumerate() {
             let position = self.decay.message_line.powi(line_index as i32);
-            let line_terms: HashSet<String> = terms::unique_terms(line).into_iter().collect();
+            let line = clues::without_locations(line);
+            let line_terms: HashSet<String> = terms::unique_terms(&line).into_iter().collect();
             if line_terms.len() < 2 {
                 continue;
             }
-            let hits = match self.snapshot.search_messages(line, 8) {
+            let hits = match self.snapshot.search_messages(&line, 8) {
                 Ok(hits) => hits,
                 Err(ktriage_index::Error::BadQuery(_)) => continue,
                 Err(err) => return Err(err),
