@@ -21,7 +21,7 @@ use ktriage_index::history::History;
 use ktriage_index::paths::{self, PathMatch};
 use ktriage_index::{terms, Result, Snapshot};
 use rank::Ranking;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Signal weights.
 #[derive(Debug, Clone)]
@@ -275,10 +275,23 @@ impl Evidence {
     pub fn rank(&self, weights: &Weights, limit: usize) -> (Vec<RankedFile>, Vec<RankedFunction>) {
         let mut files = Ranking::new();
         let mut functions = Ranking::new();
+        // A file takes each piece of evidence once, at its strongest: one message printed
+        // by two of its functions, or two of its functions calling the one that printed it,
+        // is one clue. Full-text relevance is the exception: its reason is generic, and each
+        // matching symbol adds to it.
+        let mut strongest: HashMap<(&str, &str), f64> = HashMap::new();
         for c in &self.contributions {
             let factor = if c.generic { weights.generic_path } else { 1.0 };
             let score = weights.of(c.signal) * c.raw * factor;
-            files.add(c.path.clone(), score, c.why.as_str());
+            if c.signal == Signal::Search {
+                files.add(c.path.clone(), score, c.why.as_str());
+            } else {
+                let best = strongest.entry((&c.path, &c.why)).or_insert(0.0);
+                if score > *best {
+                    files.add(c.path.clone(), score - *best, c.why.as_str());
+                    *best = score;
+                }
+            }
             if let Some((name, line, end_line)) = &c.function {
                 functions.add(
                     (name.clone(), c.path.clone(), *line, *end_line),
@@ -939,6 +952,48 @@ fn shorten(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_takes_each_clue_once_but_sums_search_relevance() {
+        let credit = |signal, path: &str, function: &str, why: &str| Contribution {
+            signal,
+            raw: 1.0,
+            generic: false,
+            path: path.to_string(),
+            function: Some((function.to_string(), 1, 10)),
+            why: why.to_string(),
+        };
+        let printed = "prints \"error reading superblock: %s\"";
+        let evidence = Evidence {
+            report: ReportSummary {
+                kind: QueryKind::Errmsg,
+                title: None,
+                frames: Vec::new(),
+            },
+            contributions: vec![
+                credit(Signal::Message, "fs/volumes.c", "dev_add", printed),
+                credit(Signal::Message, "fs/volumes.c", "dev_online", printed),
+                credit(Signal::Message, "fs/super.c", "read_super", printed),
+                credit(Signal::Search, "fs/volumes.c", "dev_add", "words"),
+                credit(Signal::Search, "fs/volumes.c", "dev_online", "words"),
+            ],
+            anchors: Vec::new(),
+            commit_hits: Vec::new(),
+        };
+        let weights = Weights::measured();
+        let (files, functions) = evidence.rank(&weights, 10);
+        let score = |path: &str| {
+            files
+                .iter()
+                .find(|f| f.path == path)
+                .map_or(0.0, |f| f.score)
+        };
+        assert!((score("fs/super.c") - weights.message).abs() < 1e-9);
+        let twice_searched = weights.message + 2.0 * weights.search;
+        assert!((score("fs/volumes.c") - twice_searched).abs() < 1e-9);
+        // Each function keeps its own credit.
+        assert_eq!(functions.len(), 3);
+    }
 
     #[test]
     fn format_specifiers_do_not_count_as_words() {
