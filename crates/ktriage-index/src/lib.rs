@@ -46,8 +46,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// Version of the on-disk format; an index with another version must be rebuilt.
-pub const SCHEMA_VERSION: u32 = 5;
+/// Version of the on-disk format, and of the facts the parser extracts; an index with
+/// another version must be rebuilt.
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Progress reporting for long operations; the CLI shows a bar, the library prints nothing.
 pub trait Progress: Sync {

@@ -143,8 +143,8 @@ const HELPER_SUFFIXES: &[&str] = &[
 ];
 
 /// Modifiers stripped (repeatedly) before the suffix rule: `dev_err_ratelimited`,
-/// `dev_warn_once`, `dev_err_probe`.
-const HELPER_MODIFIERS: &[&str] = &["_once", "_probe", "_ratelimited"];
+/// `dev_warn_once`, `dev_err_probe`, and the conditional form `bkey_fsck_err_on(cond, ...)`.
+const HELPER_MODIFIERS: &[&str] = &["_on", "_once", "_probe", "_ratelimited"];
 
 /// Macros defining a function from their first argument: macro name (a trailing
 /// `#` stands for an argument count digit), and the prefix and suffix that make
@@ -284,12 +284,14 @@ mod tests {
             "dev_err_ratelimited",
             "bch_err_msg",
             "fsck_err_on",
+            "bkey_fsck_err_on",
+            "journal_entry_err_on",
             "WARN_ONCE",
             "xfs_warn",
         ] {
             assert!(is_message_helper(yes.as_bytes()), "{yes}");
         }
-        for no in ["_err", "bch2_trans_begin", "IS_ERR", "kmalloc"] {
+        for no in ["_err", "_err_on", "bch2_trans_begin", "IS_ERR", "kmalloc", "turn_on"] {
             assert!(!is_message_helper(no.as_bytes()), "{no}");
         }
         assert_eq!(
