@@ -109,9 +109,12 @@ pub fn inserted_directories(wanted: &str, tree_path: &str) -> Option<(String, St
         .zip(tree_path.rsplit('/'))
         .take_while(|(a, b)| a == b)
         .count();
+    if common == 0 {
+        return None;
+    }
     let log_dirs = strip_components(wanted, common);
     let tree_dirs = strip_components(tree_path, common);
-    (common > 0 && log_dirs != tree_dirs && log_dirs.starts_with(tree_dirs))
+    (log_dirs != tree_dirs && log_dirs.starts_with(tree_dirs))
         .then(|| (log_dirs.to_string(), tree_dirs.to_string()))
 }
 
@@ -140,6 +143,9 @@ fn prefer_inserted_components<'a>(
 
 /// `path` without its last `n` components (keeping the trailing `/`).
 fn strip_components(path: &str, n: usize) -> &str {
+    if n == 0 {
+        return path;
+    }
     let mut end = path.len();
     for _ in 0..n {
         end = path[..end].rfind('/').unwrap_or(0);
