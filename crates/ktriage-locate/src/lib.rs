@@ -466,10 +466,7 @@ impl Scorer<'_, '_> {
         let definition = self.function_at(&tree_path, line)?;
         let near = match definition {
             Some(_) => None,
-            None => self
-                .snapshot
-                .function_near(&tree_path, line, NEAR_LINES)?
-                .filter(|d| d.kind == ktriage_index::facts::SymbolKind::Function),
+            None => self.function_near(&tree_path, line, NEAR_LINES)?,
         };
         let function = definition
             .as_ref()
@@ -748,7 +745,17 @@ impl Scorer<'_, '_> {
 
     /// The C function (not a macro) whose body holds `path:line`.
     fn function_at(&self, path: &str, line: u32) -> Result<Option<ktriage_index::Definition>> {
-        let definition = self.snapshot.function_at(path, line)?;
+        self.function_near(path, line, 0)
+    }
+
+    /// A function definition (not a function-like macro) by [`Snapshot::function_near`].
+    fn function_near(
+        &self,
+        path: &str,
+        line: u32,
+        within: u32,
+    ) -> Result<Option<ktriage_index::Definition>> {
+        let definition = self.snapshot.function_near(path, line, within)?;
         Ok(definition.filter(|d| d.kind == ktriage_index::facts::SymbolKind::Function))
     }
 

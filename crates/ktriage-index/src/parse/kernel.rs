@@ -291,7 +291,14 @@ mod tests {
         ] {
             assert!(is_message_helper(yes.as_bytes()), "{yes}");
         }
-        for no in ["_err", "_err_on", "bch2_trans_begin", "IS_ERR", "kmalloc", "turn_on"] {
+        for no in [
+            "_err",
+            "_err_on",
+            "bch2_trans_begin",
+            "IS_ERR",
+            "kmalloc",
+            "turn_on",
+        ] {
             assert!(!is_message_helper(no.as_bytes()), "{no}");
         }
         assert_eq!(
