@@ -331,6 +331,7 @@ pub fn gather(snapshot: &Snapshot, text: &str) -> Result<Evidence> {
         snapshot,
         decay: &decay,
         kernel_dirs: Vec::new(),
+        stack: clues.frames.iter().map(|f| f.function.clone()).collect(),
         contributions: Vec::new(),
         anchors: Vec::new(),
         commit_hits: Vec::new(),
@@ -389,6 +390,8 @@ struct Scorer<'s, 'a> {
     /// `(log directory, tree directory)` pairs the failure's paths show it uses kernel paths
     /// by (see [`paths::inserted_directories`]).
     kernel_dirs: Vec<(String, String)>,
+    /// The functions of the failure's stack.
+    stack: HashSet<String>,
     contributions: Vec<Contribution>,
     /// Lines the failure points at, for snippets.
     anchors: Vec<(String, u32)>,
@@ -487,12 +490,17 @@ impl Scorer<'_, '_> {
         Ok(())
     }
 
-    /// Credits the functions calling `name`, its credit split among them.
+    /// Credits the functions calling `name`, its credit split among them: only those in the
+    /// failure's stack when it holds any.
     fn callers_of(&mut self, name: &str, raw: f64) -> Result<()> {
         let mut calls = self.snapshot.callers(name)?;
         calls.retain(|call| call.caller != name);
         calls.sort_by(|a, b| (&a.caller, &a.path, a.line).cmp(&(&b.caller, &b.path, b.line)));
         calls.dedup_by(|a, b| a.caller == b.caller && a.path == b.path);
+        // A stack that holds some of the callers says which one ran.
+        if calls.iter().any(|call| self.stack.contains(&call.caller)) {
+            calls.retain(|call| self.stack.contains(&call.caller));
+        }
         let share = raw / calls.len().max(1) as f64;
         for call in calls {
             let (caller, path) = (call.caller, call.path);

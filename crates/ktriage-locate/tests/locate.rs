@@ -210,3 +210,51 @@ Call trace:
         dossier.files
     );
 }
+
+#[test]
+fn the_stack_says_which_caller_of_the_crashing_function_ran() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = "\
+static void check_bucket(struct fs *c, int b)
+{
+\tBUG_ON(b < 0);
+}
+
+void alloc_one(struct fs *c)
+{
+\tcheck_bucket(c, 1);
+}
+
+void alloc_two(struct fs *c)
+{
+\tcheck_bucket(c, 2);
+}
+
+void alloc_three(struct fs *c)
+{
+\tcheck_bucket(c, 3);
+}
+";
+    let built = one_commit_repo(dir.path(), &[("fs/alloc.c", source)]);
+    let index = Index::open_or_create(&built.path, None).expect("index");
+    let splat = "\
+kernel BUG at fs/minifs/alloc.c:3!
+Oops: invalid opcode: 0000 [#1] PREEMPT SMP
+RIP: 0010:check_bucket+0x12/0x20 [minifs]
+Call Trace:
+ <TASK>
+ check_bucket+0x12/0x20 [minifs]
+ alloc_two+0x9/0x10 [minifs]
+ </TASK>
+";
+    let dossier = locate_at(&index, "HEAD", splat);
+    let caller_credited = |name: &str| {
+        dossier
+            .functions
+            .iter()
+            .any(|f| f.name == name && f.why.iter().any(|w| w.starts_with("calls check_bucket")))
+    };
+    assert!(caller_credited("alloc_two"), "{:#?}", dossier.functions);
+    assert!(!caller_credited("alloc_one"), "{:#?}", dossier.functions);
+    assert!(!caller_credited("alloc_three"), "{:#?}", dossier.functions);
+}
