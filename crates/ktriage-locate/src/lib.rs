@@ -32,8 +32,6 @@ pub struct Weights {
     pub in_function: f64,
     /// A stack frame defined in the tree (the innermost one; deeper ones decay).
     pub frame: f64,
-    /// The report's guilty file.
-    pub guilty_file: f64,
     /// A logged message matching a line of the text (times match quality squared).
     pub message: f64,
     /// An identifier of the text defined in the tree.
@@ -60,7 +58,6 @@ impl Weights {
             location: 4.0,
             in_function: 15.0,
             frame: 1.25,
-            guilty_file: 4.0,
             message: 1.09,
             identifier: 5.0,
             fragment: 9.6,
@@ -212,8 +209,6 @@ pub enum Signal {
     InFunction,
     /// A stack frame defined in the tree.
     Frame,
-    /// The report's guilty file.
-    GuiltyFile,
     /// A logged message matching a line of the failure.
     Message,
     /// An identifier of the failure defined in the tree.
@@ -235,7 +230,6 @@ impl Weights {
             Signal::Location => self.location,
             Signal::InFunction => self.in_function,
             Signal::Frame => self.frame,
-            Signal::GuiltyFile => self.guilty_file,
             Signal::Message => self.message,
             Signal::Identifier => self.identifier,
             Signal::Fragment => self.fragment,
@@ -582,21 +576,6 @@ impl Scorer<'_, '_> {
                 "report names"
             };
             self.add_location(&location.path, location.line, Signal::Location, raw, why)?;
-        }
-        if let Some(guilty) = clues
-            .reports
-            .first()
-            .and_then(|report| report.guilty_file.as_deref())
-        {
-            if let Some(path) = self.resolve(guilty) {
-                self.credit(
-                    &path,
-                    None,
-                    Signal::GuiltyFile,
-                    1.0,
-                    "the report's guilty file",
-                );
-            }
         }
         Ok(())
     }

@@ -206,11 +206,10 @@ fn tune(
     limit: usize,
 ) -> Weights {
     type Knob = fn(&mut Weights) -> &mut f64;
-    let knobs: [Knob; 11] = [
+    let knobs: [Knob; 10] = [
         |w| &mut w.location,
         |w| &mut w.in_function,
         |w| &mut w.frame,
-        |w| &mut w.guilty_file,
         |w| &mut w.message,
         |w| &mut w.identifier,
         |w| &mut w.fragment,
