@@ -107,6 +107,31 @@ fn passing_log_with_errors_has_no_report() {
 }
 
 #[test]
+fn a_ktest_log_without_printk_timestamps_still_has_reports() {
+    // The guest console prints no timestamps (printk.time=0): kernel lines look like the
+    // host's, so the "no timestamp, not the kernel's" rule must not apply.
+    let log = b"00010 ktest: running generic/001\n\
+00255 ------------[ cut here ]------------\n\
+00255 kernel BUG at fs/bcachefs/btree_iter.c:3348!\n\
+00255 Oops: invalid opcode: 0000 [#1] PREEMPT SMP NOPTI\n\
+00255 RIP: 0010:__bch2_trans_get+0x120/0x410\n\
+00255 Call Trace:\n\
+00255  <TASK>\n\
+00255  __bch2_trans_get+0x120/0x410\n\
+00255  bch2_read_io_err+0x48/0xb0\n\
+00255  </TASK>\n";
+    let reports = parse_log(log);
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    assert_eq!(reports[0].title, "kernel BUG in __bch2_trans_get");
+
+    // With timestamps on, a line without one is the host's, even if it looks like a report.
+    let log = b"00010 [    1.000000] bcachefs: starting\n\
+00011 WARNING: test script says hello\n\
+00012 [    2.000000] bcachefs: done\n";
+    assert!(parse_log(log).is_empty());
+}
+
+#[test]
 fn degenerate_inputs() {
     assert!(parse_log(b"").is_empty());
     assert!(parse_log(b"\n\n\n").is_empty());

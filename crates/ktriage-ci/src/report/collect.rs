@@ -269,7 +269,7 @@ impl<R: Read> Scanner<R> {
 fn starts_report(log: &[u8], line: &Line<'_>) -> Option<&'static Group> {
     let text = String::from_utf8_lossy(without_elapsed(line.bytes));
     let group = OOPSES.match_line(&text)?;
-    if is_host_line(line.bytes) && !group.spec.weak {
+    if is_host_line(line.bytes) && !group.spec.weak && printk_times_near(log, line.start) {
         return None;
     }
     (!replayed_after(log, line)).then_some(group)
@@ -309,10 +309,23 @@ impl State {
 
 /// In a ktest log (elapsed-seconds prefixes) the guest kernel's lines carry a printk
 /// timestamp; a line without one is host or test-script output, which does not start a
-/// kernel report.
+/// kernel report (when the console prints timestamps at all: see [`printk_times_near`]).
 fn is_host_line(line: &[u8]) -> bool {
     let split = split_line(line);
     split.elapsed.is_some() && split.context == Context::None
+}
+
+/// Bytes of log looked at on each side of a line for printk timestamps.
+const TIMESTAMP_REACH: usize = 64 << 10;
+
+/// Some line near byte `at` of `log` carries a printk timestamp: the console prints them,
+/// so a line without one is not the kernel's. (With timestamps off, every line lacks one.)
+fn printk_times_near(log: &[u8], at: usize) -> bool {
+    let from = at.saturating_sub(TIMESTAMP_REACH);
+    let to = (at + TIMESTAMP_REACH).min(log.len());
+    log[from..to]
+        .split(|&b| b == b'\n')
+        .any(|line| split_line(line).context != Context::None)
 }
 
 /// Appends `line` to `text` without ANSI escapes (when it may hold some), and a newline.
