@@ -324,13 +324,12 @@ pub fn gather(snapshot: &Snapshot, text: &str) -> Result<Evidence> {
     let mut scorer = Scorer {
         snapshot,
         decay: &decay,
-        kernel_dirs: Vec::new(),
+        kernel_dirs: kernel_dirs(snapshot, &clues),
         stack: clues.frames.iter().map(|f| f.function.clone()).collect(),
         contributions: Vec::new(),
         anchors: Vec::new(),
         commit_hits: Vec::new(),
     };
-    scorer.kernel_dirs = scorer.kernel_dirs_of(&clues);
     scorer.locations(&clues)?;
     scorer.in_functions(&clues)?;
     scorer.frames(&clues)?;
@@ -353,6 +352,31 @@ pub fn gather(snapshot: &Snapshot, text: &str) -> Result<Evidence> {
         anchors: scorer.anchors,
         commit_hits: scorer.commit_hits,
     })
+}
+
+/// `path` resolved against the snapshot's tree and the index's prefix maps.
+fn resolve_in_tree(snapshot: &Snapshot, path: &str) -> PathMatch {
+    let tree = snapshot.files().iter().map(|file| file.path.as_str());
+    paths::resolve(tree, path, &snapshot.index().config().path_prefixes)
+}
+
+/// The directories the failure's paths insert before the tree's (see [`Scorer::kernel_dirs`]).
+fn kernel_dirs(snapshot: &Snapshot, clues: &Clues) -> Vec<(String, String)> {
+    let frame_paths = clues
+        .frames
+        .iter()
+        .filter_map(|frame| frame.location.as_ref().map(|(path, _)| path));
+    let mut dirs: Vec<(String, String)> = Vec::new();
+    for path in clues.locations.iter().map(|l| &l.path).chain(frame_paths) {
+        if let PathMatch::Alias(tree_path) = resolve_in_tree(snapshot, path) {
+            if let Some(pair) = paths::inserted_directories(path, &tree_path) {
+                if !dirs.contains(&pair) {
+                    dirs.push(pair);
+                }
+            }
+        }
+    }
+    dirs
 }
 
 /// How signals fade within one failure: later locations, deeper frames.
@@ -419,34 +443,13 @@ impl Scorer<'_, '_> {
         let outside = self.kernel_dirs.iter().any(|(log, tree)| {
             wanted.starts_with(tree.as_str()) && !wanted.starts_with(log.as_str())
         });
-        match self.resolve_in_tree(wanted) {
-            PathMatch::Exact(path) | PathMatch::Alias(path) if !outside => Some(path),
-            _ => None,
+        if outside {
+            return None;
         }
-    }
-
-    fn resolve_in_tree(&self, path: &str) -> PathMatch {
-        let tree = self.snapshot.files().iter().map(|file| file.path.as_str());
-        paths::resolve(tree, path, &self.snapshot.index().config().path_prefixes)
-    }
-
-    /// The directories the failure's paths insert before the tree's (see [`Scorer::kernel_dirs`]).
-    fn kernel_dirs_of(&self, clues: &Clues) -> Vec<(String, String)> {
-        let frame_paths = clues
-            .frames
-            .iter()
-            .filter_map(|frame| frame.location.as_ref().map(|(path, _)| path));
-        let mut dirs: Vec<(String, String)> = Vec::new();
-        for path in clues.locations.iter().map(|l| &l.path).chain(frame_paths) {
-            if let PathMatch::Alias(tree_path) = self.resolve_in_tree(path) {
-                if let Some(pair) = paths::inserted_directories(path, &tree_path) {
-                    if !dirs.contains(&pair) {
-                        dirs.push(pair);
-                    }
-                }
-            }
+        match resolve_in_tree(self.snapshot, wanted) {
+            PathMatch::Exact(path) | PathMatch::Alias(path) => Some(path),
+            PathMatch::Ambiguous(_) | PathMatch::NotFound => None,
         }
-        dirs
     }
 
     fn add_location(
