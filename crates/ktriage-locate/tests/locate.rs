@@ -120,9 +120,11 @@ fn compiler_diagnostics_and_messages_localize() {
     );
 }
 
-/// A one-commit repository with `files`, built the way the example's history is.
-fn one_commit_repo(dir: &std::path::Path, files: &[(&str, &str)]) -> BuiltRepo {
-    let step = dir.join("history").join("01-initial");
+/// Locates `text` at HEAD of a one-commit repository holding `files`, built the way the
+/// example's history is.
+fn locate_in_one_commit(files: &[(&str, &str)], text: &str) -> Dossier {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let step = dir.path().join("history").join("01-initial");
     std::fs::create_dir_all(&step).expect("step dir");
     std::fs::write(
         step.join("COMMIT"),
@@ -134,12 +136,14 @@ fn one_commit_repo(dir: &std::path::Path, files: &[(&str, &str)]) -> BuiltRepo {
         std::fs::create_dir_all(file.parent().expect("parent")).expect("files dir");
         std::fs::write(file, text).expect("file");
     }
-    build_repo(&dir.join("history"), &dir.join("repo")).expect("repo builds")
+    let built =
+        build_repo(&dir.path().join("history"), &dir.path().join("repo")).expect("repo builds");
+    let index = Index::open_or_create(&built.path, None).expect("index");
+    locate_at(&index, "HEAD", text)
 }
 
 #[test]
 fn a_function_pointer_in_a_named_macro_is_credited() {
-    let dir = tempfile::tempdir().expect("temp dir");
     let source = "\
 static int alpha_check(const struct fs *c, unsigned flags)
 {
@@ -159,13 +163,11 @@ const struct key_ops key_ops_table[] = {
 \tops_entry_one,
 };
 ";
-    let built = one_commit_repo(dir.path(), &[("fs/keys.c", source)]);
-    let index = Index::open_or_create(&built.path, None).expect("index");
     let error = "\
 fs/keys.c:16:2: error: incompatible function pointer types initializing 'int (*)(const struct fs *, enum key_flags)' with an expression of type 'int (const struct fs *, unsigned int)'
 fs/keys.c:11:17: note: expanded from macro 'ops_entry_one'
 ";
-    let dossier = locate_at(&index, "HEAD", error);
+    let dossier = locate_in_one_commit(&[("fs/keys.c", source)], error);
     assert_eq!(dossier.files[0].path, "fs/keys.c");
     assert_eq!(
         dossier.functions[0].name, "alpha_check",
@@ -176,7 +178,6 @@ fs/keys.c:11:17: note: expanded from macro 'ops_entry_one'
 
 #[test]
 fn a_kernel_path_outside_the_subsystem_is_not_the_trees_file_of_that_name() {
-    let dir = tempfile::tempdir().expect("temp dir");
     let super_c = "\
 void fs_stop(struct fs *c)
 {
@@ -189,8 +190,6 @@ void gc_gens(struct fs *c)
 \tdown_read(&c->state_lock);
 }
 ";
-    let built = one_commit_repo(dir.path(), &[("fs/super.c", super_c), ("fs/gc.c", gc_c)]);
-    let index = Index::open_or_create(&built.path, None).expect("index");
     // The log names the subsystem's files under fs/minifs/ (the kernel's paths), so its
     // fs/super.c is the VFS's, not the tree's fs/super.c.
     let hang = "\
@@ -202,7 +201,7 @@ Call trace:
  generic_shutdown_super (fs/super.c:650)
  deactivate_locked_super (fs/super.c:434 fs/super.c:475)
 ";
-    let dossier = locate_at(&index, "HEAD", hang);
+    let dossier = locate_in_one_commit(&[("fs/super.c", super_c), ("fs/gc.c", gc_c)], hang);
     assert_eq!(dossier.files[0].path, "fs/gc.c", "{:#?}", dossier.files);
     assert!(
         dossier.files.iter().all(|file| file.path != "fs/super.c"),
@@ -213,7 +212,6 @@ Call trace:
 
 #[test]
 fn the_stack_says_which_caller_of_the_crashing_function_ran() {
-    let dir = tempfile::tempdir().expect("temp dir");
     let source = "\
 static void check_bucket(struct fs *c, int b)
 {
@@ -235,8 +233,6 @@ void alloc_three(struct fs *c)
 \tcheck_bucket(c, 3);
 }
 ";
-    let built = one_commit_repo(dir.path(), &[("fs/alloc.c", source)]);
-    let index = Index::open_or_create(&built.path, None).expect("index");
     let splat = "\
 kernel BUG at fs/minifs/alloc.c:3!
 Oops: invalid opcode: 0000 [#1] PREEMPT SMP
@@ -247,7 +243,7 @@ Call Trace:
  alloc_two+0x9/0x10 [minifs]
  </TASK>
 ";
-    let dossier = locate_at(&index, "HEAD", splat);
+    let dossier = locate_in_one_commit(&[("fs/alloc.c", source)], splat);
     let caller_credited = |name: &str| {
         dossier
             .functions
