@@ -37,6 +37,9 @@ pub struct LocationClue {
     pub line: u32,
     /// The line names an error (not a warning or a note).
     pub is_error: bool,
+    /// The diagnostic quotes a zero-length array type (`'struct foo[0]'`, a pre-C99 fake
+    /// flexible array): its declaration, not this use, is what needs the fix.
+    pub zero_length_array_of: Option<String>,
 }
 
 /// Everything read from a failure's text.
@@ -83,6 +86,15 @@ fn reporter_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(r"^([a-z_][a-z0-9_]*[a-z0-9])(\(\))?: ").expect("the reporter pattern is valid")
+    })
+}
+
+/// A quoted zero-length array type in a compiler diagnostic: `'struct foo[0]'`.
+fn zero_length_array_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"[‘'](?:const\s+)?(?:struct|union)\s+([A-Za-z_][A-Za-z0-9_]*)\s*\[0\][’']")
+            .expect("the zero-length array pattern is valid")
     })
 }
 
@@ -180,16 +192,23 @@ pub fn read_clues(text: &str) -> Clues {
             }
             let path = caps["path"].to_string();
             let is_error = matches!(severity, Some("error") | Some("fatal error"));
+            let zero_length_array_of = severity
+                .and_then(|_| zero_length_array_regex().captures(line))
+                .map(|quoted| quoted[1].to_string());
             if let Some(existing) = locations
                 .iter_mut()
                 .find(|l| l.path == path && l.line == number)
             {
                 existing.is_error |= is_error;
+                if existing.zero_length_array_of.is_none() {
+                    existing.zero_length_array_of = zero_length_array_of;
+                }
             } else {
                 locations.push(LocationClue {
                     path,
                     line: number,
                     is_error,
+                    zero_length_array_of,
                 });
             }
         }
@@ -369,9 +388,25 @@ mod tests {
             LocationClue {
                 path: "fs/bcachefs/str_hash.c".into(),
                 line: 164,
-                is_error: true
+                is_error: true,
+                zero_length_array_of: None,
             }
         );
+    }
+
+    #[test]
+    fn a_zero_length_array_in_a_diagnostic_names_its_type() {
+        let clues = read_clues(
+            "fs/bcachefs/x.c:148:26: warning: array subscript idx is outside array bounds of \
+             'struct x_entry[0]' [-Warray-bounds=]\n\
+             fs/bcachefs/x.c:150:3: warning: unused variable 'i' [-Wunused-variable]\n",
+        );
+        let types: Vec<Option<&str>> = clues
+            .locations
+            .iter()
+            .map(|l| l.zero_length_array_of.as_deref())
+            .collect();
+        assert_eq!(types, [Some("x_entry"), None]);
     }
 
     #[test]

@@ -14,6 +14,7 @@
 
 pub mod clues;
 pub mod commits;
+mod precondition;
 mod rank;
 
 use clues::{read_clues, Clues, QueryKind};
@@ -388,6 +389,9 @@ struct Decay {
     location: f64,
     frame: f64,
     frame_unreliable: f64,
+    /// The share of a named line's credit its function keeps when the line is an assertion
+    /// on the function's arguments (the rest goes to the caller in the stack).
+    argument_check_keep: f64,
 }
 
 impl Decay {
@@ -398,6 +402,7 @@ impl Decay {
             location: 0.7,
             frame: 0.6,
             frame_unreliable: 0.3,
+            argument_check_keep: 0.25,
         }
     }
 }
@@ -463,6 +468,24 @@ impl Scorer<'_, '_> {
         let Some(tree_path) = self.resolve(path) else {
             return Ok(());
         };
+        self.add_tree_location(
+            tree_path,
+            line,
+            signal,
+            raw,
+            &format!("{why} {path}:{line}"),
+        )
+    }
+
+    /// [`Self::add_location`] for a path of the tree (not of the log).
+    fn add_tree_location(
+        &mut self,
+        tree_path: String,
+        line: u32,
+        signal: Signal,
+        raw: f64,
+        why: &str,
+    ) -> Result<()> {
         let definition = self.function_at(&tree_path, line)?;
         let near = match definition {
             Some(_) => None,
@@ -472,13 +495,19 @@ impl Scorer<'_, '_> {
             .as_ref()
             .or(near.as_ref())
             .map(|f| (f.name.as_str(), f.line, f.end_line));
-        self.credit(
-            &tree_path,
-            function,
-            signal,
-            raw,
-            &format!("{why} {path}:{line}"),
-        );
+        let kept = match &definition {
+            Some(definition) if self.checks_arguments(&tree_path, line, definition)? => {
+                let why = format!(
+                    "calls {}, whose argument check fails at {tree_path}:{line}",
+                    definition.name
+                );
+                let moved = raw * (1.0 - self.decay.argument_check_keep);
+                self.stack_callers_of(&definition.name, signal, moved, &why)?;
+                raw - moved
+            }
+            _ => raw,
+        };
+        self.credit(&tree_path, function, signal, kept, why);
         self.callees_at(&tree_path, line, raw)?;
         if let Some(definition) = &definition {
             self.callers_of(&definition.name, raw)?;
@@ -487,9 +516,41 @@ impl Scorer<'_, '_> {
         Ok(())
     }
 
+    /// The line is an assertion on the arguments of `definition`, the function holding it,
+    /// and the failure's stack holds a caller that passed them.
+    fn checks_arguments(
+        &self,
+        path: &str,
+        line: u32,
+        definition: &ktriage_index::Definition,
+    ) -> Result<bool> {
+        if definition.kind != ktriage_index::facts::SymbolKind::Function {
+            return Ok(false);
+        }
+        let text = self
+            .snapshot
+            .read(
+                path,
+                Some(line),
+                Some(line.saturating_add(MAX_CONTINUED_LINES)),
+            )?
+            .lines
+            .join("\n");
+        if !precondition::checks_only_parameters(&text, &definition.signature) {
+            return Ok(false);
+        }
+        let calls = self.snapshot.callers(&definition.name)?;
+        Ok(calls.iter().any(|call| self.stack.contains(&call.caller)))
+    }
+
     /// Credits the functions calling `name`, its credit split among them: only those in the
     /// failure's stack when it holds any.
     fn callers_of(&mut self, name: &str, raw: f64) -> Result<()> {
+        self.stack_callers_of(name, Signal::Caller, raw, &format!("calls {name}"))
+    }
+
+    /// [`Self::callers_of`] with the signal and reason given.
+    fn stack_callers_of(&mut self, name: &str, signal: Signal, raw: f64, why: &str) -> Result<()> {
         let mut calls = self.snapshot.callers(name)?;
         calls.retain(|call| call.caller != name);
         calls.sort_by(|a, b| (&a.caller, &a.path, a.line).cmp(&(&b.caller, &b.path, b.line)));
@@ -507,13 +568,7 @@ impl Scorer<'_, '_> {
             let function = definition
                 .as_ref()
                 .map(|d| (d.name.as_str(), d.line, d.end_line));
-            self.credit(
-                &path,
-                function,
-                Signal::Caller,
-                share,
-                &format!("calls {name}"),
-            );
+            self.credit(&path, function, signal, share, why);
         }
         Ok(())
     }
@@ -578,9 +633,40 @@ impl Scorer<'_, '_> {
             } else {
                 "report names"
             };
-            self.add_location(&location.path, location.line, Signal::Location, raw, why)?;
+            let declaration = match &location.zero_length_array_of {
+                Some(name) => self.type_definition(name)?,
+                None => None,
+            };
+            match declaration {
+                Some(declared) => {
+                    let why = format!(
+                        "diagnostic at {}:{} quotes zero-length array struct {}[0], declared at {}:{}",
+                        location.path, location.line, declared.name, declared.path, declared.line
+                    );
+                    self.add_tree_location(
+                        declared.path,
+                        declared.line,
+                        Signal::Location,
+                        raw,
+                        &why,
+                    )?;
+                }
+                None => {
+                    self.add_location(&location.path, location.line, Signal::Location, raw, why)?
+                }
+            }
         }
         Ok(())
+    }
+
+    /// The one definition of struct or union `name` at the revision, if it is unambiguous.
+    fn type_definition(&self, name: &str) -> Result<Option<ktriage_index::Definition>> {
+        let mut definitions = self.snapshot.def(name)?;
+        definitions.retain(|d| {
+            use ktriage_index::facts::SymbolKind::{Struct, Union};
+            matches!(d.kind, Struct | Union)
+        });
+        Ok((definitions.len() == 1).then(|| definitions.remove(0)))
     }
 
     fn add_definitions(&mut self, name: &str, signal: Signal, raw: f64, why: &str) -> Result<bool> {

@@ -254,3 +254,69 @@ Call Trace:
     assert!(!caller_credited("alloc_one"), "{:#?}", dossier.functions);
     assert!(!caller_credited("alloc_three"), "{:#?}", dossier.functions);
 }
+
+/// A splat at `fs/minifs/extent.c:LINE` in `lookup`, called from `move_one` in move.c.
+fn bug_in_lookup(line: u32) -> String {
+    format!(
+        "\
+kernel BUG at fs/minifs/extent.c:{line}!
+Oops: invalid opcode: 0000 [#1] PREEMPT SMP
+RIP: 0010:lookup+0x12/0x20 [minifs]
+Call Trace:
+ <TASK>
+ move_one+0x9/0x10 [minifs]
+ </TASK>
+"
+    )
+}
+
+#[test]
+fn an_assertion_on_the_arguments_blames_the_caller_that_passed_them() {
+    let extent_c = "\
+int lookup(struct fs *c, long *offset, unsigned size)
+{
+\tBUG_ON(*offset >= size);
+\tBUG_ON(c->broken);
+\treturn 0;
+}
+";
+    let move_c = "\
+void move_one(struct fs *c)
+{
+\tlong offset = 8;
+\tlookup(c, &offset, 4);
+}
+";
+    let files = [("fs/extent.c", extent_c), ("fs/move.c", move_c)];
+    // Line 3 checks only what the caller passed: the caller is to blame.
+    let dossier = locate_in_one_commit(&files, &bug_in_lookup(3));
+    assert_eq!(dossier.files[0].path, "fs/move.c", "{:#?}", dossier.files);
+    assert_eq!(dossier.functions[0].name, "move_one");
+    // Line 4 checks the filesystem's state, which the caller did not pass.
+    let dossier = locate_in_one_commit(&files, &bug_in_lookup(4));
+    assert_eq!(dossier.files[0].path, "fs/extent.c", "{:#?}", dossier.files);
+}
+
+#[test]
+fn a_zero_length_array_warning_points_at_the_declaration() {
+    let types_h = "\
+struct table {
+\tunsigned nr;
+\tstruct table_entry {
+\t\tunsigned long start;
+\t} entries[0];
+};
+";
+    let table_c = "\
+unsigned long first_start(struct table *t)
+{
+\treturn t->entries[0].start;
+}
+";
+    let warning = "\
+fs/minifs/table.c:3:19: warning: array subscript 0 is outside array bounds of 'struct table_entry[0]' [-Warray-bounds=]
+";
+    let files = [("fs/types.h", types_h), ("fs/table.c", table_c)];
+    let dossier = locate_in_one_commit(&files, warning);
+    assert_eq!(dossier.files[0].path, "fs/types.h", "{:#?}", dossier.files);
+}
