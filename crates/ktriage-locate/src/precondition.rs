@@ -99,9 +99,9 @@ fn parameter_names(signature: &str) -> Vec<&str> {
         .filter_map(|parameter| match pointer.captures(parameter) {
             Some(caps) => caps.get(1).map(|m| m.as_str()),
             None => parameter
-                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                 .filter(|w| !w.is_empty())
-                .last(),
+                .next(),
         })
         .collect()
 }
