@@ -100,8 +100,7 @@ fn parameter_names(signature: &str) -> Vec<&str> {
             Some(caps) => caps.get(1).map(|m| m.as_str()),
             None => parameter
                 .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .filter(|w| !w.is_empty())
-                .next(),
+                .find(|w| !w.is_empty()),
         })
         .collect()
 }
