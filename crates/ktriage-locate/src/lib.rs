@@ -194,7 +194,7 @@ pub fn locate(
     })
 }
 
-/// How many lines past a named line [`Scorer::callees_at`] follows `\` continuations.
+/// How many lines past a named line are read: `\` continuations, an assertion's condition.
 const MAX_CONTINUED_LINES: u32 = 30;
 
 /// A named line outside every function credits the nearest function within this many
@@ -495,8 +495,17 @@ impl Scorer<'_, '_> {
             .as_ref()
             .or(near.as_ref())
             .map(|f| (f.name.as_str(), f.line, f.end_line));
+        // The named line and what may continue it (a `\` macro body, a long condition).
+        let text = self
+            .snapshot
+            .read(
+                &tree_path,
+                Some(line),
+                Some(line.saturating_add(MAX_CONTINUED_LINES)),
+            )?
+            .lines;
         let kept = match &definition {
-            Some(definition) if self.checks_arguments(&tree_path, line, definition)? => {
+            Some(definition) if self.checks_arguments(&text, definition)? => {
                 let why = format!(
                     "calls {}, whose argument check fails at {tree_path}:{line}",
                     definition.name
@@ -508,7 +517,7 @@ impl Scorer<'_, '_> {
             _ => raw,
         };
         self.credit(&tree_path, function, signal, kept, why);
-        self.callees_at(&tree_path, line, raw)?;
+        self.callees_at(&tree_path, line, &text, raw)?;
         if let Some(definition) = &definition {
             self.callers_of(&definition.name, raw)?;
         }
@@ -516,27 +525,17 @@ impl Scorer<'_, '_> {
         Ok(())
     }
 
-    /// The line is an assertion on the arguments of `definition`, the function holding it,
-    /// and the failure's stack holds a caller that passed them.
+    /// The line starting `text` is an assertion on the arguments of `definition`, the
+    /// function holding it, and the failure's stack holds a caller that passed them.
     fn checks_arguments(
         &self,
-        path: &str,
-        line: u32,
+        text: &[String],
         definition: &ktriage_index::Definition,
     ) -> Result<bool> {
         if definition.kind != ktriage_index::facts::SymbolKind::Function {
             return Ok(false);
         }
-        let text = self
-            .snapshot
-            .read(
-                path,
-                Some(line),
-                Some(line.saturating_add(MAX_CONTINUED_LINES)),
-            )?
-            .lines
-            .join("\n");
-        if !precondition::checks_only_parameters(&text, &definition.signature) {
+        if !precondition::checks_only_parameters(&text.join("\n"), &definition.signature) {
             return Ok(false);
         }
         let calls = self.snapshot.callers(&definition.name)?;
@@ -574,10 +573,10 @@ impl Scorer<'_, '_> {
     }
 
     /// Credits the definitions of the functions called on `path:line`, and of the functions
-    /// the line (with its `\` continuations) names without calling them: a function pointer
-    /// in an initializer or a macro, where a type mismatch is fixed in that function's
-    /// signature.
-    fn callees_at(&mut self, path: &str, line: u32, raw: f64) -> Result<()> {
+    /// the line (with its `\` continuations, `text` from the line on) names without calling
+    /// them: a function pointer in an initializer or a macro, where a type mismatch is fixed
+    /// in that function's signature.
+    fn callees_at(&mut self, path: &str, line: u32, text: &[String], raw: f64) -> Result<()> {
         let Some(file) = self.snapshot.files().iter().find(|file| file.path == path) else {
             return Ok(());
         };
@@ -594,12 +593,7 @@ impl Scorer<'_, '_> {
             named.push((callee.to_string(), self.function_definitions(callee)?));
         }
         // A line continued with `\` (a macro's replacement list) is read to its end.
-        let text = self.snapshot.read(
-            path,
-            Some(line),
-            Some(line.saturating_add(MAX_CONTINUED_LINES)),
-        )?;
-        let continued = text.lines.iter().scan(true, |more, text| {
+        let continued = text.iter().scan(true, |more, text| {
             let this = std::mem::replace(more, text.trim_end().ends_with('\\'));
             this.then_some(text)
         });
