@@ -1,11 +1,11 @@
 //! Kernel C knowledge as data: attribute macros, message helpers, definer macros.
 //!
-//! Every table is a sorted `&[&str]` looked up by binary search on bytes; a unit
-//! test keeps them sorted.
+//! Every table is a sorted `&[&str]` looked up by binary search on bytes (behind a check
+//! of the first byte for the word tables); a unit test keeps them sorted.
 
 /// Attribute-like words with no arguments. They are blanked before tree-sitter
 /// sees the source and skipped by the lexical scanner.
-const ATTRIBUTE_WORDS: &[&str] = &[
+static ATTRIBUTE_WORDS: WordTable = WordTable::new(&[
     "__always_inline",
     "__always_unused",
     "__cold",
@@ -51,10 +51,10 @@ const ATTRIBUTE_WORDS: &[&str] = &[
     "noinline",
     "noinline_for_stack",
     "notrace",
-];
+]);
 
 /// Attribute-like macros taking arguments, blanked together with their `(...)`.
-const ATTRIBUTE_CALLS: &[&str] = &[
+static ATTRIBUTE_CALLS: WordTable = WordTable::new(&[
     "__acquire",
     "__acquires",
     "__aligned",
@@ -70,10 +70,10 @@ const ATTRIBUTE_CALLS: &[&str] = &[
     "__releases",
     "__scanf",
     "__section",
-];
+]);
 
 /// Identifiers followed by `(` that are not calls.
-const CALL_KEYWORDS: &[&str] = &[
+static CALL_KEYWORDS: WordTable = WordTable::new(&[
     "_Alignas",
     "_Alignof",
     "_Generic",
@@ -102,16 +102,16 @@ const CALL_KEYWORDS: &[&str] = &[
     "typeof_unqual",
     "volatile",
     "while",
-];
+]);
 
 /// Type and declaration keywords: never a function name.
-const DECL_KEYWORDS: &[&str] = &[
+static DECL_KEYWORDS: WordTable = WordTable::new(&[
     "char", "const", "double", "enum", "extern", "float", "inline", "int", "long", "short",
     "signed", "static", "struct", "typedef", "union", "unsigned", "void",
-];
+]);
 
 /// Message helpers matched by exact name.
-const HELPER_EXACT: &[&str] = &[
+static HELPER_EXACT: WordTable = WordTable::new(&[
     "bch2_fs_fatal_error",
     "bch_info",
     "bch_notice",
@@ -121,7 +121,7 @@ const HELPER_EXACT: &[&str] = &[
     "prt_printf",
     "prt_str",
     "prt_str_indented",
-];
+]);
 
 /// Message helpers matched by name prefix.
 const HELPER_PREFIXES: &[&str] = &[
@@ -169,18 +169,45 @@ const VARIABLE_MACROS: &[(&str, usize)] = &[
     ("LIST_HEAD", 0),
 ];
 
-fn contains(table: &[&str], word: &[u8]) -> bool {
-    table.binary_search_by(|p| p.as_bytes().cmp(word)).is_ok()
+/// A sorted word list, with the set of its words' first bytes: most identifiers are
+/// ruled out by one lookup before any comparison (these checks run on every identifier of
+/// every file).
+struct WordTable {
+    words: &'static [&'static str],
+    first_bytes: [bool; 256],
+}
+
+impl WordTable {
+    const fn new(words: &'static [&'static str]) -> WordTable {
+        let mut first_bytes = [false; 256];
+        let mut i = 0;
+        while i < words.len() {
+            let word = words[i].as_bytes();
+            if !word.is_empty() {
+                first_bytes[word[0] as usize] = true;
+            }
+            i += 1;
+        }
+        WordTable { words, first_bytes }
+    }
+
+    fn contains(&self, word: &[u8]) -> bool {
+        word.first().is_some_and(|b| self.first_bytes[*b as usize])
+            && self
+                .words
+                .binary_search_by(|p| p.as_bytes().cmp(word))
+                .is_ok()
+    }
 }
 
 /// True for argument-less attribute macros like `__must_check`.
 pub(crate) fn is_attribute_word(word: &[u8]) -> bool {
-    contains(ATTRIBUTE_WORDS, word)
+    ATTRIBUTE_WORDS.contains(word)
 }
 
 /// True for attribute macros with arguments like `__printf(2, 3)`.
 pub(crate) fn is_attribute_call(word: &[u8]) -> bool {
-    contains(ATTRIBUTE_CALLS, word)
+    ATTRIBUTE_CALLS.contains(word)
 }
 
 /// True for loop-like macros used as `name(args) statement`: any name containing
@@ -197,17 +224,17 @@ pub(crate) fn is_macro_name(word: &[u8]) -> bool {
 
 /// True for keywords that look like calls (`if (`, `sizeof(`).
 pub(crate) fn is_call_keyword(word: &[u8]) -> bool {
-    contains(CALL_KEYWORDS, word)
+    CALL_KEYWORDS.contains(word)
 }
 
 /// True for type/declaration keywords.
 pub(crate) fn is_decl_keyword(word: &[u8]) -> bool {
-    contains(DECL_KEYWORDS, word)
+    DECL_KEYWORDS.contains(word)
 }
 
 /// True if string literals passed to `name` are log/error messages.
 pub(crate) fn is_message_helper(name: &[u8]) -> bool {
-    if contains(HELPER_EXACT, name)
+    if HELPER_EXACT.contains(name)
         || HELPER_PREFIXES
             .iter()
             .any(|p| name.starts_with(p.as_bytes()))
@@ -266,12 +293,13 @@ mod tests {
     #[test]
     fn tables_are_sorted() {
         for t in [
-            ATTRIBUTE_WORDS,
-            ATTRIBUTE_CALLS,
-            CALL_KEYWORDS,
-            DECL_KEYWORDS,
-            HELPER_EXACT,
+            &ATTRIBUTE_WORDS,
+            &ATTRIBUTE_CALLS,
+            &CALL_KEYWORDS,
+            &DECL_KEYWORDS,
+            &HELPER_EXACT,
         ] {
+            let t = t.words;
             assert!(t.windows(2).all(|w| w[0] < w[1]), "{t:?}");
         }
         assert!(VARIABLE_MACROS.windows(2).all(|w| w[0].0 < w[1].0));
