@@ -6,7 +6,7 @@
 pub fn terms(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for word in words(text) {
-        push_word_terms(word, &mut out);
+        for_each_term(word, |term| out.push(term.to_ascii_lowercase()));
     }
     out
 }
@@ -22,14 +22,11 @@ pub fn unique_terms(text: &str) -> Vec<String> {
 
 /// Appends the terms of `text`, space-separated, to `out` (the indexed form of a field).
 pub fn append_terms(text: &str, out: &mut String) {
-    let mut terms = Vec::new();
     for word in words(text) {
-        terms.clear();
-        push_word_terms(word, &mut terms);
-        for term in &terms {
-            out.push_str(term);
+        for_each_term(word, |term| {
+            out.extend(term.chars().map(|c| c.to_ascii_lowercase()));
             out.push(' ');
-        }
+        });
     }
 }
 
@@ -39,23 +36,26 @@ pub fn words(text: &str) -> impl Iterator<Item = &str> {
         .filter(|word| word.bytes().any(|b| b.is_ascii_alphabetic()))
 }
 
-fn push_word_terms(word: &str, out: &mut Vec<String>) {
-    let start = out.len();
+/// Calls `emit` with each term of `word`, not yet lowercased: its parts, then the whole
+/// word (without leading and trailing `_`) when it has several parts.
+fn for_each_term<'w>(word: &'w str, mut emit: impl FnMut(&'w str)) {
+    let mut n_parts = 0;
     for underscore_part in word.split('_').filter(|part| !part.is_empty()) {
         let bytes = underscore_part.as_bytes();
         let mut part_start = 0;
         for i in 1..bytes.len() {
             if bytes[i - 1].is_ascii_lowercase() && bytes[i].is_ascii_uppercase() {
-                out.push(underscore_part[part_start..i].to_ascii_lowercase());
+                emit(&underscore_part[part_start..i]);
+                n_parts += 1;
                 part_start = i;
             }
         }
-        out.push(underscore_part[part_start..].to_ascii_lowercase());
+        emit(&underscore_part[part_start..]);
+        n_parts += 1;
     }
-    let n_parts = out.len() - start;
-    let whole = word.trim_matches('_').to_ascii_lowercase();
+    let whole = word.trim_matches('_');
     if n_parts != 1 && !whole.is_empty() {
-        out.push(whole);
+        emit(whole);
     }
 }
 
