@@ -306,6 +306,24 @@ mod tests {
     }
 
     #[test]
+    fn word_tables_find_their_words_and_only_them() {
+        for t in [
+            &ATTRIBUTE_WORDS,
+            &ATTRIBUTE_CALLS,
+            &CALL_KEYWORDS,
+            &DECL_KEYWORDS,
+            &HELPER_EXACT,
+        ] {
+            for word in t.words {
+                assert!(t.contains(word.as_bytes()), "{word}");
+                assert!(!t.contains(format!("{word}x").as_bytes()), "{word}x");
+            }
+            assert!(!t.contains(b""));
+            assert!(!t.contains(b"bch2_trans_begin"));
+        }
+    }
+
+    #[test]
     fn helpers() {
         for yes in [
             "pr_err",
