@@ -290,15 +290,17 @@ pub(crate) fn variable_macro_arg(name: &[u8]) -> Option<usize> {
 mod tests {
     use super::*;
 
+    const WORD_TABLES: [&WordTable; 5] = [
+        &ATTRIBUTE_WORDS,
+        &ATTRIBUTE_CALLS,
+        &CALL_KEYWORDS,
+        &DECL_KEYWORDS,
+        &HELPER_EXACT,
+    ];
+
     #[test]
     fn tables_are_sorted() {
-        for t in [
-            &ATTRIBUTE_WORDS,
-            &ATTRIBUTE_CALLS,
-            &CALL_KEYWORDS,
-            &DECL_KEYWORDS,
-            &HELPER_EXACT,
-        ] {
+        for t in WORD_TABLES {
             let t = t.words;
             assert!(t.windows(2).all(|w| w[0] < w[1]), "{t:?}");
         }
@@ -307,13 +309,7 @@ mod tests {
 
     #[test]
     fn word_tables_find_their_words_and_only_them() {
-        for t in [
-            &ATTRIBUTE_WORDS,
-            &ATTRIBUTE_CALLS,
-            &CALL_KEYWORDS,
-            &DECL_KEYWORDS,
-            &HELPER_EXACT,
-        ] {
+        for t in WORD_TABLES {
             for word in t.words {
                 assert!(t.contains(word.as_bytes()), "{word}");
                 assert!(!t.contains(format!("{word}x").as_bytes()), "{word}x");
