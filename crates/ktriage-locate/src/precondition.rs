@@ -28,9 +28,13 @@ pub fn checks_only_parameters(text: &str, signature: &str) -> bool {
     let Some(open) = assertion_regex().find(text) else {
         return false;
     };
-    let Some(condition) = first_argument(&text[open.end()..]) else {
+    let Some(arguments) = argument_list(&text[open.end()..]) else {
         return false;
     };
+    let condition = split_top_level(arguments)
+        .into_iter()
+        .next()
+        .unwrap_or_default();
     let parameters = parameter_names(signature);
     let variables = variables(condition);
     // A condition on what an object points at (`c->flags`) checks the object's state, not
@@ -39,21 +43,6 @@ pub fn checks_only_parameters(text: &str, signature: &str) -> bool {
         && variables
             .iter()
             .any(|(_, through_pointer)| !through_pointer)
-}
-
-/// The first top-level argument of a call whose `(` has just been read.
-fn first_argument(rest: &str) -> Option<&str> {
-    let mut depth = 0usize;
-    for (at, byte) in rest.bytes().enumerate() {
-        match byte {
-            b'(' | b'[' => depth += 1,
-            b')' | b']' if depth == 0 => return Some(&rest[..at]),
-            b')' | b']' => depth -= 1,
-            b',' if depth == 0 => return Some(&rest[..at]),
-            _ => {}
-        }
-    }
-    None
 }
 
 /// The identifiers of `expression` that name variables: not called, not members, not
@@ -91,7 +80,7 @@ fn parameter_names(signature: &str) -> Vec<&str> {
     let Some(open) = signature.find('(') else {
         return Vec::new();
     };
-    let Some(list) = first_argument_list(&signature[open + 1..]) else {
+    let Some(list) = argument_list(&signature[open + 1..]) else {
         return Vec::new();
     };
     split_top_level(list)
@@ -106,27 +95,27 @@ fn parameter_names(signature: &str) -> Vec<&str> {
 }
 
 /// The text up to the `)` matching an already-read `(`.
-fn first_argument_list(rest: &str) -> Option<&str> {
+fn argument_list(rest: &str) -> Option<&str> {
     let mut depth = 0usize;
     for (at, byte) in rest.bytes().enumerate() {
         match byte {
-            b'(' => depth += 1,
-            b')' if depth == 0 => return Some(&rest[..at]),
-            b')' => depth -= 1,
+            b'(' | b'[' => depth += 1,
+            b')' | b']' if depth == 0 => return Some(&rest[..at]),
+            b')' | b']' => depth -= 1,
             _ => {}
         }
     }
     None
 }
 
-/// `list` split at commas outside parentheses.
+/// `list` split at commas outside parentheses and brackets.
 fn split_top_level(list: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let (mut depth, mut start) = (0usize, 0);
     for (at, byte) in list.bytes().enumerate() {
         match byte {
-            b'(' => depth += 1,
-            b')' => depth = depth.saturating_sub(1),
+            b'(' | b'[' => depth += 1,
+            b')' | b']' => depth = depth.saturating_sub(1),
             b',' if depth == 0 => {
                 parts.push(&list[start..at]);
                 start = at + 1;
