@@ -511,7 +511,7 @@ impl Scorer<'_, '_> {
                     definition.name
                 );
                 let moved = raw * (1.0 - self.decay.argument_check_keep);
-                self.stack_callers_of(&definition.name, signal, moved, &why)?;
+                self.credit_callers(&definition.name, signal, moved, &why)?;
                 raw - moved
             }
             _ => raw,
@@ -545,11 +545,11 @@ impl Scorer<'_, '_> {
     /// Credits the functions calling `name`, its credit split among them: only those in the
     /// failure's stack when it holds any.
     fn callers_of(&mut self, name: &str, raw: f64) -> Result<()> {
-        self.stack_callers_of(name, Signal::Caller, raw, &format!("calls {name}"))
+        self.credit_callers(name, Signal::Caller, raw, &format!("calls {name}"))
     }
 
     /// [`Self::callers_of`] with the signal and reason given.
-    fn stack_callers_of(&mut self, name: &str, signal: Signal, raw: f64, why: &str) -> Result<()> {
+    fn credit_callers(&mut self, name: &str, signal: Signal, raw: f64, why: &str) -> Result<()> {
         let mut calls = self.snapshot.callers(name)?;
         calls.retain(|call| call.caller != name);
         calls.sort_by(|a, b| (&a.caller, &a.path, a.line).cmp(&(&b.caller, &b.path, b.line)));
@@ -634,7 +634,7 @@ impl Scorer<'_, '_> {
             match declaration {
                 Some(declared) => {
                     let why = format!(
-                        "diagnostic at {}:{} quotes zero-length array struct {}[0], declared at {}:{}",
+                        "diagnostic at {}:{} quotes the zero-length array type '{}[0]', declared at {}:{}",
                         location.path, location.line, declared.name, declared.path, declared.line
                     );
                     self.add_tree_location(
