@@ -108,7 +108,8 @@ fn in_function_regex() -> &'static Regex {
     })
 }
 
-fn identifier_regex() -> &'static Regex {
+/// C identifiers, as whole words (not the `x1f` of `0x1f`).
+pub(crate) fn identifier_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(r"\b[A-Za-z_][A-Za-z0-9_]*\b").expect("the identifier pattern is valid")

@@ -2,6 +2,7 @@
 //! the enclosing function's parameters checks what its caller passed in. When it fires, the
 //! caller broke the contract, so the blame moves one frame out. Pure text processing.
 
+use crate::clues;
 use regex::Regex;
 use std::sync::OnceLock;
 
@@ -49,13 +50,9 @@ pub fn checks_only_parameters(text: &str, signature: &str) -> bool {
 /// upper-case macros or constants, not keywords or type names, not the type after
 /// `struct`; each with whether it is read through `->`.
 fn variables(expression: &str) -> Vec<(&str, bool)> {
-    static WORD: OnceLock<Regex> = OnceLock::new();
-    let word = WORD.get_or_init(|| {
-        Regex::new(r"[A-Za-z_][A-Za-z0-9_]*").expect("the identifier pattern is valid")
-    });
     let mut found = Vec::new();
     let mut after_tag = false;
-    for m in word.find_iter(expression) {
+    for m in clues::identifier_regex().find_iter(expression) {
         let name = m.as_str();
         let before = expression[..m.start()].trim_end();
         let after = expression[m.end()..].trim_start();
@@ -63,8 +60,7 @@ fn variables(expression: &str) -> Vec<(&str, bool)> {
         let called = after.starts_with('(');
         let constant = !name.bytes().any(|b| b.is_ascii_lowercase());
         let tagged = std::mem::replace(&mut after_tag, matches!(name, "struct" | "union" | "enum"));
-        let number = before.ends_with(|c: char| c.is_ascii_digit());
-        if !(member || called || constant || tagged || number || NOT_VARIABLES.contains(&name)) {
+        if !(member || called || constant || tagged || NOT_VARIABLES.contains(&name)) {
             found.push((name, after.starts_with("->")));
         }
     }
@@ -150,6 +146,7 @@ mod tests {
             "EBUG_ON(flags & BTREE_ITER_FILTER_SNAPSHOTS && !p.k->p.snapshot);",
             "WARN_ONCE(!cb, \"no callback for %s\", name);",
             "BUG_ON(*offset < -((s64) le32_to_cpu(p.v->front_pad)));",
+            "BUG_ON(*offset > 0x1fULL);",
         ] {
             assert!(checks_only_parameters(check, SIGNATURE), "{check}");
         }
