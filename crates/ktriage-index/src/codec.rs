@@ -29,10 +29,26 @@ pub fn unpack<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     postcard::from_bytes(&decompress(bytes)?).map_err(|err| err.to_string())
 }
 
-/// Decompresses what [`pack`] wrote and decodes only its first fields: `T` is a struct
-/// whose fields are, in order, the first fields of the packed value's struct.
-pub fn unpack_prefix<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    let raw = decompress(bytes)?;
+/// Like [`pack`] for a value that serializes as `head` followed by `tail` (postcard
+/// writes a struct as its fields one after another), but as two zstd frames, so that
+/// [`unpack_head`] can decompress `head` alone. Decompressed together, the frames are
+/// exactly the value, and [`unpack`] reads it.
+pub fn pack_in_two<H: Serialize + ?Sized, T: Serialize + ?Sized>(
+    head: &H,
+    tail: &T,
+) -> Result<Vec<u8>, String> {
+    let mut packed = pack(head)?;
+    packed.extend(pack(tail)?);
+    Ok(packed)
+}
+
+/// Decodes the first fields of a value packed by [`pack_in_two`] (or by [`pack`]),
+/// decompressing only its first frame: `T` is a struct whose fields are, in order, the
+/// first fields of the packed value's struct, all within that frame.
+pub fn unpack_head<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let first = zstd::zstd_safe::find_frame_compressed_size(bytes)
+        .map_err(|code| zstd::zstd_safe::get_error_name(code).to_string())?;
+    let raw = decompress(&bytes[..first.min(bytes.len())])?;
     let (value, _rest) = postcard::take_from_bytes(&raw).map_err(|err| err.to_string())?;
     Ok(value)
 }
@@ -114,9 +130,15 @@ mod tests {
         );
         assert_eq!(facts.symbols.len(), 2);
         assert!(!facts.calls.is_empty() && !facts.messages.is_empty());
-        let packed = pack(&facts).expect("packs");
-        let alone: FileSymbols = unpack_prefix(&packed).expect("unpacks");
-        assert_eq!(alone.symbols, facts.symbols);
-        assert_eq!(unpack::<FileFacts>(&packed).expect("unpacks"), facts);
+        // Facts as stored now (two frames) and as indexes before wrote them (one frame).
+        for packed in [facts.pack().expect("packs"), pack(&facts).expect("packs")] {
+            let alone: FileSymbols = unpack_head(&packed).expect("unpacks");
+            assert_eq!(alone.symbols, facts.symbols);
+            assert_eq!(unpack::<FileFacts>(&packed).expect("unpacks"), facts);
+        }
+        let two = facts.pack().expect("packs");
+        let first = zstd::zstd_safe::find_frame_compressed_size(&two).expect("a frame");
+        assert!(first < two.len(), "the symbols are a frame of their own");
+        assert!(unpack_head::<FileSymbols>(b"not zstd").is_err());
     }
 }

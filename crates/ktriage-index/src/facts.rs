@@ -2,6 +2,7 @@
 //!
 //! These are plain data, produced by [`crate::parse::parse_c`] and stored once per blob.
 
+use crate::codec;
 use serde::{Deserialize, Serialize};
 
 /// Kind of a symbol found in C source.
@@ -117,6 +118,21 @@ pub struct FileFacts {
     pub messages: Vec<Message>,
     /// Parse quality.
     pub stats: ParseStats,
+}
+
+impl FileFacts {
+    /// The facts as the store keeps them: the symbols in a zstd frame of their own, then
+    /// the rest ([`codec::pack_in_two`]), so that [`FileSymbols`] decompresses only them.
+    pub(crate) fn pack(&self) -> Result<Vec<u8>, String> {
+        // The fields in their declared order: postcard writes a struct as just that.
+        let FileFacts {
+            symbols,
+            calls,
+            messages,
+            stats,
+        } = self;
+        codec::pack_in_two(symbols, &(calls, messages, stats))
+    }
 }
 
 /// The first field of stored [`FileFacts`], decoded without the rest (queries about

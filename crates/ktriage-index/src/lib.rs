@@ -264,6 +264,19 @@ impl Index {
 
     /// Resolves a revision of the repository.
     pub fn resolve(&self, rev: &str) -> Result<Rev> {
+        // `HEAD` at an indexed commit is read from the ref files: libgit2 is not even
+        // opened for such a query. Whether it names a commit libgit2 checked when the
+        // commit was indexed.
+        if rev == "HEAD" {
+            if let Some(commit) = self.repo.head_from_files() {
+                if self.store.has_tree(commit)? {
+                    return Ok(Rev {
+                        commit,
+                        name: rev.to_string(),
+                    });
+                }
+            }
+        }
         self.repo.resolve(rev)
     }
 

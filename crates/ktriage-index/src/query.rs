@@ -131,7 +131,8 @@ pub struct Snapshot<'a> {
     index: &'a Index,
     rev: Rev,
     files: Vec<TreeFile>,
-    paths_by_blob: HashMap<Oid, Vec<usize>>,
+    /// `(blob, index in files)` for every file, sorted: which paths a blob has here.
+    blob_files: Vec<(Oid, u32)>,
     visible_commits: std::sync::OnceLock<HashSet<Oid>>,
     doc_freqs: crate::text::DocFreqs,
     all_files: std::sync::OnceLock<Vec<TreeFile>>,
@@ -139,15 +140,16 @@ pub struct Snapshot<'a> {
 
 impl<'a> Snapshot<'a> {
     pub(crate) fn new(index: &'a Index, rev: Rev, files: Vec<TreeFile>) -> Snapshot<'a> {
-        let mut paths_by_blob: HashMap<Oid, Vec<usize>> = HashMap::new();
-        for (file_idx, file) in files.iter().enumerate() {
-            paths_by_blob.entry(file.blob).or_default().push(file_idx);
-        }
+        let mut blob_files: Vec<(Oid, u32)> = (0u32..)
+            .zip(&files)
+            .map(|(file_idx, file)| (file.blob, file_idx))
+            .collect();
+        blob_files.sort_unstable();
         Snapshot {
             index,
             rev,
             files,
-            paths_by_blob,
+            blob_files,
             visible_commits: std::sync::OnceLock::new(),
             doc_freqs: Default::default(),
             all_files: std::sync::OnceLock::new(),
@@ -165,18 +167,28 @@ impl<'a> Snapshot<'a> {
     }
 
     fn paths_of(&self, blob: Oid) -> impl Iterator<Item = &str> {
-        self.paths_by_blob
-            .get(&blob)
-            .into_iter()
-            .flatten()
-            .map(|file_idx| self.files[*file_idx].path.as_str())
+        let start = self.blob_files.partition_point(|(other, _)| *other < blob);
+        self.blob_files[start..]
+            .iter()
+            .take_while(move |(other, _)| *other == blob)
+            .map(|(_, file_idx)| self.files[*file_idx as usize].path.as_str())
+    }
+
+    /// True when `blob` is a file of this tree.
+    fn has_blob(&self, blob: Oid) -> bool {
+        self.paths_of(blob).next().is_some()
+    }
+
+    /// The blobs of this tree.
+    fn blobs(&self) -> HashSet<Oid> {
+        self.blob_files.iter().map(|(blob, _)| *blob).collect()
     }
 
     /// Definitions and declarations of `name`: definitions first, then prototypes, by path.
     pub fn def(&self, name: &str) -> Result<Vec<Definition>> {
         let mut out = Vec::new();
         for blob in self.index.store.symbol_blobs(name)? {
-            if !self.paths_by_blob.contains_key(&blob) {
+            if !self.has_blob(blob) {
                 continue;
             }
             let symbols = self.index.symbols(blob)?;
@@ -210,7 +222,7 @@ impl<'a> Snapshot<'a> {
     pub fn callers(&self, name: &str) -> Result<Vec<CallSite>> {
         let mut out = Vec::new();
         for blob in self.index.store.callee_blobs(name)? {
-            if !self.paths_by_blob.contains_key(&blob) {
+            if !self.has_blob(blob) {
                 continue;
             }
             let facts = self.index.facts(blob)?;
@@ -280,7 +292,7 @@ impl<'a> Snapshot<'a> {
         let commits = if HistoryStore::new(&self.index.store).is_empty()? {
             HashSet::new()
         } else {
-            history::ancestors(self.index.repo.git(), self.rev.commit)?
+            history::ancestors(self.index.repo.git()?, self.rev.commit)?
         };
         Ok(self.visible_commits.get_or_init(|| commits))
     }
@@ -302,7 +314,7 @@ impl<'a> Snapshot<'a> {
         limit: usize,
         kind: Option<DocKind>,
     ) -> Result<Vec<SearchHit>> {
-        let mut owners: HashSet<Oid> = self.paths_by_blob.keys().copied().collect();
+        let mut owners = self.blobs();
         if kind.is_none_or(|kind| kind == DocKind::Commit) {
             owners.extend(self.visible_commits()?.iter().copied());
         }
@@ -360,7 +372,7 @@ impl<'a> Snapshot<'a> {
         let commit = self
             .index
             .repo
-            .git()
+            .git()?
             .find_commit(hit.blob)
             .map_err(Error::git(format!("reading commit {}", hit.blob)))?;
         let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
@@ -385,7 +397,7 @@ impl<'a> Snapshot<'a> {
     /// Logged messages (string literals passed to logging and error helpers) ranked by how
     /// well they match `text`, with the function that prints each.
     pub fn search_messages(&self, text: &str, limit: usize) -> Result<Vec<MessageHit>> {
-        let blobs: HashSet<Oid> = self.paths_by_blob.keys().copied().collect();
+        let blobs = self.blobs();
         let mut out = Vec::new();
         for hit in self.index.text()?.search_kind(
             text,

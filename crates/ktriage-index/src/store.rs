@@ -198,7 +198,7 @@ impl Store {
     /// not decoded).
     pub fn blob_symbols(&self, blob: Oid) -> Result<Option<Vec<Symbol>>> {
         self.read_facts(blob, |bytes| {
-            codec::unpack_prefix::<FileSymbols>(bytes).map(|facts| facts.symbols)
+            codec::unpack_head::<FileSymbols>(bytes).map(|facts| facts.symbols)
         })
     }
 
@@ -261,7 +261,8 @@ impl Store {
                 if blobs.get(id).map_err(self.err())?.is_some() {
                     continue;
                 }
-                let bytes = codec::pack(facts)
+                let bytes = facts
+                    .pack()
                     .map_err(|err| Error::corrupt(&self.dir, format!("encoding facts: {err}")))?;
                 let len = u32::try_from(bytes.len()).map_err(|_| {
                     Error::corrupt(&self.dir, format!("facts of blob {blob} exceed 4 GB"))
@@ -373,6 +374,13 @@ impl Store {
         let files = codec::unpack(value.value())
             .map_err(|err| Error::corrupt(&self.dir, format!("tree of {commit}: {err}")))?;
         Ok(Some(files))
+    }
+
+    /// True when the source listing of `commit` is recorded.
+    pub fn has_tree(&self, commit: Oid) -> Result<bool> {
+        let txn = self.read()?;
+        let table = txn.open_table(TREES).map_err(self.err())?;
+        Ok(table.get(commit.as_bytes()).map_err(self.err())?.is_some())
     }
 
     /// Records the source listing of a commit whose blobs are all indexed.

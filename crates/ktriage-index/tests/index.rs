@@ -396,3 +396,50 @@ fn read_only_indexes_share_the_index_and_never_write() {
         .expect("no index yet");
     assert!(matches!(err, Error::IndexMissing { .. }), "{err}");
 }
+
+#[test]
+fn head_is_read_from_the_ref_files_as_git_resolves_it() {
+    let (_dir, built) = example();
+    let git_dir = built.path.join(".git");
+    let by_git = |path: &Path| {
+        let repo = ktriage_index::repo::Repo::open(path).expect("opens");
+        (
+            repo.head_from_files(),
+            repo.resolve("HEAD").expect("HEAD resolves").commit,
+        )
+    };
+    // HEAD names a branch with a loose ref; from the work tree and from the git dir.
+    for path in [built.path.as_path(), git_dir.as_path()] {
+        let (from_files, head) = by_git(path);
+        assert_eq!(from_files, Some(head), "{}", path.display());
+    }
+    // The branch packed, as `git pack-refs --all` leaves it.
+    let branch = std::fs::read_to_string(git_dir.join("HEAD")).expect("HEAD");
+    let branch = branch
+        .trim()
+        .strip_prefix("ref: ")
+        .expect("HEAD is symbolic");
+    let loose = git_dir.join(branch);
+    let tip = std::fs::read_to_string(&loose).expect("loose ref");
+    std::fs::remove_file(&loose).expect("removes the loose ref");
+    let first = built.commits[0].id.to_string();
+    std::fs::write(
+        git_dir.join("packed-refs"),
+        format!(
+            "# pack-refs with: peeled fully-peeled sorted \n{first} refs/heads/elsewhere\n{} {branch}\n",
+            tip.trim()
+        ),
+    )
+    .expect("writes packed-refs");
+    let (from_files, head) = by_git(&built.path);
+    assert_eq!(from_files, Some(head));
+    assert_eq!(head.to_string(), tip.trim());
+    // A detached HEAD.
+    std::fs::write(git_dir.join("HEAD"), format!("{first}\n")).expect("detaches HEAD");
+    let (from_files, head) = by_git(&built.path);
+    assert_eq!((from_files, head.to_string()), (Some(head), first));
+    // A ref the files do not have (another ref storage): left to libgit2.
+    std::fs::write(git_dir.join("HEAD"), "ref: refs/heads/.invalid\n").expect("writes HEAD");
+    let repo = ktriage_index::repo::Repo::open(&built.path).expect("opens");
+    assert_eq!(repo.head_from_files(), None);
+}

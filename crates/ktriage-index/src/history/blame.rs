@@ -308,7 +308,7 @@ impl Walk<'_> {
     }
 
     fn blob_at(&self, commit: Oid, path: &str) -> Result<Option<Oid>> {
-        blob_at(self.index.repo.git(), commit, path)
+        blob_at(self.index.repo.git()?, commit, path)
     }
 
     /// The paths visible commits renamed to `path`.

@@ -38,7 +38,7 @@ impl Index {
     /// Indexes the history reachable from `refs`: every commit not indexed yet.
     pub fn index_history(&self, refs: &[Rev], progress: &dyn Progress) -> Result<HistoryStats> {
         let hist = HistoryStore::new(&self.store);
-        let pending = pending_commits(self.repo.git(), &hist, refs)?;
+        let pending = pending_commits(self.repo.git()?, &hist, refs)?;
         let mut stats = HistoryStats::default();
         if pending.is_empty() {
             return Ok(stats);
@@ -85,11 +85,12 @@ impl Index {
                     Some(id) => Some(*id),
                     None => latest_with_subject(&hist, subject).ok().flatten(),
                 };
+                let git = self.repo.git()?;
                 record.fixes = record
                     .trailers
                     .iter()
                     .filter(|trailer| trailer.key.eq_ignore_ascii_case("fixes"))
-                    .map(|trailer| fixes::resolve(self.repo.git(), &trailer.value, &mut by_subject))
+                    .map(|trailer| fixes::resolve(git, &trailer.value, &mut by_subject))
                     .collect();
                 stats.fixes += record.fixes.len();
                 stats.fixes_resolved += record

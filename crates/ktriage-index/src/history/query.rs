@@ -168,7 +168,7 @@ impl Index {
         if !HistoryStore::new(&self.store).contains(rev.commit)? {
             self.index_history(std::slice::from_ref(rev), progress)?;
         }
-        let ancestors = ancestors(self.repo.git(), rev.commit)?;
+        let ancestors = ancestors(self.repo.git()?, rev.commit)?;
         Ok(History {
             index: self,
             rev: rev.clone(),
@@ -272,7 +272,7 @@ impl History<'_> {
 
     /// The newest visible commits by commit date, at most `limit`, back to `since`.
     fn recent_records(&self, since: Option<i64>, limit: usize) -> Result<Vec<CommitRecord>> {
-        let repo = self.index.repo.git();
+        let repo = self.index.repo.git()?;
         let context = || format!("walking the history of {}", self.rev.name);
         let mut walk = repo.revwalk().map_err(Error::git(context()))?;
         walk.set_sorting(Sort::TIME)
@@ -436,7 +436,7 @@ impl History<'_> {
         let Some(parent) = at.parent else {
             return Ok(Vec::new());
         };
-        let repo = self.index.repo.git();
+        let repo = self.index.repo.git()?;
         let event = &at.event;
         let (Some(new_blob), Some(old_blob)) = (
             super::blame::blob_at(repo, at.commit, &event.path)?,
@@ -515,7 +515,7 @@ impl History<'_> {
     }
 
     fn diff_text(&self, id: Oid, max_bytes: usize) -> Result<(String, bool)> {
-        let repo = self.index.repo.git();
+        let repo = self.index.repo.git()?;
         let context = || format!("diffing commit {id}");
         let commit = repo.find_commit(id).map_err(Error::git(context()))?;
         let tree = commit.tree().map_err(Error::git(context()))?;
@@ -570,7 +570,7 @@ impl History<'_> {
     /// clamped to the file), in one walk of its history: much cheaper than one blame per
     /// range. Each line is reported once, in line order.
     pub fn blame_ranges(&self, path: &str, ranges: &[(u32, u32)]) -> Result<Vec<BlameLine>> {
-        let repo = self.index.repo.git();
+        let repo = self.index.repo.git()?;
         let context = || format!("blaming {path} at {}", self.rev.name);
         let tree = repo
             .find_commit(self.rev.commit)

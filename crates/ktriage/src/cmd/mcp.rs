@@ -51,7 +51,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     // A bad --at is an error now, not on the first call.
     let (rev, repo) = args.repo.with_index(|index| {
-        let git = index.repo().git();
+        let git = index.repo().git()?;
         let path = git
             .workdir()
             .unwrap_or_else(|| git.path())
