@@ -105,3 +105,29 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(Lazy(command)) => bench::run(command),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn lazy_subcommands_build_whole_with_their_own_help() {
+        // Builds every deferred subcommand and checks clap's rules over all of them.
+        Cli::command().debug_assert();
+        let mut cli = Cli::command();
+        cli.build();
+        let def = cli.find_subcommand("def").expect("def");
+        assert_eq!(
+            def.get_about().map(ToString::to_string).as_deref(),
+            Some("Where a symbol is defined (and declared)")
+        );
+        assert!(def.get_arguments().any(|arg| arg.get_id() == "symbol"));
+        let ci = cli.find_subcommand("ci").expect("ci");
+        assert_eq!(
+            ci.get_about().map(ToString::to_string).as_deref(),
+            Some("Read CI results and console logs")
+        );
+        assert!(ci.find_subcommand("parse-log").is_some());
+    }
+}
