@@ -5,9 +5,10 @@
 //! text index replaces a blob's documents when it is added again, so a run killed at any
 //! point is finished correctly by the next one.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::facts::FileFacts;
 use crate::repo::{looks_binary, MAX_SOURCE_BYTES};
+use crate::store::NewBlob;
 use crate::{parse, Index, Progress, Rev};
 use git2::Oid;
 use rayon::prelude::*;
@@ -49,41 +50,43 @@ impl Index {
         if !missing.is_empty() {
             let mut writer = self.text_writer()?;
             progress.start(&format!("indexing {}", short(rev)), missing.len() as u64);
+            let (text, dir) = (self.text()?, self.dir());
             for chunk in missing.chunks(BATCH_BLOBS) {
                 let contents = chunk
                     .iter()
                     .map(|blob| Ok((*blob, self.repo.read_blob(*blob)?)))
                     .collect::<Result<Vec<(Oid, Vec<u8>)>>>()?;
-                let parsed: Vec<(Oid, Vec<u8>, FileFacts)> = contents
+                // Each blob is parsed, given its text documents (which tantivy's own threads
+                // index meanwhile) and packed for the store on one of rayon's threads.
+                let parsed = contents
                     .into_par_iter()
                     .map(|(blob, content)| {
-                        let facts = if is_skipped(&content) {
+                        let skipped = is_skipped(&content);
+                        let facts = if skipped {
                             FileFacts::default()
                         } else {
                             parse::parse_c(&content)
                         };
+                        text.add_blob(&writer, blob, &content, &facts)?;
+                        let new = NewBlob::new(blob, facts)
+                            .map_err(|err| Error::corrupt(dir, format!("encoding facts: {err}")))?;
                         progress.advance(1);
-                        (blob, content, facts)
+                        Ok((new, content.len() as u64, skipped))
                     })
-                    .collect();
-                for (blob, content, facts) in &parsed {
-                    if is_skipped(content) {
-                        stats.skipped_blobs += 1;
-                    }
-                    stats.parsed_bytes += content.len() as u64;
-                    stats.functions += u64::from(facts.stats.functions);
-                    stats.functions_lost += u64::from(facts.stats.functions_lost);
-                    self.text()?.add_blob(&writer, *blob, content, facts)?;
+                    .collect::<Result<Vec<(NewBlob, u64, bool)>>>()?;
+                let mut batch = Vec::with_capacity(parsed.len());
+                for (new, len, skipped) in parsed {
+                    stats.skipped_blobs += usize::from(skipped);
+                    stats.parsed_bytes += len;
+                    stats.functions += u64::from(new.facts().stats.functions);
+                    stats.functions_lost += u64::from(new.facts().stats.functions_lost);
+                    batch.push(new);
                 }
-                self.text()?.commit(&mut writer)?;
-                let batch: Vec<(Oid, FileFacts)> = parsed
-                    .into_iter()
-                    .map(|(blob, _, facts)| (blob, facts))
-                    .collect();
+                text.commit(&mut writer)?;
                 self.store.write_blobs(&batch)?;
                 stats.new_blobs += batch.len();
             }
-            self.text()?.finish(writer)?;
+            text.finish(writer)?;
             progress.finish();
         }
         self.store.put_tree(rev.commit, &files)?;

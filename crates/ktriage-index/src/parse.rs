@@ -178,17 +178,21 @@ pub fn lexical_functions(source: &[u8]) -> Vec<Symbol> {
         .collect()
 }
 
-/// Replaces attribute macros, `#define` and `#undef` lines, and x-macro expansion
-/// lines (a lone `BCH_OPTS()`) with spaces (newlines kept), and the name of a loop
-/// macro starting a statement (`for_each_x(a, b) {`, `scoped_guard(m) {`) with
-/// `while` padded to the same length, so tree-sitter sees plain C. Macros come
-/// from the lexical scan instead, and x-macro tables inside struct, enum and
-/// initializer bodies no longer derail what follows.
+/// Replaces attribute macros, `#define` and `#undef` lines, x-macro expansion lines
+/// (a lone `BCH_OPTS()`) and the inside of initializers at file scope
+/// (`... = { ... };`) with spaces (newlines kept), and the name of a loop macro
+/// starting a statement (`for_each_x(a, b) {`, `scoped_guard(m) {`) with `while`
+/// padded to the same length, so tree-sitter sees plain C. Macros come from the
+/// lexical scan instead, and x-macro tables inside struct, enum and initializer
+/// bodies no longer derail what follows. Initializers hold no declarations, and
+/// large data tables (a RAID or Unicode table of hundreds of kilobytes) were most of
+/// tree-sitter's time.
 fn prepare_for_tree_sitter(src: &[u8]) -> Cow<'_, [u8]> {
     let mut out = Cow::Borrowed(src);
     let mut lx = Lexer::new(src, 0, src.len(), 1, true);
     let mut prev_line = 0;
     let mut prev: Option<Token> = None;
+    let mut initializers = FileScopeInitializers::default();
     // Where the trivia (whitespace and comments) before the next token starts.
     let mut trivia_start = 0;
     while let Some(tok) = lx.next() {
@@ -196,6 +200,12 @@ fn prepare_for_tree_sitter(src: &[u8]) -> Cow<'_, [u8]> {
         trivia_start = tok.end;
         let first_on_line = std::mem::replace(&mut prev_line, lx.line()) < tok.line;
         let after = prev.replace(tok);
+        if let Some((start, end)) = initializers.step(after, tok) {
+            let ends_declaration = lx.clone().next().is_some_and(|t| t.is(b';') || t.is(b','));
+            if ends_declaration {
+                blank(&mut out, start, end);
+            }
+        }
         let word = slice(src, tok.start, tok.end);
         if tok.kind == Tok::Ident && kernel::is_loop_macro(word) && starts_statement(src, after) {
             if let Some(bytes) = out.to_mut().get_mut(tok.start..tok.end) {
@@ -233,6 +243,38 @@ fn prepare_for_tree_sitter(src: &[u8]) -> Cow<'_, [u8]> {
     }
     blank_comments(&mut out, src, trivia_start, src.len());
     out
+}
+
+/// Follows braces at file scope to find the bodies of initializers (`x = { ... }`).
+#[derive(Default)]
+struct FileScopeInitializers {
+    /// Braces open at this point.
+    depth: usize,
+    /// Where the body of the initializer being read starts (after its `{`).
+    body_start: Option<usize>,
+}
+
+impl FileScopeInitializers {
+    /// Takes the next token, which follows `prev`; when it closes an initializer at file
+    /// scope, returns the byte range of the initializer's body (inside its braces).
+    fn step(&mut self, prev: Option<Token>, tok: Token) -> Option<(usize, usize)> {
+        match tok.kind {
+            Tok::Punct(b'{') => {
+                if self.depth == 0 && prev.is_some_and(|p| p.is(b'=')) {
+                    self.body_start = Some(tok.end);
+                }
+                self.depth += 1;
+            }
+            Tok::Punct(b'}') => {
+                self.depth = self.depth.saturating_sub(1);
+                if self.depth == 0 {
+                    return self.body_start.take().map(|start| (start, tok.start));
+                }
+            }
+            _ => {}
+        }
+        None
+    }
 }
 
 /// Blanks the trivia between two tokens if it holds a comment: tree-sitter would lex the

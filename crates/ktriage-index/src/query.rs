@@ -126,13 +126,29 @@ pub struct FileText {
     pub lines: Vec<String>,
 }
 
+/// A blob id (SHA-1) as integers, which compare in a few instructions.
+type BlobKey = (u128, u32);
+
+fn blob_key(blob: Oid) -> BlobKey {
+    let mut bytes = [0; 20];
+    let id = blob.as_bytes();
+    let len = id.len().min(bytes.len());
+    bytes[..len].copy_from_slice(&id[..len]);
+    let (high, low) = bytes.split_at(16);
+    (
+        u128::from_be_bytes(high.try_into().unwrap_or_default()),
+        u32::from_be_bytes(low.try_into().unwrap_or_default()),
+    )
+}
+
 /// One commit's tree, as the index sees it.
 pub struct Snapshot<'a> {
     index: &'a Index,
     rev: Rev,
     files: Vec<TreeFile>,
-    /// `(blob, index in files)` for every file, sorted: which paths a blob has here.
-    blob_files: Vec<(Oid, u32)>,
+    /// `(blob id, index in files)` for every file, sorted: which paths a blob has here.
+    /// Not `Oid`s, which compare through a call into libgit2.
+    blob_files: Vec<(BlobKey, u32)>,
     visible_commits: std::sync::OnceLock<HashSet<Oid>>,
     doc_freqs: crate::text::DocFreqs,
     all_files: std::sync::OnceLock<Vec<TreeFile>>,
@@ -140,9 +156,9 @@ pub struct Snapshot<'a> {
 
 impl<'a> Snapshot<'a> {
     pub(crate) fn new(index: &'a Index, rev: Rev, files: Vec<TreeFile>) -> Snapshot<'a> {
-        let mut blob_files: Vec<(Oid, u32)> = (0u32..)
+        let mut blob_files: Vec<(BlobKey, u32)> = (0u32..)
             .zip(&files)
-            .map(|(file_idx, file)| (file.blob, file_idx))
+            .map(|(file_idx, file)| (blob_key(file.blob), file_idx))
             .collect();
         blob_files.sort_unstable();
         Snapshot {
@@ -167,10 +183,11 @@ impl<'a> Snapshot<'a> {
     }
 
     fn paths_of(&self, blob: Oid) -> impl Iterator<Item = &str> {
-        let start = self.blob_files.partition_point(|(other, _)| *other < blob);
+        let key = blob_key(blob);
+        let start = self.blob_files.partition_point(|(other, _)| *other < key);
         self.blob_files[start..]
             .iter()
-            .take_while(move |(other, _)| *other == blob)
+            .take_while(move |(other, _)| *other == key)
             .map(|(_, file_idx)| self.files[*file_idx as usize].path.as_str())
     }
 
@@ -181,7 +198,7 @@ impl<'a> Snapshot<'a> {
 
     /// The blobs of this tree.
     fn blobs(&self) -> HashSet<Oid> {
-        self.blob_files.iter().map(|(blob, _)| *blob).collect()
+        self.files.iter().map(|file| file.blob).collect()
     }
 
     /// Definitions and declarations of `name`: definitions first, then prototypes, by path.

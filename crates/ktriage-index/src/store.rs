@@ -38,6 +38,31 @@ const SYMBOLS: TableDefinition<&str, &[u8]> = TableDefinition::new("symbols");
 /// Name → the ordinals of the blobs calling a function or macro of that name.
 const CALLEES: TableDefinition<&str, &[u8]> = TableDefinition::new("callees");
 
+/// A parsed blob for [`Store::write_blobs`], its facts already packed: packing is done
+/// where the blob was parsed, in parallel, rather than in the writing transaction.
+pub struct NewBlob {
+    blob: Oid,
+    facts: FileFacts,
+    packed: Vec<u8>,
+}
+
+impl NewBlob {
+    /// Packs `facts` for storing.
+    pub fn new(blob: Oid, facts: FileFacts) -> std::result::Result<NewBlob, String> {
+        let packed = facts.pack()?;
+        Ok(NewBlob {
+            blob,
+            facts,
+            packed,
+        })
+    }
+
+    /// The blob's facts.
+    pub fn facts(&self) -> &FileFacts {
+        &self.facts
+    }
+}
+
 /// The file holding the packed facts, in the index directory.
 const PACK_FILE: &str = "facts.pack";
 
@@ -236,7 +261,7 @@ impl Store {
 
     /// Stores facts for a batch of blobs and their name entries: appends the facts to the
     /// pack, then records them in one transaction. Blobs already stored are skipped.
-    pub fn write_blobs(&self, batch: &[(Oid, FileFacts)]) -> Result<()> {
+    pub fn write_blobs(&self, batch: &[NewBlob]) -> Result<()> {
         let txn = self.write()?;
         {
             let mut blobs = txn.open_table(BLOBS).map_err(self.err())?;
@@ -256,18 +281,20 @@ impl Store {
                 .map_err(Error::io(&pack_path))?;
             let mut defined: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
             let mut called: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
-            for (blob, facts) in batch {
+            for NewBlob {
+                blob,
+                facts,
+                packed,
+            } in batch
+            {
                 let id = self.id(*blob)?;
                 if blobs.get(id).map_err(self.err())?.is_some() {
                     continue;
                 }
-                let bytes = facts
-                    .pack()
-                    .map_err(|err| Error::corrupt(&self.dir, format!("encoding facts: {err}")))?;
-                let len = u32::try_from(bytes.len()).map_err(|_| {
+                let len = u32::try_from(packed.len()).map_err(|_| {
                     Error::corrupt(&self.dir, format!("facts of blob {blob} exceed 4 GB"))
                 })?;
-                pack.write_all(&bytes).map_err(Error::io(&pack_path))?;
+                pack.write_all(packed).map_err(Error::io(&pack_path))?;
                 blobs.insert(id, next).map_err(self.err())?;
                 ordinals.insert(next, (id, end, len)).map_err(self.err())?;
                 for name in facts.symbols.iter().map(|symbol| symbol.name.as_str()) {
@@ -438,6 +465,10 @@ mod tests {
         crate::parse::parse_c(source.as_bytes())
     }
 
+    fn new_blob(blob: Oid, facts: &FileFacts) -> NewBlob {
+        NewBlob::new(blob, facts.clone()).expect("facts pack")
+    }
+
     #[test]
     fn bytes_left_by_an_interrupted_write_are_dropped() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -451,7 +482,7 @@ mod tests {
         );
         let store = Store::open(dir.path()).expect("store");
         store
-            .write_blobs(&[(a, facts_a.clone())])
+            .write_blobs(&[new_blob(a, &facts_a)])
             .expect("first batch");
         // A batch whose process died after appending to the pack, before committing.
         std::fs::OpenOptions::new()
@@ -461,7 +492,7 @@ mod tests {
             .write_all(b"torn")
             .expect("append");
         store
-            .write_blobs(&[(b, facts_b.clone()), (a, facts_a.clone())])
+            .write_blobs(&[new_blob(b, &facts_b), new_blob(a, &facts_a)])
             .expect("second batch");
         drop(store);
 

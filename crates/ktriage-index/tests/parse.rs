@@ -587,3 +587,31 @@ fn long_whitespace_runs_keep_tokens_apart() {
     assert_eq!((tick.line, tick.end_line), (10, 14));
     assert_eq!(facts.stats.error_nodes, 0);
 }
+
+#[test]
+fn initializers_at_file_scope_keep_their_neighbours() {
+    // A data table, an x-macro table tree-sitter cannot parse, and an ops table; what
+    // follows each must still be found, with the tables' own lines and spans.
+    let rows: String = (0..200)
+        .map(|i| format!("\t{i:#04x}, {i}, {i},\n"))
+        .collect();
+    let src = format!(
+        "static const u8 big_table[] = {{\n{rows}}};\n\
+         static const char * const names[] = {{\n\tBCH_NAMES()\n\tx(a, 1) x(b, 2)\n}};\n\
+         static const struct file_operations fops = {{\n\t.open = do_open,\n\t.read = {{ 0 }},\n}}, other_ops;\n\
+         struct after {{ int x; }};\n\
+         int later(int a)\n{{\n\treturn helper(a, big_table[0]);\n}}\n"
+    );
+    let facts = parse_c(src.as_bytes());
+    let table = symbol(&facts, "big_table", SymbolKind::Variable);
+    assert_eq!((table.line, table.end_line), (1, 202));
+    assert_eq!(symbol(&facts, "names", SymbolKind::Variable).line, 203);
+    let fops = symbol(&facts, "fops", SymbolKind::Variable);
+    assert_eq!((fops.line, fops.end_line), (207, 210));
+    assert_eq!(symbol(&facts, "other_ops", SymbolKind::Variable).line, 207);
+    assert_eq!(symbol(&facts, "after", SymbolKind::Struct).line, 211);
+    let later = symbol(&facts, "later", SymbolKind::Function);
+    assert_eq!((later.line, later.end_line), (212, 215));
+    assert_eq!(calls_from(&facts, "later"), [("helper", 214)]);
+    assert_eq!(facts.stats.error_nodes, 0);
+}
