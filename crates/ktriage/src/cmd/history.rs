@@ -1,9 +1,8 @@
 //! History queries at a revision: `log`, `history`, `show`, `blame`, `fixes`.
 
 use super::common::QueryArgs;
-use crate::output::{print_json, Format};
+use crate::output::{print_json, print_text, Format};
 use ktriage_index::History;
-use std::io::Write;
 use std::process::ExitCode;
 
 impl QueryArgs {
@@ -94,8 +93,7 @@ pub fn run_log(args: LogArgs) -> anyhow::Result<ExitCode> {
         let commits = history.log(args.target.as_deref(), since, args.limit)?;
         match format {
             Format::Json => print_json(&serde_json::json!({ "commits": commits }))?,
-            Format::Text => {
-                let mut out = std::io::stdout().lock();
+            Format::Text => print_text(|out| {
                 for c in &commits {
                     writeln!(
                         out,
@@ -106,7 +104,8 @@ pub fn run_log(args: LogArgs) -> anyhow::Result<ExitCode> {
                         c.subject
                     )?;
                 }
-            }
+                Ok(())
+            })?,
         }
         Ok(!commits.is_empty())
     })
@@ -118,8 +117,7 @@ pub fn run_history(args: HistoryArgs) -> anyhow::Result<ExitCode> {
         let commits = history.function_history(&args.symbol, args.path.as_deref())?;
         match format {
             Format::Json => print_json(&serde_json::json!({ "commits": commits }))?,
-            Format::Text => {
-                let mut out = std::io::stdout().lock();
+            Format::Text => print_text(|out| {
                 for c in &commits {
                     let from = c
                         .old_path
@@ -150,7 +148,8 @@ pub fn run_history(args: HistoryArgs) -> anyhow::Result<ExitCode> {
                         c.subject
                     )?;
                 }
-            }
+                Ok(())
+            })?,
         }
         Ok(!commits.is_empty())
     })
@@ -162,8 +161,7 @@ pub fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {
         let commit = history.show(&args.commit, args.max_diff)?;
         match format {
             Format::Json => print_json(&commit)?,
-            Format::Text => {
-                let mut out = std::io::stdout().lock();
+            Format::Text => print_text(|out| {
                 writeln!(
                     out,
                     "commit {}{}",
@@ -183,7 +181,8 @@ pub fn run_show(args: ShowArgs) -> anyhow::Result<ExitCode> {
                     writeln!(out, "function {} {} {}", f.change.as_str(), f.name, f.path)?;
                 }
                 write!(out, "\n{}", commit.diff)?;
-            }
+                Ok(())
+            })?,
         }
         Ok(true)
     })
@@ -196,8 +195,7 @@ pub fn run_blame(args: BlameArgs) -> anyhow::Result<ExitCode> {
         let lines = history.blame(path, start, end)?;
         match format {
             Format::Json => print_json(&serde_json::json!({ "lines": lines }))?,
-            Format::Text => {
-                let mut out = std::io::stdout().lock();
+            Format::Text => print_text(|out| {
                 for l in &lines {
                     writeln!(
                         out,
@@ -208,7 +206,8 @@ pub fn run_blame(args: BlameArgs) -> anyhow::Result<ExitCode> {
                         l.text
                     )?;
                 }
-            }
+                Ok(())
+            })?,
         }
         Ok(!lines.is_empty())
     })
@@ -220,8 +219,7 @@ pub fn run_fixes(args: FixesArgs) -> anyhow::Result<ExitCode> {
         let fixes = history.fixes(&args.commit)?;
         match format {
             Format::Json => print_json(&fixes)?,
-            Format::Text => {
-                let mut out = std::io::stdout().lock();
+            Format::Text => print_text(|out| {
                 for c in &fixes.fixed_by {
                     writeln!(
                         out,
@@ -235,7 +233,8 @@ pub fn run_fixes(args: FixesArgs) -> anyhow::Result<ExitCode> {
                     let target = f.commit.as_deref().map_or("unresolved", |id| &id[..12]);
                     writeln!(out, "fixes {target}\t{}", f.raw)?;
                 }
-            }
+                Ok(())
+            })?,
         }
         Ok(!fixes.fixed_by.is_empty() || !fixes.fixes.is_empty())
     })

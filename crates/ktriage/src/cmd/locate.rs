@@ -1,7 +1,7 @@
 //! `ktriage locate`: the evidence dossier for one failure, without a model.
 
 use super::common::{open_snapshot, QueryArgs};
-use crate::output::{print_json, Format};
+use crate::output::{self, print_json, Format};
 use anyhow::Context;
 use ktriage_locate::{locate, Dossier, Options};
 use std::io::Write;
@@ -53,7 +53,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     match args.scope.format {
         Format::Json => print_json(&dossier)?,
-        Format::Text => print_text(&dossier)?,
+        Format::Text => output::print_text(|out| write_dossier(out, &dossier))?,
     }
     Ok(if dossier.files.is_empty() {
         ExitCode::from(1)
@@ -82,8 +82,7 @@ pub(super) fn report_text(log: &str, n: usize) -> anyhow::Result<String> {
     Ok(report.text(log))
 }
 
-fn print_text(dossier: &Dossier) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+fn write_dossier(out: &mut dyn Write, dossier: &Dossier) -> std::io::Result<()> {
     let title = dossier
         .report
         .title

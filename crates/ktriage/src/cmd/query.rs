@@ -1,9 +1,8 @@
 //! Code queries at a revision: `def`, `callers`, `callees`, `search`, `grep`, `cat`.
 
 use super::common::{open_snapshot, QueryArgs};
-use crate::output::{print_json, Format};
+use crate::output::{print_json, print_text, Format};
 use ktriage_index::Index;
-use std::io::Write;
 use std::process::ExitCode;
 
 /// Arguments of `def`, `callers` and `callees`.
@@ -68,17 +67,17 @@ pub fn run_symbol(args: SymbolArgs, query: SymbolQuery) -> anyhow::Result<ExitCo
 
 fn symbol_query(index: &Index, args: &SymbolArgs, query: SymbolQuery) -> anyhow::Result<ExitCode> {
     let (_, snapshot) = open_snapshot(index, &args.scope.repo, &args.scope.at)?;
-    let mut out = std::io::stdout().lock();
     let found = match query {
         SymbolQuery::Def => {
             let definitions = snapshot.def(&args.symbol)?;
             match args.scope.format {
                 Format::Json => print_json(&serde_json::json!({ "definitions": definitions }))?,
-                Format::Text => {
+                Format::Text => print_text(|out| {
                     for d in &definitions {
                         writeln!(out, "{d}")?;
                     }
-                }
+                    Ok(())
+                })?,
             }
             !definitions.is_empty()
         }
@@ -89,11 +88,12 @@ fn symbol_query(index: &Index, args: &SymbolArgs, query: SymbolQuery) -> anyhow:
             };
             match args.scope.format {
                 Format::Json => print_json(&serde_json::json!({ "calls": calls }))?,
-                Format::Text => {
+                Format::Text => print_text(|out| {
                     for call in &calls {
                         writeln!(out, "{call}")?;
                     }
-                }
+                    Ok(())
+                })?,
             }
             !calls.is_empty()
         }
@@ -109,8 +109,7 @@ pub fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
     })?;
     match args.scope.format {
         Format::Json => print_json(&serde_json::json!({ "hits": hits }))?,
-        Format::Text => {
-            let mut out = std::io::stdout().lock();
+        Format::Text => print_text(|out| {
             for hit in &hits {
                 let symbol = hit
                     .symbol
@@ -123,7 +122,8 @@ pub fn run_search(args: SearchArgs) -> anyhow::Result<ExitCode> {
                     hit.path, hit.line, hit.score, hit.kind, symbol, hit.snippet
                 )?;
             }
-        }
+            Ok(())
+        })?,
     }
     Ok(exit_found(!hits.is_empty()))
 }
@@ -136,12 +136,12 @@ pub fn run_grep(args: GrepArgs) -> anyhow::Result<ExitCode> {
     })?;
     match args.scope.format {
         Format::Json => print_json(&serde_json::json!({ "hits": hits }))?,
-        Format::Text => {
-            let mut out = std::io::stdout().lock();
+        Format::Text => print_text(|out| {
             for hit in &hits {
                 writeln!(out, "{}:{}:{}", hit.path, hit.line, hit.text)?;
             }
-        }
+            Ok(())
+        })?,
     }
     Ok(exit_found(!hits.is_empty()))
 }
@@ -155,12 +155,12 @@ pub fn run_cat(args: CatArgs) -> anyhow::Result<ExitCode> {
     })?;
     match args.scope.format {
         Format::Json => print_json(&text)?,
-        Format::Text => {
-            let mut out = std::io::stdout().lock();
+        Format::Text => print_text(|out| {
             for line in &text.lines {
                 writeln!(out, "{line}")?;
             }
-        }
+            Ok(())
+        })?,
     }
     Ok(ExitCode::SUCCESS)
 }
