@@ -82,8 +82,17 @@ impl Index {
                     stats.functions_lost += u64::from(new.facts().stats.functions_lost);
                     batch.push(new);
                 }
-                text.commit(&mut writer)?;
-                self.store.write_blobs(&batch)?;
+                // The text index commits first, so a blob the store has is searchable; the
+                // store records the batch meanwhile and commits after it.
+                let staged = std::thread::scope(|scope| {
+                    let text_commit = scope.spawn(|| text.commit(&mut writer));
+                    let staged = self.store.stage_blobs(&batch);
+                    let committed = text_commit
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    committed.and(staged)
+                })?;
+                staged.commit()?;
                 stats.new_blobs += batch.len();
             }
             text.finish(writer)?;

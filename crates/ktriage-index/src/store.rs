@@ -63,6 +63,19 @@ impl NewBlob {
     }
 }
 
+/// Blobs recorded by [`Store::stage_blobs`], not committed yet.
+pub struct StagedBlobs<'a> {
+    store: &'a Store,
+    txn: WriteTransaction,
+}
+
+impl StagedBlobs<'_> {
+    /// Commits the blobs: from now on they count as indexed.
+    pub fn commit(self) -> Result<()> {
+        self.txn.commit().map_err(self.store.err())
+    }
+}
+
 /// The file holding the packed facts, in the index directory.
 const PACK_FILE: &str = "facts.pack";
 
@@ -262,6 +275,14 @@ impl Store {
     /// Stores facts for a batch of blobs and their name entries: appends the facts to the
     /// pack, then records them in one transaction. Blobs already stored are skipped.
     pub fn write_blobs(&self, batch: &[NewBlob]) -> Result<()> {
+        self.stage_blobs(batch)?.commit()
+    }
+
+    /// The first part of [`Store::write_blobs`]: appends the facts to the pack (synced)
+    /// and records them in a transaction left for the caller to commit, so that other
+    /// work (committing the text index) can overlap with it. Dropped uncommitted, it
+    /// stores nothing; the next write drops the bytes it appended.
+    pub fn stage_blobs(&self, batch: &[NewBlob]) -> Result<StagedBlobs<'_>> {
         let txn = self.write()?;
         {
             let mut blobs = txn.open_table(BLOBS).map_err(self.err())?;
@@ -310,7 +331,7 @@ impl Store {
             self.append_ordinals(&mut txn.open_table(SYMBOLS).map_err(self.err())?, defined)?;
             self.append_ordinals(&mut txn.open_table(CALLEES).map_err(self.err())?, called)?;
         }
-        txn.commit().map_err(self.err())
+        Ok(StagedBlobs { store: self, txn })
     }
 
     /// Adds each name's new ordinals, all larger than those it has, to its entry.
