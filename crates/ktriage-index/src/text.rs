@@ -339,21 +339,21 @@ impl TextIndex {
             return Ok(Vec::new());
         }
         let query = kind_clause(Box::new(BooleanQuery::new(clauses)));
-        // Ties are broken by content (blob and line), never by the order documents were added.
+        // Ties are broken by content (blob, line, and which of the blob's symbols or
+        // messages), never by the order documents were added, which indexing in parallel
+        // does not fix.
         let top_docs =
             TopDocs::with_limit(limit.max(1)).tweak_score(move |segment: &SegmentReader| {
-                let blob_keys = segment.fast_fields().u64("blob_key").ok();
-                let lines = segment.fast_fields().u64("line").ok();
+                let columns =
+                    ["blob_key", "line", "item"].map(|field| segment.fast_fields().u64(field).ok());
                 move |doc: DocId, score: Score| {
-                    let blob = blob_keys
-                        .as_ref()
-                        .and_then(|column| column.first(doc))
-                        .unwrap_or(0);
-                    let line = lines
-                        .as_ref()
-                        .and_then(|column| column.first(doc))
-                        .unwrap_or(0);
-                    (score, std::cmp::Reverse((blob, line)))
+                    let [blob, line, item] = columns.each_ref().map(|column| {
+                        column
+                            .as_ref()
+                            .and_then(|column| column.first(doc))
+                            .unwrap_or(0)
+                    });
+                    (score, std::cmp::Reverse((blob, line, item)))
                 }
             });
         let collector = FilterCollector::new("blob_key".to_string(), visible, top_docs);
