@@ -226,7 +226,11 @@ fn prepare_for_tree_sitter(src: &[u8]) -> Cow<'_, [u8]> {
         } else if kernel::is_attribute_word(word) {
             tok.end
         } else if first_on_line && kernel::is_macro_name(word) {
-            match x_macro_line(&mut lx) {
+            let end = match x_macro_line(&mut lx) {
+                None if initializers.at_file_scope() => macro_statement(&mut lx),
+                end => end,
+            };
+            match end {
                 Some(end) => end,
                 None => continue,
             }
@@ -255,6 +259,11 @@ struct FileScopeInitializers {
 }
 
 impl FileScopeInitializers {
+    /// True outside any braces.
+    fn at_file_scope(&self) -> bool {
+        self.depth == 0
+    }
+
     /// Takes the next token, which follows `prev`; when it closes an initializer at file
     /// scope, returns the byte range of the initializer's body (inside its braces).
     fn step(&mut self, prev: Option<Token>, tok: Token) -> Option<(usize, usize)> {
@@ -336,6 +345,35 @@ fn blank_bodies(src: &[u8], text: &mut Cow<'_, [u8]>, functions: &[scan::Scanned
             blank(text, f.body_start + 1, f.body_end - 1);
         }
     }
+}
+
+/// After a macro name at file scope: if a parenthesized group holding statements (a `;`)
+/// and then `;` follow, as in `TRACE_EVENT(name, ..., TP_fast_assign(x = y;), ...);`,
+/// consumes them and returns the end. tree-sitter takes such an invocation for a
+/// declaration gone wrong and spends long recovering from it; it declares nothing C can
+/// see (definer macros such as `DEFINE_MUTEX(m);` hold no `;` and are kept).
+fn macro_statement(lx: &mut Lexer<'_>) -> Option<usize> {
+    let mut probe = lx.clone();
+    if !probe.next()?.is(b'(') {
+        return None;
+    }
+    let (mut depth, mut holds_statement) = (1u32, false);
+    while depth > 0 {
+        let tok = probe.next()?;
+        match tok.kind {
+            Tok::Punct(b'(') => depth += 1,
+            Tok::Punct(b')') => depth -= 1,
+            Tok::Punct(b';') => holds_statement = true,
+            Tok::Directive => return None,
+            _ => {}
+        }
+    }
+    let semicolon = probe.next().filter(|tok| tok.is(b';'))?;
+    if !holds_statement {
+        return None;
+    }
+    *lx = probe;
+    Some(semicolon.end)
 }
 
 /// If the next token is `(`, consumes the balanced group and returns its end.

@@ -615,3 +615,28 @@ fn initializers_at_file_scope_keep_their_neighbours() {
     assert_eq!(calls_from(&facts, "later"), [("helper", 214)]);
     assert_eq!(facts.stats.error_nodes, 0);
 }
+
+#[test]
+fn statement_macros_at_file_scope_are_not_parsed_as_declarations() {
+    let src = b"TRACE_EVENT(lock_acquire,
+	TP_PROTO(struct lockdep_map *lock, unsigned long ip),
+	TP_fast_assign(
+		__entry->flags = (trylock ? 1 : 0);
+		__assign_str(name, lock->name);
+	),
+	TP_printk(\"%p\", __entry->lockdep_addr)
+);
+
+static DEFINE_MUTEX(trace_lock);
+
+int after(void)
+{
+	return 0;
+}
+";
+    let facts = parse_c(src);
+    assert_eq!(symbol(&facts, "trace_lock", SymbolKind::Variable).line, 10);
+    let after = symbol(&facts, "after", SymbolKind::Function);
+    assert_eq!((after.line, after.end_line), (12, 15));
+    assert_eq!(facts.stats.error_nodes, 0);
+}
