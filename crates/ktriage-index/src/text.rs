@@ -133,12 +133,14 @@ impl TextIndex {
     /// Opens a writer (one per index at a time).
     pub fn writer(&self) -> Result<IndexWriter> {
         crate::error::retry_busy(|| {
-            self.index.writer(64 << 20).map_err(|err| match err {
-                tantivy::TantivyError::LockFailure(..) => Error::IndexBusy {
-                    dir: self.dir.clone(),
-                },
-                other => Error::corrupt(&self.dir, other),
-            })
+            self.index
+                .writer_with_num_threads(indexing_threads(), 64 << 20)
+                .map_err(|err| match err {
+                    tantivy::TantivyError::LockFailure(..) => Error::IndexBusy {
+                        dir: self.dir.clone(),
+                    },
+                    other => Error::corrupt(&self.dir, other),
+                })
         })
     }
 
@@ -408,6 +410,14 @@ impl TextIndex {
 /// multiples below 65,536, is exact in `f32` whatever order tantivy adds its clauses in (that
 /// order follows how documents fell into segments, which differs between indexes).
 const SCORE_STEPS: f32 = 256.0;
+
+/// tantivy's indexing threads for a writer: a third of the cores, at least one. Indexing
+/// a tree parses on every core meanwhile, and tantivy's share of that work is about a
+/// quarter; on two cores a second indexing thread only made a second segment to write
+/// (indexing HEAD of bcachefs-tools 0.71 s against 0.68 s with one).
+fn indexing_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |cores| cores.get().div_ceil(3))
+}
 
 fn quantized(score: f32) -> f32 {
     (score * SCORE_STEPS).round() / SCORE_STEPS
