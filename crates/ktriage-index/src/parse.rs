@@ -141,7 +141,7 @@ impl PointCursor {
 /// Parses one C file's bytes (any encoding; invalid UTF-8 is tolerated) into facts.
 pub fn parse_c(source: &[u8]) -> FileFacts {
     let file = scan::scan_file(source);
-    let mut blanked = prepare_for_tree_sitter(source);
+    let mut blanked = prepare_for_tree_sitter(source, &file.functions);
     blank_bodies(source, &mut blanked, &file.functions);
     let mut ex = Extractor::new(source, &file.macro_statements);
     let mut error_nodes = 0;
@@ -187,12 +187,12 @@ pub fn lexical_functions(source: &[u8]) -> Vec<Symbol> {
 /// bodies no longer derail what follows. Initializers hold no declarations, and
 /// large data tables (a RAID or Unicode table of hundreds of kilobytes) were most of
 /// tree-sitter's time.
-fn prepare_for_tree_sitter(src: &[u8]) -> Cow<'_, [u8]> {
+fn prepare_for_tree_sitter<'s>(src: &'s [u8], functions: &[scan::ScannedFn]) -> Cow<'s, [u8]> {
     let mut out = Cow::Borrowed(src);
     let mut lx = Lexer::new(src, 0, src.len(), 1, true);
     let mut prev_line = 0;
     let mut prev: Option<Token> = None;
-    let mut initializers = FileScopeInitializers::default();
+    let mut bodies = FileScopeBodies::default();
     // Where the trivia (whitespace and comments) before the next token starts.
     let mut trivia_start = 0;
     while let Some(tok) = lx.next() {
@@ -200,9 +200,18 @@ fn prepare_for_tree_sitter(src: &[u8]) -> Cow<'_, [u8]> {
         trivia_start = tok.end;
         let first_on_line = std::mem::replace(&mut prev_line, lx.line()) < tok.line;
         let after = prev.replace(tok);
-        if let Some((start, end)) = initializers.step(after, tok) {
-            let ends_declaration = lx.clone().next().is_some_and(|t| t.is(b';') || t.is(b','));
-            if ends_declaration {
+        if let Some((start, end)) = bodies.step(src, after, tok) {
+            // What follows a body ends its declaration (`};`, `} x, y;`, `} __packed;`);
+            // and no function may be inside, in case `#if` branches unbalanced the braces.
+            let ends_declaration = lx
+                .clone()
+                .next()
+                .is_some_and(|t| t.is(b';') || t.is(b',') || t.kind == Tok::Ident);
+            let first_function = functions.partition_point(|f| f.body_start < start);
+            let holds_function = functions
+                .get(first_function)
+                .is_some_and(|f| f.body_start < end);
+            if ends_declaration && !holds_function {
                 blank(&mut out, start, end);
             }
         }
@@ -227,7 +236,7 @@ fn prepare_for_tree_sitter(src: &[u8]) -> Cow<'_, [u8]> {
             tok.end
         } else if first_on_line && kernel::is_macro_name(word) {
             let end = match x_macro_line(&mut lx) {
-                None if initializers.at_file_scope() => macro_statement(&mut lx),
+                None if bodies.at_file_scope() => macro_statement(&mut lx),
                 end => end,
             };
             match end {
@@ -249,40 +258,60 @@ fn prepare_for_tree_sitter(src: &[u8]) -> Cow<'_, [u8]> {
     out
 }
 
-/// Follows braces at file scope to find the bodies of initializers (`x = { ... }`).
+/// Follows braces at file scope to find bodies tree-sitter need not parse: those of
+/// initializers (`x = { ... }`), which declare nothing, and of struct and union
+/// definitions that define no named type or enumerator inside (fields are not symbols).
 #[derive(Default)]
-struct FileScopeInitializers {
+struct FileScopeBodies {
     /// Braces open at this point.
     depth: usize,
-    /// Where the body of the initializer being read starts (after its `{`).
+    /// Where the body being read starts (after its `{`), while it may be blanked.
     body_start: Option<usize>,
+    /// The token before the previous one.
+    before_prev: Option<Token>,
 }
 
-impl FileScopeInitializers {
+impl FileScopeBodies {
     /// True outside any braces.
     fn at_file_scope(&self) -> bool {
         self.depth == 0
     }
 
-    /// Takes the next token, which follows `prev`; when it closes an initializer at file
-    /// scope, returns the byte range of the initializer's body (inside its braces).
-    fn step(&mut self, prev: Option<Token>, tok: Token) -> Option<(usize, usize)> {
+    /// Takes the next token, which follows `prev`; when it closes such a body at file
+    /// scope, returns the byte range inside its braces.
+    fn step(&mut self, src: &[u8], prev: Option<Token>, tok: Token) -> Option<(usize, usize)> {
+        let keyword = |token: Option<Token>, words: &[&[u8]]| {
+            token.is_some_and(|t| {
+                t.kind == Tok::Ident && words.contains(&slice(src, t.start, t.end))
+            })
+        };
+        let mut closed = None;
         match tok.kind {
             Tok::Punct(b'{') => {
-                if self.depth == 0 && prev.is_some_and(|p| p.is(b'=')) {
-                    self.body_start = Some(tok.end);
+                let aggregate: &[&[u8]] = &[b"struct", b"union"];
+                let named = prev.is_some_and(|p| p.kind == Tok::Ident);
+                if self.depth == 0 {
+                    let opens = prev.is_some_and(|p| p.is(b'='))
+                        || keyword(prev, aggregate)
+                        || (named && keyword(self.before_prev, aggregate));
+                    self.body_start = opens.then_some(tok.end);
+                } else if keyword(prev, &[b"enum"])
+                    || (named && keyword(self.before_prev, &[b"struct", b"union", b"enum"]))
+                {
+                    self.body_start = None;
                 }
                 self.depth += 1;
             }
             Tok::Punct(b'}') => {
                 self.depth = self.depth.saturating_sub(1);
                 if self.depth == 0 {
-                    return self.body_start.take().map(|start| (start, tok.start));
+                    closed = self.body_start.take().map(|start| (start, tok.start));
                 }
             }
             _ => {}
         }
-        None
+        self.before_prev = prev;
+        closed
     }
 }
 

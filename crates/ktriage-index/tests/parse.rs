@@ -617,6 +617,45 @@ fn initializers_at_file_scope_keep_their_neighbours() {
 }
 
 #[test]
+fn aggregate_bodies_keep_their_nested_types() {
+    // Struct bodies without named types inside are blanked for tree-sitter; these have
+    // a nested struct, a nested enum and an anonymous enum, whose names must survive.
+    let src = b"struct plain {
+	int a;
+	u64 b[4];
+} __packed;
+struct outer {
+	struct inner {
+		int x;
+	} in;
+	union {
+		enum mode { MODE_A, MODE_B } mode;
+		enum { FLAG_X = 1 } flags;
+	};
+};
+typedef struct {
+	int y;
+} plain_t;
+int f(struct plain *p)
+{
+	return p->a;
+}
+";
+    let facts = parse_c(src);
+    let plain = symbol(&facts, "plain", SymbolKind::Struct);
+    assert_eq!((plain.line, plain.end_line), (1, 4));
+    assert_eq!(symbol(&facts, "inner", SymbolKind::Struct).line, 6);
+    assert_eq!(symbol(&facts, "mode", SymbolKind::Enum).line, 10);
+    for (name, line) in [("MODE_A", 10), ("MODE_B", 10), ("FLAG_X", 11)] {
+        assert_eq!(symbol(&facts, name, SymbolKind::Enumerator).line, line);
+    }
+    assert_eq!(symbol(&facts, "plain_t", SymbolKind::Typedef).line, 14);
+    let f = symbol(&facts, "f", SymbolKind::Function);
+    assert_eq!((f.line, f.end_line), (17, 20));
+    assert_eq!(facts.stats.error_nodes, 0);
+}
+
+#[test]
 fn statement_macros_at_file_scope_are_not_parsed_as_declarations() {
     let src = b"TRACE_EVENT(lock_acquire,
 	TP_PROTO(struct lockdep_map *lock, unsigned long ip),
