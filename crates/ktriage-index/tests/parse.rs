@@ -22,6 +22,12 @@ fn symbol<'a>(facts: &'a FileFacts, name: &str, kind: SymbolKind) -> &'a Symbol 
         .unwrap_or_else(|| panic!("no {kind:?} {name}; have {:#?}", facts.symbols))
 }
 
+/// First and last line of a symbol.
+fn span(facts: &FileFacts, name: &str, kind: SymbolKind) -> (u32, u32) {
+    let s = symbol(facts, name, kind);
+    (s.line, s.end_line)
+}
+
 fn fixture() -> FileFacts {
     parse_c(FIXTURE.as_bytes())
 }
@@ -603,15 +609,12 @@ fn initializers_at_file_scope_keep_their_neighbours() {
          int later(int a)\n{{\n\treturn helper(a, big_table[0]);\n}}\n"
     );
     let facts = parse_c(src.as_bytes());
-    let table = symbol(&facts, "big_table", SymbolKind::Variable);
-    assert_eq!((table.line, table.end_line), (1, 202));
+    assert_eq!(span(&facts, "big_table", SymbolKind::Variable), (1, 202));
     assert_eq!(symbol(&facts, "names", SymbolKind::Variable).line, 203);
-    let fops = symbol(&facts, "fops", SymbolKind::Variable);
-    assert_eq!((fops.line, fops.end_line), (207, 210));
+    assert_eq!(span(&facts, "fops", SymbolKind::Variable), (207, 210));
     assert_eq!(symbol(&facts, "other_ops", SymbolKind::Variable).line, 207);
     assert_eq!(symbol(&facts, "after", SymbolKind::Struct).line, 211);
-    let later = symbol(&facts, "later", SymbolKind::Function);
-    assert_eq!((later.line, later.end_line), (212, 215));
+    assert_eq!(span(&facts, "later", SymbolKind::Function), (212, 215));
     assert_eq!(calls_from(&facts, "later"), [("helper", 214)]);
     assert_eq!(facts.stats.error_nodes, 0);
 }
@@ -642,16 +645,14 @@ int f(struct plain *p)
 }
 ";
     let facts = parse_c(src);
-    let plain = symbol(&facts, "plain", SymbolKind::Struct);
-    assert_eq!((plain.line, plain.end_line), (1, 4));
+    assert_eq!(span(&facts, "plain", SymbolKind::Struct), (1, 4));
     assert_eq!(symbol(&facts, "inner", SymbolKind::Struct).line, 6);
     assert_eq!(symbol(&facts, "mode", SymbolKind::Enum).line, 10);
     for (name, line) in [("MODE_A", 10), ("MODE_B", 10), ("FLAG_X", 11)] {
         assert_eq!(symbol(&facts, name, SymbolKind::Enumerator).line, line);
     }
     assert_eq!(symbol(&facts, "plain_t", SymbolKind::Typedef).line, 14);
-    let f = symbol(&facts, "f", SymbolKind::Function);
-    assert_eq!((f.line, f.end_line), (17, 20));
+    assert_eq!(span(&facts, "f", SymbolKind::Function), (17, 20));
     assert_eq!(facts.stats.error_nodes, 0);
 }
 
@@ -675,7 +676,6 @@ int after(void)
 ";
     let facts = parse_c(src);
     assert_eq!(symbol(&facts, "trace_lock", SymbolKind::Variable).line, 10);
-    let after = symbol(&facts, "after", SymbolKind::Function);
-    assert_eq!((after.line, after.end_line), (12, 15));
+    assert_eq!(span(&facts, "after", SymbolKind::Function), (12, 15));
     assert_eq!(facts.stats.error_nodes, 0);
 }
