@@ -179,14 +179,16 @@ pub fn lexical_functions(source: &[u8]) -> Vec<Symbol> {
 }
 
 /// Replaces attribute macros, `#define` and `#undef` lines, x-macro expansion lines
-/// (a lone `BCH_OPTS()`) and the inside of initializers at file scope
-/// (`... = { ... };`) with spaces (newlines kept), and the name of a loop macro
-/// starting a statement (`for_each_x(a, b) {`, `scoped_guard(m) {`) with `while`
+/// (a lone `BCH_OPTS()`), statement-holding macro invocations at file scope
+/// (`TRACE_EVENT(...);`) and the bodies [`FileScopeBodies`] finds (initializers,
+/// struct and union definitions) with spaces (newlines kept), and the name of a loop
+/// macro starting a statement (`for_each_x(a, b) {`, `scoped_guard(m) {`) with `while`
 /// padded to the same length, so tree-sitter sees plain C. Macros come from the
 /// lexical scan instead, and x-macro tables inside struct, enum and initializer
-/// bodies no longer derail what follows. Initializers hold no declarations, and
-/// large data tables (a RAID or Unicode table of hundreds of kilobytes) were most of
-/// tree-sitter's time.
+/// bodies no longer derail what follows. What is blanked declares nothing tree-sitter
+/// is asked for, and large data tables (a RAID or Unicode table of hundreds of
+/// kilobytes) were most of tree-sitter's time. `functions` are the scan's function
+/// definitions: no blanked body may hold one.
 fn prepare_for_tree_sitter<'s>(src: &'s [u8], functions: &[scan::ScannedFn]) -> Cow<'s, [u8]> {
     let mut out = Cow::Borrowed(src);
     let mut lx = Lexer::new(src, 0, src.len(), 1, true);
