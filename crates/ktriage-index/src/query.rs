@@ -127,9 +127,9 @@ pub struct FileText {
 }
 
 /// A blob id (SHA-1) as integers, which compare in a few instructions.
-type BlobKey = (u128, u32);
+type IdKey = (u128, u32);
 
-fn blob_key(blob: Oid) -> BlobKey {
+fn id_key(blob: Oid) -> IdKey {
     let mut bytes = [0; 20];
     let id = blob.as_bytes();
     let len = id.len().min(bytes.len());
@@ -148,7 +148,7 @@ pub struct Snapshot<'a> {
     files: Vec<TreeFile>,
     /// `(blob id, index in files)` for every file, sorted: which paths a blob has here.
     /// Not `Oid`s, which compare through a call into libgit2.
-    blob_files: Vec<(BlobKey, u32)>,
+    blob_files: Vec<(IdKey, u32)>,
     visible_commits: std::sync::OnceLock<HashSet<Oid>>,
     doc_freqs: crate::text::DocFreqs,
     all_files: std::sync::OnceLock<Vec<TreeFile>>,
@@ -156,9 +156,9 @@ pub struct Snapshot<'a> {
 
 impl<'a> Snapshot<'a> {
     pub(crate) fn new(index: &'a Index, rev: Rev, files: Vec<TreeFile>) -> Snapshot<'a> {
-        let mut blob_files: Vec<(BlobKey, u32)> = (0u32..)
+        let mut blob_files: Vec<(IdKey, u32)> = (0u32..)
             .zip(&files)
-            .map(|(file_idx, file)| (blob_key(file.blob), file_idx))
+            .map(|(file_idx, file)| (id_key(file.blob), file_idx))
             .collect();
         blob_files.sort_unstable();
         Snapshot {
@@ -183,7 +183,7 @@ impl<'a> Snapshot<'a> {
     }
 
     fn paths_of(&self, blob: Oid) -> impl Iterator<Item = &str> {
-        let key = blob_key(blob);
+        let key = id_key(blob);
         let start = self.blob_files.partition_point(|(other, _)| *other < key);
         self.blob_files[start..]
             .iter()
