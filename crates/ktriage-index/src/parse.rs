@@ -378,33 +378,47 @@ fn blank_bodies(src: &[u8], text: &mut Cow<'_, [u8]>, functions: &[scan::Scanned
     }
 }
 
-/// After a macro name at file scope: if a parenthesized group holding statements (a `;`)
-/// and then `;` follow, as in `TRACE_EVENT(name, ..., TP_fast_assign(x = y;), ...);`,
-/// consumes them and returns the end. tree-sitter takes such an invocation for a
-/// declaration gone wrong and spends long recovering from it; it declares nothing C can
-/// see (definer macros such as `DEFINE_MUTEX(m);` hold no `;` and are kept).
+/// After a macro name first on its line at file scope: if a parenthesized group
+/// follows and ends the statement (a `;`, or the end of the line with no body after),
+/// consumes them and returns the end. Such an invocation defines through the macro
+/// (`LE64_BITMASK(BCH_SB_CLEAN, struct bch_sb, flags[0], 1, 2);`,
+/// `DEFINE_GUARD(mutex, struct mutex *, mutex_lock(_T), mutex_unlock(_T))`,
+/// `TRACE_EVENT(...);`): tree-sitter takes it for a declaration gone wrong and spends
+/// long recovering, and what it would make of it is not used. Symbols such invocations
+/// define (`DEFINE_MUTEX(m);`) come from the lexical scan's macro statements, whose
+/// tree-sitter declarations the extractor skips.
 fn macro_statement(lx: &mut Lexer<'_>) -> Option<usize> {
     let mut probe = lx.clone();
     if !probe.next()?.is(b'(') {
         return None;
     }
-    let (mut depth, mut holds_statement) = (1u32, false);
+    let mut depth = 1u32;
+    let mut close = None;
     while depth > 0 {
         let tok = probe.next()?;
         match tok.kind {
             Tok::Punct(b'(') => depth += 1,
-            Tok::Punct(b')') => depth -= 1,
-            Tok::Punct(b';') => holds_statement = true,
+            Tok::Punct(b')') => {
+                depth -= 1;
+                close = Some(tok);
+            }
             Tok::Directive => return None,
             _ => {}
         }
     }
-    let semicolon = probe.next().filter(|tok| tok.is(b';'))?;
-    if !holds_statement {
-        return None;
+    let close = close?;
+    let mut after = probe.clone();
+    match after.next() {
+        Some(tok) if tok.is(b';') => {
+            *lx = after;
+            Some(tok.end)
+        }
+        Some(tok) if tok.line == close.line || tok.is(b'{') => None,
+        _ => {
+            *lx = probe;
+            Some(close.end)
+        }
     }
-    *lx = probe;
-    Some(semicolon.end)
 }
 
 /// If the next token is `(`, consumes the balanced group and returns its end.

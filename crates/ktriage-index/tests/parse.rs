@@ -657,7 +657,7 @@ int f(struct plain *p)
 }
 
 #[test]
-fn statement_macros_at_file_scope_are_not_parsed_as_declarations() {
+fn macro_invocations_at_file_scope_are_not_parsed_as_declarations() {
     let src = b"TRACE_EVENT(lock_acquire,
 	TP_PROTO(struct lockdep_map *lock, unsigned long ip),
 	TP_fast_assign(
@@ -673,9 +673,20 @@ int after(void)
 {
 	return 0;
 }
+LE64_BITMASK(BCH_SB_CLEAN, struct bch_sb, flags[0], 1, 2);
+DEFINE_GUARD(mutex, struct mutex *, mutex_lock(_T), mutex_unlock(_T))
+int guarded(struct mutex *m)
+{
+	return after();
+}
 ";
     let facts = parse_c(src);
     assert_eq!(symbol(&facts, "trace_lock", SymbolKind::Variable).line, 10);
     assert_eq!(span(&facts, "after", SymbolKind::Function), (12, 15));
+    // Not swallowed into the invocation before it: its own line and signature.
+    let guarded = symbol(&facts, "guarded", SymbolKind::Function);
+    assert_eq!((guarded.line, guarded.end_line), (18, 21));
+    assert_eq!(guarded.signature, "int guarded(struct mutex *m)");
     assert_eq!(facts.stats.error_nodes, 0);
+    assert_eq!(facts.stats.functions_lost, 0);
 }
