@@ -87,6 +87,26 @@ fn parse_log_gives_every_report_and_says_when_it_stopped_early() {
 }
 
 #[test]
+fn parse_log_text_into_a_closed_pipe_ends_quietly() {
+    // `ktriage ci parse-log LOG | head`: the reader goes away. The output (about 600 KB)
+    // is more than a pipe holds, so the writer meets the closed pipe whenever it starts.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("console.log");
+    std::fs::write(&log, log_with_warnings(2000)).expect("write log");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ktriage"))
+        .args(["ci", "parse-log", log.to_str().expect("UTF-8 path")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the ktriage binary runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("ktriage ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
 fn parse_log_of_a_missing_file_names_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = ktriage(dir.path(), &["ci", "parse-log", "no-such.log"]);

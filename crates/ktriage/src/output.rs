@@ -15,7 +15,7 @@ pub enum Format {
 /// Standard output, locked and buffered: Rust's own stdout writes every line with a system
 /// call of its own. Call `flush` when done, so that a write error is reported rather than
 /// dropped with the buffer.
-pub fn stdout() -> BufWriter<StdoutLock<'static>> {
+fn stdout() -> BufWriter<StdoutLock<'static>> {
     BufWriter::new(std::io::stdout().lock())
 }
 

@@ -1,7 +1,7 @@
 //! `ktriage ci parse-log FILE`: the kernel reports of one console log, with their
 //! syzkaller-style signatures.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,7 +9,7 @@ use anyhow::Context;
 use ktriage_ci::report::{self, Report};
 use serde::Serialize;
 
-use crate::output::Format;
+use crate::output::{print_json, print_text, Format};
 
 /// Arguments of `ci parse-log`.
 #[derive(Debug, clap::Args)]
@@ -62,47 +62,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     match args.format {
-        Format::Json => {
-            // Buffered: the pretty output of many reports is large, and stdout is line-buffered.
-            let mut out = BufWriter::new(std::io::stdout().lock());
-            serde_json::to_writer_pretty(
-                &mut out,
-                &Output {
-                    reports: &reports,
-                    truncated,
-                },
-            )?;
-            writeln!(out)?;
-            out.flush()?;
-        }
-        Format::Text => print_text(&reports),
+        Format::Json => print_json(&Output {
+            reports: &reports,
+            truncated,
+        })?,
+        Format::Text => print_text(|out| write_reports(out, &reports))?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_text(reports: &[Report]) {
+fn write_reports(out: &mut dyn Write, reports: &[Report]) -> std::io::Result<()> {
     if reports.is_empty() {
-        println!("no kernel report found");
-        return;
+        return writeln!(out, "no kernel report found");
     }
     for (i, rep) in reports.iter().enumerate() {
         if i > 0 {
-            println!();
+            writeln!(out)?;
         }
         let primary = if i == 0 { " (primary)" } else { "" };
-        println!("{}{primary}", rep.title);
-        println!("  type:      {}", rep.kind);
-        println!("  lines:     {}-{}", rep.start_line, rep.end_line);
+        writeln!(out, "{}{primary}", rep.title)?;
+        writeln!(out, "  type:      {}", rep.kind)?;
+        writeln!(out, "  lines:     {}-{}", rep.start_line, rep.end_line)?;
         if let Some(frame) = &rep.frame {
-            println!("  frame:     {frame}");
+            writeln!(out, "  frame:     {frame}")?;
         }
         if let Some(file) = &rep.guilty_file {
-            println!("  guilty:    {file}");
+            writeln!(out, "  guilty:    {file}")?;
         }
         if rep.corrupted {
-            println!("  corrupted: yes");
+            writeln!(out, "  corrupted: yes")?;
         }
-        println!("  dedup:     {}", rep.dedup_key);
+        writeln!(out, "  dedup:     {}", rep.dedup_key)?;
         for frame in rep.frames.iter().take(12) {
             let unreliable = if frame.reliable { "" } else { "? " };
             let module = frame
@@ -115,11 +105,13 @@ fn print_text(reports: &[Report]) {
                 (Some(path), None) => format!(" {path}"),
                 _ => String::new(),
             };
-            println!(
+            writeln!(
+                out,
                 "    {unreliable}{}{}{module}{place}",
                 frame.function,
                 frame.offset.as_deref().unwrap_or("")
-            );
+            )?;
         }
     }
+    Ok(())
 }
