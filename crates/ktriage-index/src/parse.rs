@@ -393,20 +393,20 @@ fn macro_statement(lx: &mut Lexer<'_>) -> Option<usize> {
         return None;
     }
     let mut depth = 1u32;
-    let mut close = None;
-    while depth > 0 {
+    let close = loop {
         let tok = probe.next()?;
         match tok.kind {
             Tok::Punct(b'(') => depth += 1,
             Tok::Punct(b')') => {
                 depth -= 1;
-                close = Some(tok);
+                if depth == 0 {
+                    break tok;
+                }
             }
             Tok::Directive => return None,
             _ => {}
         }
-    }
-    let close = close?;
+    };
     let mut after = probe.clone();
     match after.next() {
         Some(tok) if tok.is(b';') => {
