@@ -3,20 +3,29 @@
 //! ```text
 //! parse_stats DIR            # totals over every .c/.h file under DIR
 //! parse_stats --dump FILE    # the file's facts as JSON
+//! parse_stats --dump-all DIR # every file's path and facts (stats left out), a line
+//!                            # each: compare two builds' outputs to see what a parser
+//!                            # change changes
 //! parse_stats --sexp FILE    # tree-sitter's raw tree, for debugging
 //! ```
 //!
 //! Definitions of the numbers printed:
-//! * `lost by raw tree-sitter`: functions the lexical brace scanner finds at file
-//!   scope that tree-sitter's extraction did not produce (`ParseStats::functions_lost`).
+//! * `taken from the scan`: kernel-style definitions (`}` alone at column 0) that
+//!   `parse_c` takes from its lexical scan alone (`ParseStats::functions_scanned`).
+//! * `lost by tree-sitter`: of the other definitions, which `parse_c` gives to
+//!   tree-sitter, those its extraction did not produce (`ParseStats::functions_lost`).
+//! * `lost by unprepared tree-sitter`: for comparison, functions the lexical scan
+//!   finds that plain tree-sitter, on the file as it is, has no `function_definition`
+//!   node for (same last line, first line within the scan's span).
 //! * `lost after recovery`: scanner functions still missing from the final symbols.
 //! * `col-0 braces uncovered`: an independent check, kernel style puts a function's
 //!   opening `{` alone at column 0; such lines not inside any function symbol's span.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use ktriage_index::facts::SymbolKind;
+use ktriage_index::facts::{FileFacts, SymbolKind};
 use ktriage_index::parse::{lexical_functions, parse_c};
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -44,6 +53,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let facts = parse_c(&std::fs::read(file)?);
             println!("{}", serde_json::to_string_pretty(&facts)?);
         }
+        [flag, dir] if flag == "--dump-all" => {
+            let mut paths = Vec::new();
+            collect(Path::new(dir), &mut paths)?;
+            paths.sort();
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            for path in paths {
+                let facts = FileFacts {
+                    stats: Default::default(),
+                    ..parse_c(&std::fs::read(&path)?)
+                };
+                writeln!(
+                    out,
+                    "{}\t{}",
+                    path.display(),
+                    serde_json::to_string(&facts)?
+                )?;
+            }
+        }
         [flag, file] if flag == "--sexp" => {
             let mut parser = tree_sitter::Parser::new();
             parser.set_language(&tree_sitter_c::LANGUAGE.into())?;
@@ -53,7 +80,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("{}", tree.root_node().to_sexp());
         }
         [dir] => stats(Path::new(dir))?,
-        _ => return Err("usage: parse_stats DIR | --dump FILE | --sexp FILE".into()),
+        _ => {
+            return Err(
+                "usage: parse_stats DIR | --dump FILE | --dump-all DIR | --sexp FILE".into(),
+            )
+        }
     }
     Ok(())
 }
@@ -73,10 +104,12 @@ fn stats(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let t = Instant::now();
     let raw_cpu = cpu_secs();
     let mut slowest: Vec<(f64, &Path)> = Vec::new();
+    let mut raw_trees = Vec::new();
     for (p, b) in &files {
         let one = Instant::now();
-        drop(parser.parse(b, None));
+        let tree = parser.parse(b, None);
         slowest.push((one.elapsed().as_secs_f64() * 1e6 / b.len().max(1) as f64, p));
+        raw_trees.push(tree);
     }
     let raw_secs = t.elapsed().as_secs_f64();
     let raw_cpu = raw_cpu.zip(cpu_secs()).map(|(a, b)| b - a);
@@ -90,11 +123,14 @@ fn stats(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
 
     let (mut functions, mut lost, mut errors, mut after, mut braces, mut uncovered) =
         (0, 0, 0, 0, 0, 0);
+    let (mut scanned, mut raw_lost) = (0, 0);
     let (mut symbols, mut calls, mut messages) = (0, 0, 0);
     let mut worst: Vec<(u32, u32, &Path)> = Vec::new();
-    for ((path, src), facts) in files.iter().zip(&all) {
+    for (((path, src), facts), raw) in files.iter().zip(&all).zip(&raw_trees) {
+        let raw_spans = raw.as_ref().map(function_spans).unwrap_or_default();
         functions += facts.stats.functions;
         lost += facts.stats.functions_lost;
+        scanned += facts.stats.functions_scanned;
         errors += facts.stats.error_nodes;
         symbols += facts.symbols.len();
         calls += facts.calls.len();
@@ -104,7 +140,16 @@ fn stats(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
             .iter()
             .filter(|s| s.kind == SymbolKind::Function)
             .collect();
-        let missing = lexical_functions(src)
+        let lexical = lexical_functions(src);
+        raw_lost += lexical
+            .iter()
+            .filter(|l| {
+                !raw_spans
+                    .iter()
+                    .any(|&(start, end)| end == l.end_line && l.line <= start && start <= end)
+            })
+            .count() as u32;
+        let missing = lexical
             .iter()
             .filter(|l| {
                 !fns.iter()
@@ -152,7 +197,16 @@ fn stats(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("symbols / calls / msgs   {symbols} / {calls} / {messages}");
     println!("functions found          {functions}");
-    println!("lost by raw tree-sitter  {lost} ({:.2}%)", pct(lost));
+    println!("taken from the scan      {scanned}");
+    let given = functions - scanned;
+    println!(
+        "lost by tree-sitter      {lost} of {given} given to it ({:.2}%)",
+        100.0 * f64::from(lost) / f64::from(given.max(1))
+    );
+    println!(
+        "lost by unprepared tree-sitter {raw_lost} ({:.2}%)",
+        pct(raw_lost)
+    );
     println!("lost after recovery      {after} ({:.2}%)", pct(after));
     println!("error nodes              {errors}");
     println!("col-0 braces uncovered   {uncovered} of {braces}");
@@ -168,4 +222,19 @@ fn stats(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         println!("  {us:8.3}  {}", p.display());
     }
     Ok(())
+}
+
+/// First and last lines of every `function_definition` node in a tree.
+fn function_spans(tree: &tree_sitter::Tree) -> Vec<(u32, u32)> {
+    let mut spans = Vec::new();
+    let mut stack = vec![tree.root_node()];
+    while let Some(node) = stack.pop() {
+        if node.kind() == "function_definition" {
+            let line = |p: tree_sitter::Point| p.row as u32 + 1;
+            spans.push((line(node.start_position()), line(node.end_position())));
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.children(&mut cursor));
+    }
+    spans
 }

@@ -10,7 +10,6 @@ use crate::facts::FileFacts;
 use crate::repo::{looks_binary, MAX_SOURCE_BYTES};
 use crate::store::NewBlob;
 use crate::{parse, Index, Progress, Rev};
-use git2::Oid;
 use rayon::prelude::*;
 
 const BATCH_BLOBS: usize = 2048;
@@ -30,7 +29,9 @@ pub struct IndexStats {
     pub skipped_blobs: usize,
     /// Function definitions found in the new blobs.
     pub functions: u64,
-    /// Of those, functions tree-sitter lost and the fallback scanner recovered.
+    /// Of those, kernel-style definitions taken from the lexical scan alone.
+    pub functions_scanned: u64,
+    /// Of the others, functions tree-sitter lost and the scan recovered.
     pub functions_lost: u64,
 }
 
@@ -50,35 +51,38 @@ impl Index {
         if !missing.is_empty() {
             let mut writer = self.text_writer()?;
             progress.start(&format!("indexing {}", short(rev)), missing.len() as u64);
-            let (text, dir) = (self.text()?, self.dir());
+            let (text, dir, readers) = (self.text()?, self.dir(), self.repo.blob_readers());
             for chunk in missing.chunks(BATCH_BLOBS) {
-                let contents = chunk
-                    .iter()
-                    .map(|blob| Ok((*blob, self.repo.read_blob(*blob)?)))
-                    .collect::<Result<Vec<(Oid, Vec<u8>)>>>()?;
-                // Each blob is parsed, given its text documents (which tantivy's own threads
-                // index meanwhile) and packed for the store on one of rayon's threads.
-                let parsed = contents
-                    .into_par_iter()
-                    .map(|(blob, content)| {
-                        let skipped = is_skipped(&content);
-                        let facts = if skipped {
-                            FileFacts::default()
-                        } else {
-                            parse::parse_c(&content)
-                        };
-                        text.add_blob(&writer, blob, &content, &facts)?;
-                        let new = NewBlob::new(blob, facts)
-                            .map_err(|err| Error::corrupt(dir, format!("encoding facts: {err}")))?;
-                        progress.advance(1);
-                        Ok((new, content.len() as u64, skipped))
-                    })
+                // Each blob is read, parsed, given its text documents (which tantivy's own
+                // threads index meanwhile) and packed for the store on one of rayon's
+                // threads, each with its own reader.
+                let parsed = chunk
+                    .par_iter()
+                    .map_init(
+                        || readers.reader(),
+                        |reader, &blob| {
+                            let content = reader.read_blob(blob)?;
+                            let skipped = is_skipped(&content);
+                            let facts = if skipped {
+                                FileFacts::default()
+                            } else {
+                                parse::parse_c(&content)
+                            };
+                            text.add_blob(&writer, blob, &content, &facts)?;
+                            let new = NewBlob::new(blob, facts).map_err(|err| {
+                                Error::corrupt(dir, format!("encoding facts: {err}"))
+                            })?;
+                            progress.advance(1);
+                            Ok((new, content.len() as u64, skipped))
+                        },
+                    )
                     .collect::<Result<Vec<(NewBlob, u64, bool)>>>()?;
                 let mut batch = Vec::with_capacity(parsed.len());
                 for (new, len, skipped) in parsed {
                     stats.skipped_blobs += usize::from(skipped);
                     stats.parsed_bytes += len;
                     stats.functions += u64::from(new.facts().stats.functions);
+                    stats.functions_scanned += u64::from(new.facts().stats.functions_scanned);
                     stats.functions_lost += u64::from(new.facts().stats.functions_lost);
                     batch.push(new);
                 }

@@ -12,15 +12,24 @@ const LEVEL: i32 = 3;
 /// Encodes and compresses `value`.
 pub fn pack<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, String> {
     let bytes = postcard::to_stdvec(value).map_err(|err| err.to_string())?;
-    zstd::bulk::compress(&bytes, LEVEL).map_err(|err| err.to_string())
+    COMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let compressor = match slot.as_mut() {
+            Some(compressor) => compressor,
+            None => slot.insert(zstd::bulk::Compressor::new(LEVEL).map_err(|err| err.to_string())?),
+        };
+        compressor.compress(&bytes).map_err(|err| err.to_string())
+    })
 }
 
 /// Largest value [`unpack`] accepts once decompressed (frames record their size).
 const MAX_UNPACKED: usize = 64 << 20;
 
 thread_local! {
-    /// One decompression context per thread: creating one costs more than decompressing a
+    /// One compression context per thread: creating one costs more than compressing a
     /// small value.
+    static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
+    /// One decompression context per thread, likewise.
     static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
 }
 

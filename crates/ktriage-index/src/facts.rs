@@ -100,7 +100,10 @@ pub struct Message {
 pub struct ParseStats {
     /// Functions found (definitions).
     pub functions: u32,
-    /// Functions a brace scanner sees but tree-sitter lost to ERROR nodes.
+    /// Of those, kernel-style definitions taken from the lexical scan alone; tree-sitter
+    /// is given the others.
+    pub functions_scanned: u32,
+    /// Functions tree-sitter was given and lost to ERROR nodes (the scan recovers them).
     pub functions_lost: u32,
     /// Number of ERROR or MISSING nodes in the tree.
     pub error_nodes: u32,

@@ -48,7 +48,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 /// Version of the on-disk format, and of the facts the parser extracts; an index with
 /// another version must be rebuilt.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Progress reporting for long operations; the CLI shows a bar, the library prints nothing.
 pub trait Progress: Sync {

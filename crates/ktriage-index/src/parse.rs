@@ -1,36 +1,44 @@
 //! C source parsing with tree-sitter-c, tolerant of kernel idioms.
 //!
-//! [`parse_c`] turns one file's bytes into [`FileFacts`] in four steps:
+//! [`parse_c`] turns one file's bytes into [`FileFacts`] in five steps:
 //!
 //! 1. A lexical scan ([`scan`]) finds every `name(args) {` body at brace depth 0
 //!    with its matching `}` (following the first branch of `#if`/`#else` for
 //!    brace counting), every `#define` (with continuations), and file-scope
 //!    `MACRO(args);` statements such as `DEFINE_MUTEX(lock);`.
-//! 2. Tree-sitter parses a prepared copy of the same length, so lines and byte
-//!    offsets are unchanged: attribute macros (`__must_check`, `__printf(2, 3)`,
-//!    `__acquires(x)`, ... see [`kernel`]), `#define`/`#undef` lines and lone
-//!    x-macro expansion lines (`BCH_OPTS()`) become spaces; a loop macro starting
-//!    a statement (`for_each_x(a, b) {`, `scoped_guard(m) {`) becomes `while`
-//!    padded with spaces; and the inside of scanned bodies whose `}` is at column
-//!    0 is blanked, since facts from bodies come from the lexical scan. Symbols
-//!    come from the top level of the tree (through `#if` blocks and ERROR nodes,
-//!    never into bodies): functions, prototypes, structs/unions/enums,
-//!    enumerators, typedefs and file-scope variables. Text is always sliced from
-//!    the original bytes.
-//! 3. Recovery: a scanned function that tree-sitter did not produce (same name,
-//!    overlapping lines) counts in [`ParseStats::functions_lost`] and is added
-//!    from the scan. Tree-sitter symbols starting inside a scanned body are
+//! 2. Definitions in kernel style (the closing `}` alone at column 0, so the scan's
+//!    brace matching is trustworthy) whose head defines no type are taken from the
+//!    scan alone: name, span, signature and `static` (the head starts after the
+//!    attribute macros and definer invocations step 3 blanks, where tree-sitter
+//!    would start it). They are nearly all definitions of a kernel tree, and were
+//!    most of tree-sitter's time.
+//! 3. Tree-sitter parses a prepared copy of the same length, so lines and byte
+//!    offsets are unchanged: the definitions of step 2 (whole), attribute macros
+//!    (`__must_check`, `__printf(2, 3)`, `__acquires(x)`, ... see [`kernel`]),
+//!    `#define`/`#undef`/`#include` lines, lone x-macro expansion lines
+//!    (`BCH_OPTS()`), file-scope macro invocations that end a statement, and the
+//!    inside of initializers and of struct bodies that define no type become
+//!    spaces; a loop macro starting a statement (`for_each_x(a, b) {`,
+//!    `scoped_guard(m) {`) becomes `while` padded with spaces; and the inside of
+//!    the other kernel-style bodies is blanked, since facts from bodies come from
+//!    the lexical scan. Symbols come from the top level of the tree (through `#if`
+//!    blocks and ERROR nodes, never into bodies): the other functions, prototypes,
+//!    structs/unions/enums, enumerators, typedefs and file-scope variables. Text is
+//!    always sliced from the original bytes.
+//! 4. Recovery: a scanned function given to tree-sitter that it did not produce
+//!    (same name, overlapping lines) counts in [`ParseStats::functions_lost`] and is
+//!    added from the scan. Tree-sitter symbols starting inside a scanned body are
 //!    dropped (error-recovery artefacts; C has no nested functions), and a
 //!    tree-sitter function containing errors takes its span from the scan.
-//! 4. Calls and messages are listed lexically from each function body and each
+//! 5. Calls and messages are listed lexically from each function body and each
 //!    `#define` replacement list (attributed to the macro), so they survive
 //!    anything tree-sitter makes of a body.
 //!
-//! Rates: `functions_lost / functions` is the share of (scanner-visible)
-//! functions tree-sitter's extraction misses; after recovery every scanned
-//! function is among the symbols, so the loss after recovery is 0 by
-//! construction ([`lexical_functions`] lets tools check that). `error_nodes`
-//! counts ERROR and MISSING nodes in the tree of the prepared text.
+//! Rates: [`ParseStats::functions_scanned`] counts the definitions of step 2, and
+//! `functions_lost` is out of the others, the ones tree-sitter is given; after
+//! recovery every scanned function is among the symbols, so the loss after recovery
+//! is 0 by construction ([`lexical_functions`] lets tools check that).
+//! `error_nodes` counts ERROR and MISSING nodes in the tree of the prepared text.
 
 mod kernel;
 mod scan;
@@ -142,7 +150,7 @@ impl PointCursor {
 pub fn parse_c(source: &[u8]) -> FileFacts {
     let file = scan::scan_file(source);
     let mut blanked = prepare_for_tree_sitter(source, &file.functions);
-    blank_bodies(source, &mut blanked, &file.functions);
+    let (scanned, parsed) = split_definitions(source, &mut blanked, &file.functions);
     let mut ex = Extractor::new(source, &file.macro_statements);
     let mut error_nodes = 0;
     if let Some(tree) = ts_parse(&blanked) {
@@ -150,7 +158,8 @@ pub fn parse_c(source: &[u8]) -> FileFacts {
         ex.walk(root);
         error_nodes = count_errors(root);
     }
-    let functions_lost = ex.recover(&file.functions);
+    let functions_lost = ex.recover(&file.functions, &parsed);
+    ex.add_scanned_functions(&scanned);
     ex.add_macro_variables(&file.macro_statements);
     ex.add_defines(&file.defines);
     let mut facts = ex.finish();
@@ -160,10 +169,49 @@ pub fn parse_c(source: &[u8]) -> FileFacts {
             .iter()
             .filter(|s| s.kind == SymbolKind::Function)
             .count() as u32,
+        functions_scanned: scanned.len() as u32,
         functions_lost,
         error_nodes,
     };
     facts
+}
+
+/// A definition the scan takes alone, and where its head starts.
+struct ScannedDefinition<'f> {
+    function: &'f scan::ScannedFn,
+    start: usize,
+}
+
+/// Splits the scan's definitions between the scan and tree-sitter, and blanks them in
+/// `prepared` accordingly. The scan takes alone, and blanks whole, those in kernel style
+/// (the closing `}` alone at column 0, so its brace matching is trustworthy) whose head
+/// holds no braces (unlike `enum x { ... } f(void) {`, whose enum tree-sitter reads); a
+/// head starts where tree-sitter would start it, after the attribute macros and definer
+/// invocations the preparation blanked. The others go to tree-sitter, with their
+/// kernel-style bodies blanked: facts from bodies come from the lexical scan.
+fn split_definitions<'f>(
+    src: &[u8],
+    prepared: &mut Cow<'_, [u8]>,
+    functions: &'f [scan::ScannedFn],
+) -> (Vec<ScannedDefinition<'f>>, Vec<&'f scan::ScannedFn>) {
+    let (mut scanned, mut parsed) = (Vec::new(), Vec::new());
+    for f in functions {
+        if !is_kernel_style(src, f) {
+            parsed.push(f);
+        } else if !is_taken_by_scan(src, f) {
+            blank(prepared, f.body_start + 1, f.body_end - 1);
+            parsed.push(f);
+        } else {
+            let head = slice(prepared, f.start, f.name.0);
+            let blanks = head.iter().take_while(|b| b.is_ascii_whitespace()).count();
+            scanned.push(ScannedDefinition {
+                function: f,
+                start: f.start + blanks,
+            });
+            blank(prepared, f.start, f.body_end);
+        }
+    }
+    (scanned, parsed)
 }
 
 /// Function definitions a lexical brace scanner finds at file scope, as symbols.
@@ -178,7 +226,18 @@ pub fn lexical_functions(source: &[u8]) -> Vec<Symbol> {
         .collect()
 }
 
-/// Replaces attribute macros, `#define` and `#undef` lines, x-macro expansion lines
+/// True if a scanned definition's closing `}` is alone at column 0, so its brace matching
+/// is trustworthy.
+fn is_kernel_style(src: &[u8], f: &scan::ScannedFn) -> bool {
+    f.body_end >= f.body_start + 3 && src.get(f.body_end - 2) == Some(&b'\n')
+}
+
+/// True if the scan takes a definition alone (see [`split_definitions`]).
+fn is_taken_by_scan(src: &[u8], f: &scan::ScannedFn) -> bool {
+    is_kernel_style(src, f) && !slice(src, f.start, f.body_start).contains(&b'{')
+}
+
+/// Replaces attribute macros, `#define`, `#undef` and `#include` lines, x-macro expansion lines
 /// (a lone `BCH_OPTS()`), statement-holding macro invocations at file scope
 /// (`TRACE_EVENT(...);`) and the bodies [`FileScopeBodies`] finds (initializers,
 /// struct and union definitions) with spaces (newlines kept), and the name of a loop
@@ -188,7 +247,8 @@ pub fn lexical_functions(source: &[u8]) -> Vec<Symbol> {
 /// bodies no longer derail what follows. What is blanked declares nothing tree-sitter
 /// is asked for, and large data tables (a RAID or Unicode table of hundreds of
 /// kilobytes) were most of tree-sitter's time. `functions` are the scan's function
-/// definitions: no blanked body may hold one.
+/// definitions: no blanked body may hold one, and the bodies of those the scan takes
+/// alone are not read (they are blanked whole afterwards).
 fn prepare_for_tree_sitter<'s>(src: &'s [u8], functions: &[scan::ScannedFn]) -> Cow<'s, [u8]> {
     let mut out = Cow::Borrowed(src);
     let mut lx = Lexer::new(src, 0, src.len(), 1, true);
@@ -197,9 +257,28 @@ fn prepare_for_tree_sitter<'s>(src: &'s [u8], functions: &[scan::ScannedFn]) -> 
     let mut bodies = FileScopeBodies::default();
     // Where the trivia (whitespace and comments) before the next token starts.
     let mut trivia_start = 0;
+    // The next definition whose body may be skipped.
+    let mut next_function = 0;
     while let Some(tok) = lx.next() {
         blank_comments(&mut out, src, trivia_start, tok.start);
         trivia_start = tok.end;
+        // The bodies of definitions the scan takes alone are blanked whole afterwards.
+        next_function += functions[next_function..].partition_point(|f| f.body_start < tok.start);
+        if let Some(f) = functions
+            .get(next_function)
+            .filter(|f| f.body_start == tok.start && is_taken_by_scan(src, f))
+        {
+            lx.jump_to(f.body_end, f.end_line);
+            trivia_start = f.body_end;
+            prev_line = f.end_line;
+            prev = Some(Token {
+                kind: Tok::Punct(b'}'),
+                start: f.body_end - 1,
+                end: f.body_end,
+                line: f.end_line,
+            });
+            continue;
+        }
         let first_on_line = std::mem::replace(&mut prev_line, lx.line()) < tok.line;
         let after = prev.replace(tok);
         if let Some((start, end)) = bodies.step(src, after, tok) {
@@ -228,7 +307,10 @@ fn prepare_for_tree_sitter<'s>(src: &'s [u8], functions: &[scan::ScannedFn]) -> 
             continue;
         }
         let end = if tok.kind == Tok::Directive {
-            if !matches!(scan::directive_keyword(src, &tok), b"define" | b"undef") {
+            if !matches!(
+                scan::directive_keyword(src, &tok),
+                b"define" | b"undef" | b"include"
+            ) {
                 continue;
             }
             tok.end
@@ -364,17 +446,6 @@ fn x_macro_line(lx: &mut Lexer<'_>) -> Option<usize> {
         Some(close.end)
     } else {
         None
-    }
-}
-
-/// Blanks the inside of scanned function bodies whose `}` is at column 0 (kernel
-/// style, so the scan's brace matching is trustworthy): facts from bodies come
-/// from the lexical scan, and tree-sitter then only parses declarations.
-fn blank_bodies(src: &[u8], text: &mut Cow<'_, [u8]>, functions: &[scan::ScannedFn]) {
-    for f in functions {
-        if f.body_end >= f.body_start + 3 && src.get(f.body_end - 2) == Some(&b'\n') {
-            blank(text, f.body_start + 1, f.body_end - 1);
-        }
     }
 }
 
@@ -783,9 +854,10 @@ impl<'a> Extractor<'a> {
         }
     }
 
-    /// Reconciles tree-sitter functions with the lexical scan; returns how many
-    /// scanned functions tree-sitter lost (they are added from the scan).
-    fn recover(&mut self, scanned: &[scan::ScannedFn]) -> u32 {
+    /// Reconciles tree-sitter functions with the lexical scan (`scanned`, all of its
+    /// definitions; `parsed`, those tree-sitter was given); returns how many of `parsed`
+    /// tree-sitter lost (they are added from the scan).
+    fn recover(&mut self, scanned: &[scan::ScannedFn], parsed: &[&scan::ScannedFn]) -> u32 {
         // Drop tree-sitter functions starting inside a scanned body.
         let mut bodies: Vec<(usize, usize)> =
             scanned.iter().map(|f| (f.body_start, f.body_end)).collect();
@@ -804,7 +876,7 @@ impl<'a> Extractor<'a> {
         let mut lost = 0;
         let mut updates: Vec<(usize, &scan::ScannedFn)> = Vec::new();
         let mut recovered: Vec<(usize, Symbol, &scan::ScannedFn)> = Vec::new();
-        for f in scanned {
+        for &f in parsed {
             let name = scanned_name(self.src, f);
             let matched = by_name.get(name.as_str()).and_then(|v| {
                 v.iter().copied().find(|&i| {
@@ -868,6 +940,24 @@ impl<'a> Extractor<'a> {
             self.symbols.push((start, symbol));
         }
         lost
+    }
+
+    /// Adds functions taken from the scan alone (tree-sitter never saw them).
+    fn add_scanned_functions(&mut self, scanned: &[ScannedDefinition<'_>]) {
+        for &ScannedDefinition { function: f, start } in scanned {
+            let skipped = slice(self.src, f.start, start);
+            let mut symbol = scanned_symbol(self.src, f);
+            symbol.line = f.line + memchr::memchr_iter(b'\n', skipped).count() as u32;
+            symbol.signature = fold(self.src, start, f.body_start, MAX_SIGNATURE);
+            self.regions.push(Region {
+                start: f.body_start,
+                end: f.body_end,
+                line: f.body_line,
+                owner: symbol.name.clone(),
+                directives: true,
+            });
+            self.symbols.push((start, symbol));
+        }
     }
 
     /// Adds variables defined by file-scope `DEFINE_MUTEX(x);`-style statements.

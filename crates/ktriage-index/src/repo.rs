@@ -148,12 +148,51 @@ impl Repo {
 
     /// The content of a blob.
     pub fn read_blob(&self, blob: Oid) -> Result<Vec<u8>> {
-        let blob = self
-            .git()?
-            .find_blob(blob)
-            .map_err(Error::git(format!("reading blob {blob}")))?;
-        Ok(blob.content().to_vec())
+        read_blob(self.git()?, blob)
     }
+
+    /// Where to open blob readers of their own, for other threads: libgit2 handles are not
+    /// shared between threads.
+    pub fn blob_readers(&self) -> BlobReaders {
+        BlobReaders(self.path.clone())
+    }
+}
+
+/// Opens [`BlobReader`]s on one repository.
+pub struct BlobReaders(PathBuf);
+
+impl BlobReaders {
+    /// A reader, which opens its libgit2 handle on first use.
+    pub fn reader(&self) -> BlobReader {
+        BlobReader {
+            path: self.0.clone(),
+            git: None,
+        }
+    }
+}
+
+/// Reads blobs on one thread.
+pub struct BlobReader {
+    path: PathBuf,
+    git: Option<Repository>,
+}
+
+impl BlobReader {
+    /// The content of a blob.
+    pub fn read_blob(&mut self, blob: Oid) -> Result<Vec<u8>> {
+        let git = match &mut self.git {
+            Some(git) => git,
+            none => none.insert(open_git(&self.path)?),
+        };
+        read_blob(git, blob)
+    }
+}
+
+fn read_blob(git: &Repository, blob: Oid) -> Result<Vec<u8>> {
+    let blob = git
+        .find_blob(blob)
+        .map_err(Error::git(format!("reading blob {blob}")))?;
+    Ok(blob.content().to_vec())
 }
 
 /// Opens the repository containing `path` with libgit2.

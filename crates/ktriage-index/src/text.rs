@@ -22,7 +22,7 @@ use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, FAST,
     STORED,
 };
-use tantivy::tokenizer::{LowerCaser, TextAnalyzer, WhitespaceTokenizer};
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{
     doc, DocAddress, DocId, Index, IndexReader, IndexWriter, Score, SegmentOrdinal, SegmentReader,
     TantivyDocument, Term,
@@ -113,10 +113,10 @@ impl TextIndex {
         let directory = tantivy::directory::MmapDirectory::open(&text_dir)
             .map_err(|err| Error::corrupt(dir, err))?;
         let index = Index::open_or_create(directory, schema).map_err(corrupt)?;
-        let analyzer = TextAnalyzer::builder(WhitespaceTokenizer::default())
-            .filter(LowerCaser)
-            .build();
-        index.tokenizers().register(TOKENIZER, analyzer);
+        index.tokenizers().register(
+            TOKENIZER,
+            TextAnalyzer::from(terms::TermTokenizer::default()),
+        );
         let reader = index.reader().map_err(corrupt)?;
         Ok(TextIndex {
             index,
@@ -156,39 +156,35 @@ impl TextIndex {
         let key = blob_key(blob);
         writer.delete_term(Term::from_field_u64(fields.blob_key, key));
         let text = String::from_utf8_lossy(content);
-        let lines: Vec<&str> = text.lines().collect();
-        let mut name_terms = String::new();
-        let mut body_terms = String::new();
+        // Where each line starts, and the end of the text.
+        let line_starts: Vec<usize> = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+            .filter(|&start| start < text.len())
+            .chain(std::iter::once(text.len()))
+            .collect();
+        let n_lines = line_starts.len() - 1;
         for (item, symbol) in facts.symbols.iter().enumerate() {
-            name_terms.clear();
-            body_terms.clear();
-            terms::append_terms(&symbol.name, &mut name_terms);
-            let start = (symbol.line as usize).saturating_sub(1).min(lines.len());
-            let end = (symbol.end_line as usize).clamp(start, lines.len());
-            for line in &lines[start..end] {
-                terms::append_terms(line, &mut body_terms);
-            }
+            let start = (symbol.line as usize).saturating_sub(1).min(n_lines);
+            let end = (symbol.end_line as usize).clamp(start, n_lines);
             writer
                 .add_document(doc!(
                     fields.kind => DocKind::Symbol.code(),
                     fields.blob_key => key,
                     fields.line => u64::from(symbol.line),
                     fields.item => item as u64,
-                    fields.name => name_terms.as_str(),
-                    fields.body => body_terms.as_str(),
+                    fields.name => symbol.name.as_str(),
+                    fields.body => &text[line_starts[start]..line_starts[end]],
                 ))
                 .map_err(self.corrupt())?;
         }
         for (item, message) in facts.messages.iter().enumerate() {
-            body_terms.clear();
-            terms::append_terms(&message.text, &mut body_terms);
             writer
                 .add_document(doc!(
                     fields.kind => DocKind::Message.code(),
                     fields.blob_key => key,
                     fields.line => u64::from(message.line),
                     fields.item => item as u64,
-                    fields.body => body_terms.as_str(),
+                    fields.body => message.text.as_str(),
                 ))
                 .map_err(self.corrupt())?;
         }
@@ -207,10 +203,6 @@ impl TextIndex {
         let fields = &self.fields;
         let key = blob_key(commit);
         writer.delete_term(Term::from_field_u64(fields.blob_key, key));
-        let mut name_terms = String::new();
-        terms::append_terms(subject, &mut name_terms);
-        let mut body_terms = name_terms.clone();
-        terms::append_terms(body, &mut body_terms);
         writer
             .add_document(doc!(
                 fields.kind => DocKind::Commit.code(),
@@ -218,8 +210,9 @@ impl TextIndex {
                 fields.line => 1u64,
                 fields.item => 0u64,
                 fields.subject => subject,
-                fields.name => name_terms.as_str(),
-                fields.body => body_terms.as_str(),
+                fields.name => subject,
+                fields.body => subject,
+                fields.body => body,
             ))
             .map_err(self.corrupt())?;
         Ok(())

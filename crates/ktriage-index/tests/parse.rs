@@ -95,7 +95,7 @@ fn definer_macros_and_ifdef_headers() {
     assert_eq!(s.end_line, line_of(FIXTURE, "WARN_ONCE(a,") + 1);
     assert!(s.is_static);
     assert_eq!(s.signature, "static void bch2_dup_header(int a , int b )");
-    // Each function exactly once, and the last one was lost by raw tree-sitter.
+    // Each function exactly once.
     let fns: Vec<&str> = f
         .symbols
         .iter()
@@ -115,7 +115,8 @@ fn definer_macros_and_ifdef_headers() {
         ]
     );
     assert_eq!(f.stats.functions, 7);
-    assert!(f.stats.functions_lost >= 1, "{:?}", f.stats);
+    assert_eq!(f.stats.functions_scanned, 7, "{:?}", f.stats);
+    assert_eq!(f.stats.functions_lost, 0, "{:?}", f.stats);
 }
 
 #[test]
@@ -689,4 +690,42 @@ int guarded(struct mutex *m)
     assert_eq!(guarded.signature, "int guarded(struct mutex *m)");
     assert_eq!(facts.stats.error_nodes, 0);
     assert_eq!(facts.stats.functions_lost, 0);
+}
+
+#[test]
+fn kernel_style_definitions_come_from_the_scan_and_the_rest_from_tree_sitter() {
+    let src = b"\
+__cold static void scanned(int a)
+{
+\tpr_err(\"scanned %d\", a);
+}
+static inline int one_liner(void) { return helper(); }
+static enum ret { RET_OK, RET_ERR } enum_returner(int a)
+{
+\treturn a ? RET_ERR : RET_OK;
+}
+";
+    let facts = parse_c(src);
+    assert_eq!(facts.stats.functions, 3);
+    assert_eq!(facts.stats.functions_scanned, 1, "{:?}", facts.stats);
+    assert_eq!(facts.stats.functions_lost, 0);
+    // The scan's definition starts where tree-sitter's would: after the attribute.
+    let scanned = symbol(&facts, "scanned", SymbolKind::Function);
+    assert_eq!((scanned.line, scanned.end_line), (1, 4));
+    assert_eq!(scanned.signature, "static void scanned(int a)");
+    assert!(scanned.is_static);
+    assert_eq!(span(&facts, "one_liner", SymbolKind::Function), (5, 5));
+    // A head that defines a type is left to tree-sitter, which reads the type too.
+    assert_eq!(span(&facts, "enum_returner", SymbolKind::Function), (6, 9));
+    assert_eq!(symbol(&facts, "RET_ERR", SymbolKind::Enumerator).line, 6);
+    let calls: Vec<(&str, &str, u32)> = facts
+        .calls
+        .iter()
+        .map(|c| (c.caller.as_str(), c.callee.as_str(), c.line))
+        .collect();
+    assert!(calls.contains(&("scanned", "pr_err", 3)), "{calls:?}");
+    assert!(calls.contains(&("one_liner", "helper", 5)), "{calls:?}");
+    let message = &facts.messages[0];
+    assert_eq!(message.text, "scanned %d");
+    assert_eq!(message.function.as_deref(), Some("scanned"));
 }

@@ -78,7 +78,8 @@ impl<'a> Lexer<'a> {
     pub fn new(src: &'a [u8], start: usize, end: usize, line: u32, directives: bool) -> Self {
         let end = end.min(src.len());
         Lexer {
-            src,
+            // Cut at `end`, so that a byte past it reads as the end of the text.
+            src: &src[..end],
             pos: start.min(end),
             end,
             line,
@@ -97,12 +98,15 @@ impl<'a> Lexer<'a> {
         self.line
     }
 
+    /// Goes on lexing at `pos`, on `line`, which must not be first on its line.
+    pub fn jump_to(&mut self, pos: usize, line: u32) {
+        self.pos = pos.min(self.end);
+        self.line = line;
+        self.at_line_start = false;
+    }
+
     fn peek(&self, off: usize) -> u8 {
-        if self.pos + off < self.end {
-            self.src.get(self.pos + off).copied().unwrap_or(0)
-        } else {
-            0
-        }
+        self.src.get(self.pos + off).copied().unwrap_or(0)
     }
 
     /// Skips whitespace, comments and line continuations.
@@ -213,9 +217,11 @@ impl Iterator for Lexer<'_> {
             self.skip_directive();
             Tok::Directive
         } else if is_ident_start(b) {
-            while self.pos < self.end && is_ident_byte(self.peek(0)) {
-                self.pos += 1;
-            }
+            let rest = slice(self.src, self.pos, self.end);
+            self.pos += rest
+                .iter()
+                .position(|&b| !is_ident_byte(b))
+                .unwrap_or(rest.len());
             Tok::Ident
         } else if b.is_ascii_digit() || (b == b'.' && self.peek(1).is_ascii_digit()) {
             while self.pos < self.end {
