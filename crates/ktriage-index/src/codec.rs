@@ -7,7 +7,7 @@ use serde::Serialize;
 use std::cell::RefCell;
 
 /// zstd level: fast to write, and most of the gain of higher levels on this data.
-const LEVEL: i32 = 3;
+const LEVEL: i32 = 1;
 
 /// Encodes and compresses `value`.
 pub fn pack<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, String> {

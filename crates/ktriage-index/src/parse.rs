@@ -97,13 +97,9 @@ fn included_ranges(src: &[u8]) -> Vec<tree_sitter::Range> {
             i += 1;
             continue;
         }
-        let (run, mut newline) = (i, None);
-        while let Some(b) = src.get(i).filter(|b| b.is_ascii_whitespace()) {
-            if *b == b'\n' && newline.is_none() {
-                newline = Some(i);
-            }
-            i += 1;
-        }
+        let run = i;
+        i += whitespace_len(&src[i..]);
+        let newline = memchr::memchr(b'\n', &src[run..i]).map(|at| run + at);
         let cut = newline.unwrap_or(run) + 1;
         if i.saturating_sub(cut) > MIN_SKIPPED_WHITESPACE {
             let start_point = cursor.at(src, from);
@@ -125,6 +121,21 @@ fn included_ranges(src: &[u8]) -> Vec<tree_sitter::Range> {
     ranges
 }
 
+/// Length of the whitespace `text` starts with; blanked text is long runs of spaces, read
+/// eight bytes at a time.
+fn whitespace_len(text: &[u8]) -> usize {
+    let mut i = 0;
+    loop {
+        while text.get(i..i + 8).is_some_and(|chunk| chunk == b"        ") {
+            i += 8;
+        }
+        match text.get(i) {
+            Some(b) if b.is_ascii_whitespace() => i += 1,
+            _ => return i,
+        }
+    }
+}
+
 /// Turns increasing byte offsets into tree-sitter points (row, byte column).
 #[derive(Default)]
 struct PointCursor {
@@ -135,11 +146,10 @@ struct PointCursor {
 
 impl PointCursor {
     fn at(&mut self, src: &[u8], offset: usize) -> tree_sitter::Point {
-        for (i, &b) in src.iter().enumerate().take(offset).skip(self.offset) {
-            if b == b'\n' {
-                self.row += 1;
-                self.line_start = i + 1;
-            }
+        let skipped = slice(src, self.offset, offset);
+        if let Some(last) = memchr::memrchr(b'\n', skipped) {
+            self.row += memchr::memchr_iter(b'\n', skipped).count();
+            self.line_start = self.offset + last + 1;
         }
         self.offset = offset;
         tree_sitter::Point::new(self.row, offset - self.line_start)
@@ -162,7 +172,7 @@ pub fn parse_c(source: &[u8]) -> FileFacts {
     ex.add_scanned_functions(&scanned);
     ex.add_macro_variables(&file.macro_statements);
     ex.add_defines(&file.defines);
-    let mut facts = ex.finish();
+    let mut facts = ex.finish(&file.tokens);
     facts.stats = ParseStats {
         functions: facts
             .symbols
@@ -585,7 +595,9 @@ struct Region {
     end: usize,
     line: u32,
     owner: String,
-    directives: bool,
+    /// A function body, whose tokens are the file's; a macro body is lexed again, without
+    /// directives.
+    in_file_tokens: bool,
 }
 
 /// A function definition from the tree.
@@ -911,7 +923,7 @@ impl<'a> Extractor<'a> {
                     end,
                     line,
                     owner: s.name.clone(),
-                    directives: true,
+                    in_file_tokens: true,
                 });
             }
         }
@@ -935,7 +947,7 @@ impl<'a> Extractor<'a> {
                 end: f.body_end,
                 line: f.body_line,
                 owner: symbol.name.clone(),
-                directives: true,
+                in_file_tokens: true,
             });
             self.symbols.push((start, symbol));
         }
@@ -954,7 +966,7 @@ impl<'a> Extractor<'a> {
                 end: f.body_end,
                 line: f.body_line,
                 owner: symbol.name.clone(),
-                directives: true,
+                in_file_tokens: true,
             });
             self.symbols.push((start, symbol));
         }
@@ -1005,7 +1017,7 @@ impl<'a> Extractor<'a> {
                 end,
                 line: d.body_line,
                 owner: name.clone(),
-                directives: false,
+                in_file_tokens: false,
             });
             let symbol = Symbol {
                 name,
@@ -1019,8 +1031,9 @@ impl<'a> Extractor<'a> {
         }
     }
 
-    /// Scans regions for calls and messages; sorts everything into source order.
-    fn finish(mut self) -> FileFacts {
+    /// Scans regions for calls and messages, function bodies in the file's `tokens`;
+    /// sorts everything into source order.
+    fn finish(mut self, tokens: &[Token]) -> FileFacts {
         let mut facts = FileFacts::default();
         self.symbols.sort_by_key(|(offset, _)| *offset);
         facts.symbols = self.symbols.into_iter().map(|(_, s)| s).collect();
@@ -1032,26 +1045,27 @@ impl<'a> Extractor<'a> {
                 continue; // nested in or overlapping an earlier region
             }
             covered = r.end;
-            scan::scan_calls(
-                src,
-                r.start,
-                r.end,
-                r.line,
-                r.directives,
-                |found| match found {
-                    Found::Call { callee, line } => facts.calls.push(Call {
-                        caller: r.owner.clone(),
-                        callee: text_string(src, callee.0, callee.1),
-                        line,
-                    }),
-                    Found::Message { helper, text, line } => facts.messages.push(Message {
-                        text,
-                        helper: text_string(src, helper.0, helper.1),
-                        function: Some(r.owner.clone()),
-                        line,
-                    }),
-                },
-            );
+            let mut emit = |found| match found {
+                Found::Call { callee, line } => facts.calls.push(Call {
+                    caller: r.owner.clone(),
+                    callee: text_string(src, callee.0, callee.1),
+                    line,
+                }),
+                Found::Message { helper, text, line } => facts.messages.push(Message {
+                    text,
+                    helper: text_string(src, helper.0, helper.1),
+                    function: Some(r.owner.clone()),
+                    line,
+                }),
+            };
+            if r.in_file_tokens {
+                let first = tokens.partition_point(|t| t.start < r.start);
+                let end = tokens.partition_point(|t| t.start < r.end);
+                scan::scan_calls(src, tokens[first..end].iter().copied(), &mut emit);
+            } else {
+                let lexer = Lexer::new(src, r.start, r.end, r.line, false);
+                scan::scan_calls(src, lexer, &mut emit);
+            }
         }
         facts
     }

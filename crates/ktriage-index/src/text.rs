@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tantivy::collector::{Count, FilterCollector, TopDocs};
 use tantivy::columnar::Column;
+use tantivy::indexer::UserOperation;
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, FAST,
@@ -154,7 +155,6 @@ impl TextIndex {
     ) -> Result<()> {
         let fields = &self.fields;
         let key = blob_key(blob);
-        writer.delete_term(Term::from_field_u64(fields.blob_key, key));
         let text = String::from_utf8_lossy(content);
         // Where each line starts, and the end of the text.
         let line_starts: Vec<usize> = std::iter::once(0)
@@ -163,31 +163,34 @@ impl TextIndex {
             .chain(std::iter::once(text.len()))
             .collect();
         let n_lines = line_starts.len() - 1;
+        // One batch for the blob: fewer hand-overs to tantivy's indexing thread.
+        let mut operations = Vec::with_capacity(1 + facts.symbols.len() + facts.messages.len());
+        operations.push(UserOperation::Delete(Term::from_field_u64(
+            fields.blob_key,
+            key,
+        )));
         for (item, symbol) in facts.symbols.iter().enumerate() {
             let start = (symbol.line as usize).saturating_sub(1).min(n_lines);
             let end = (symbol.end_line as usize).clamp(start, n_lines);
-            writer
-                .add_document(doc!(
-                    fields.kind => DocKind::Symbol.code(),
-                    fields.blob_key => key,
-                    fields.line => u64::from(symbol.line),
-                    fields.item => item as u64,
-                    fields.name => symbol.name.as_str(),
-                    fields.body => &text[line_starts[start]..line_starts[end]],
-                ))
-                .map_err(self.corrupt())?;
+            operations.push(UserOperation::Add(doc!(
+                fields.kind => DocKind::Symbol.code(),
+                fields.blob_key => key,
+                fields.line => u64::from(symbol.line),
+                fields.item => item as u64,
+                fields.name => symbol.name.as_str(),
+                fields.body => &text[line_starts[start]..line_starts[end]],
+            )));
         }
         for (item, message) in facts.messages.iter().enumerate() {
-            writer
-                .add_document(doc!(
-                    fields.kind => DocKind::Message.code(),
-                    fields.blob_key => key,
-                    fields.line => u64::from(message.line),
-                    fields.item => item as u64,
-                    fields.body => message.text.as_str(),
-                ))
-                .map_err(self.corrupt())?;
+            operations.push(UserOperation::Add(doc!(
+                fields.kind => DocKind::Message.code(),
+                fields.blob_key => key,
+                fields.line => u64::from(message.line),
+                fields.item => item as u64,
+                fields.body => message.text.as_str(),
+            )));
         }
+        writer.run(operations).map_err(self.corrupt())?;
         Ok(())
     }
 

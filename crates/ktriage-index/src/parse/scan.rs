@@ -342,6 +342,8 @@ pub(crate) struct FileScan {
     pub macro_statements: Vec<MacroStatement>,
     /// `#define`s anywhere in the file.
     pub defines: Vec<Define>,
+    /// Every token of the file, directives whole, for later passes over parts of it.
+    pub tokens: Vec<Token>,
 }
 
 /// State of the declaration being read at brace depth 0.
@@ -375,6 +377,7 @@ pub(crate) fn scan_file(src: &[u8]) -> FileScan {
     let mut open_fn: Option<ScannedFn> = None;
 
     for tok in Lexer::new(src, 0, src.len(), 1, true) {
+        out.tokens.push(tok);
         match tok.kind {
             Tok::Directive => {
                 handle_directive(src, &tok, &mut depth, &mut cond_stack, &mut out.defines);
@@ -613,19 +616,15 @@ pub(crate) enum Found {
     },
 }
 
-/// Lists call sites and helper messages in `src[start..end]` (a function body or
-/// macro replacement list), in order. `line` is the line of `start`.
+/// Lists call sites and helper messages in a function body or macro replacement list,
+/// given as its `tokens`, in order.
 pub(crate) fn scan_calls(
     src: &[u8],
-    start: usize,
-    end: usize,
-    line: u32,
-    directives: bool,
+    mut tokens: impl Iterator<Item = Token> + Clone,
     mut emit: impl FnMut(Found),
 ) {
-    let mut lx = Lexer::new(src, start, end, line, directives);
     let mut prev: Option<Token> = None;
-    while let Some(tok) = lx.next() {
+    while let Some(tok) = tokens.next() {
         if tok.kind == Tok::Directive {
             continue;
         }
@@ -638,7 +637,7 @@ pub(crate) fn scan_calls(
                         line: p.line,
                     });
                     if kernel::is_message_helper(name) {
-                        if let Some((text, line)) = message_arg(src, lx.clone()) {
+                        if let Some((text, line)) = message_arg(src, tokens.clone()) {
                             emit(Found::Message {
                                 helper: (p.start, p.end),
                                 text,
@@ -653,15 +652,15 @@ pub(crate) fn scan_calls(
     }
 }
 
-/// Reads a call's arguments (lexer positioned just after the `(`) and returns the
-/// first argument made only of string literals and identifiers, with at least one
-/// literal: the literals' contents joined, as written, and the first literal's line.
-fn message_arg(src: &[u8], lx: Lexer<'_>) -> Option<(String, u32)> {
+/// Reads a call's arguments (`tokens` start just after the `(`) and returns the first
+/// argument made only of string literals and identifiers, with at least one literal: the
+/// literals' contents joined, as written, and the first literal's line.
+fn message_arg(src: &[u8], tokens: impl Iterator<Item = Token>) -> Option<(String, u32)> {
     let mut depth = 1u32;
     let mut only_lits = true;
     let mut first_lit: Option<u32> = None;
     let mut text: Vec<u8> = Vec::new();
-    for tok in lx {
+    for tok in tokens {
         match tok.kind {
             Tok::Punct(b'(' | b'[' | b'{') => {
                 depth += 1;
