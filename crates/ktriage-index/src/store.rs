@@ -33,10 +33,11 @@ const BLOBS: TableDefinition<[u8; 20], u32> = TableDefinition::new("blobs");
 const ORDINALS: TableDefinition<u32, ([u8; 20], u64, u32)> = TableDefinition::new("ordinals");
 const TREES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("trees");
 /// Name → the ordinals of the blobs defining or declaring a symbol of that name
-/// ([`codec::pack_ordinals`]).
-const SYMBOLS: TableDefinition<&str, &[u8]> = TableDefinition::new("symbols");
+/// ([`codec::pack_ordinals`]). Names are keys as bytes: redb checks a `&str` key's UTF-8
+/// at every comparison.
+const SYMBOLS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("symbols");
 /// Name → the ordinals of the blobs calling a function or macro of that name.
-const CALLEES: TableDefinition<&str, &[u8]> = TableDefinition::new("callees");
+const CALLEES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("callees");
 
 /// A parsed blob for [`Store::write_blobs`], its facts already packed: packing is done
 /// where the blob was parsed, in parallel, rather than in the writing transaction.
@@ -337,18 +338,20 @@ impl Store {
     /// Adds each name's new ordinals, all larger than those it has, to its entry.
     fn append_ordinals(
         &self,
-        table: &mut redb::Table<&str, &[u8]>,
+        table: &mut redb::Table<&[u8], &[u8]>,
         new: BTreeMap<&str, Vec<u32>>,
     ) -> Result<()> {
         for (name, ordinals) in new {
-            let mut all = match table.get(name).map_err(self.err())? {
+            let mut all = match table.get(name.as_bytes()).map_err(self.err())? {
                 Some(value) => self.unpack_ordinals(name, value.value())?,
                 None => Vec::new(),
             };
             all.extend(ordinals);
             let bytes = codec::pack_ordinals(&all)
                 .map_err(|err| Error::corrupt(&self.dir, format!("encoding `{name}`: {err}")))?;
-            table.insert(name, bytes.as_slice()).map_err(self.err())?;
+            table
+                .insert(name.as_bytes(), bytes.as_slice())
+                .map_err(self.err())?;
         }
         Ok(())
     }
@@ -363,10 +366,10 @@ impl Store {
         self.blobs_by_name(CALLEES, name)
     }
 
-    fn blobs_by_name(&self, table: TableDefinition<&str, &[u8]>, name: &str) -> Result<Vec<Oid>> {
+    fn blobs_by_name(&self, table: TableDefinition<&[u8], &[u8]>, name: &str) -> Result<Vec<Oid>> {
         let txn = self.read()?;
         let names = txn.open_table(table).map_err(self.err())?;
-        let Some(value) = names.get(name).map_err(self.err())? else {
+        let Some(value) = names.get(name.as_bytes()).map_err(self.err())? else {
             return Ok(Vec::new());
         };
         let ordinals = txn.open_table(ORDINALS).map_err(self.err())?;
