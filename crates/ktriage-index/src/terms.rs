@@ -2,18 +2,19 @@
 //! whole word and as `bch2`, `discard`, `one`, `bucket`, so "discard bucket" finds it.
 //!
 //! The text index tokenizes with [`TermTokenizer`] and queries use [`terms`]: both list
-//! the same terms, from [`for_each_term`].
+//! the same terms, from [`term_ranges`].
 
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
 /// Lowercase search terms of `text`: every identifier, plus its parts when it has several
 /// (split at `_` and lower-to-upper case changes).
 pub fn terms(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for_each_term(text, |start, end| {
-        out.push(text[start..end].to_ascii_lowercase())
-    });
-    out
+    let mut ranges = Vec::new();
+    term_ranges(text.as_bytes(), &mut ranges);
+    ranges
+        .into_iter()
+        .map(|(start, end)| text[start..end].to_ascii_lowercase())
+        .collect()
 }
 
 /// Like [`terms`], deduplicated, in first-seen order (for queries).
@@ -25,66 +26,92 @@ pub fn unique_terms(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Identifiers: runs of ASCII letters, digits and `_` that start with a letter or `_` and
-/// contain a letter. Numbers (`0x1f`, `1ULL`) are not words: data tables are full of them,
-/// and nobody looks for code by its constants in a word index.
-fn is_identifier(word: &[u8]) -> bool {
-    word.first().is_some_and(|b| !b.is_ascii_digit()) && word.iter().any(u8::is_ascii_alphabetic)
+/// What a byte is to [`term_ranges`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Other,
+    Digit,
+    Lower,
+    Upper,
+    Underscore,
 }
 
-/// Calls `emit` with the byte range in `text` of each term, not yet lowercased: for each
-/// identifier, its parts, then the whole identifier (without leading and trailing `_`) when
-/// it has several parts.
-fn for_each_term(text: &str, mut emit: impl FnMut(usize, usize)) {
-    let bytes = text.as_bytes();
-    let is_word_byte = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+/// Every byte's [`Class`], looked up once per byte of every indexed text.
+static CLASSES: [Class; 256] = {
+    let mut classes = [Class::Other; 256];
+    let mut b = 0;
+    while b < 256 {
+        classes[b] = match b as u8 {
+            b'0'..=b'9' => Class::Digit,
+            b'a'..=b'z' => Class::Lower,
+            b'A'..=b'Z' => Class::Upper,
+            b'_' => Class::Underscore,
+            _ => Class::Other,
+        };
+        b += 1;
+    }
+    classes
+};
+
+/// Appends to `out` the byte range of each term of `text`, not yet lowercased. Identifiers
+/// are runs of ASCII letters, digits and `_` that start with a letter or `_` and contain a
+/// letter; numbers (`0x1f`, `1ULL`) are not words: data tables are full of them, and nobody
+/// looks for code by its constants in a word index. Each identifier gives its parts, then
+/// the whole identifier (without leading and trailing `_`) when it has several parts.
+fn term_ranges(text: &[u8], out: &mut Vec<(usize, usize)>) {
+    let class = |i: usize| CLASSES[usize::from(text[i])];
     let mut i = 0;
-    while i < bytes.len() {
-        if !is_word_byte(&bytes[i]) {
+    while i < text.len() {
+        let first = class(i);
+        if first == Class::Other {
             i += 1;
             continue;
         }
         let start = i;
-        while bytes.get(i).is_some_and(is_word_byte) {
+        if first == Class::Digit {
+            while i < text.len() && class(i) != Class::Other {
+                i += 1;
+            }
+            continue;
+        }
+        let parts_from = out.len();
+        let (mut part_start, mut previous, mut has_letter) = (i, Class::Other, false);
+        while i < text.len() {
+            let current = class(i);
+            match current {
+                Class::Other => break,
+                Class::Underscore => {
+                    if i > part_start {
+                        out.push((part_start, i));
+                    }
+                    part_start = i + 1;
+                }
+                Class::Upper if previous == Class::Lower => {
+                    out.push((part_start, i));
+                    part_start = i;
+                    has_letter = true;
+                }
+                Class::Lower | Class::Upper => has_letter = true,
+                Class::Digit => {}
+            }
+            previous = current;
             i += 1;
         }
-        if is_identifier(&bytes[start..i]) {
-            word_terms(bytes, start, i, &mut emit);
+        if i > part_start {
+            out.push((part_start, i));
+        }
+        if !has_letter {
+            out.truncate(parts_from);
+        } else if out.len() - parts_from != 1 {
+            let word = &text[start..i];
+            let lead = word.iter().take_while(|&&b| b == b'_').count();
+            let trail = word.iter().rev().take_while(|&&b| b == b'_').count();
+            out.push((start + lead, i - trail));
         }
     }
 }
 
-/// The terms of the identifier `bytes[start..end]`, as [`for_each_term`] lists them.
-fn word_terms(bytes: &[u8], start: usize, end: usize, emit: &mut impl FnMut(usize, usize)) {
-    let mut n_parts = 0;
-    let mut part_start = start;
-    for i in start..=end {
-        let at_end = i == end || bytes[i] == b'_';
-        let case_change = !at_end
-            && i > part_start
-            && bytes[i - 1].is_ascii_lowercase()
-            && bytes[i].is_ascii_uppercase();
-        if (at_end || case_change) && i > part_start {
-            emit(part_start, i);
-            n_parts += 1;
-        }
-        if at_end {
-            part_start = i + 1;
-        } else if case_change {
-            part_start = i;
-        }
-    }
-    let whole = &bytes[start..end];
-    let (lead, trail) = (
-        whole.iter().take_while(|&&b| b == b'_').count(),
-        whole.iter().rev().take_while(|&&b| b == b'_').count(),
-    );
-    if n_parts != 1 && lead < whole.len() {
-        emit(start + lead, end - trail);
-    }
-}
-
-/// The text index's tokenizer: the lowercase terms of [`for_each_term`].
+/// The text index's tokenizer: the lowercase terms of [`term_ranges`].
 #[derive(Clone, Default)]
 pub struct TermTokenizer {
     token: Token,
@@ -104,7 +131,7 @@ impl Tokenizer for TermTokenizer {
     fn token_stream<'a>(&'a mut self, text: &'a str) -> TermStream<'a> {
         self.token.reset();
         self.ranges.clear();
-        for_each_term(text, |start, end| self.ranges.push((start, end)));
+        term_ranges(text.as_bytes(), &mut self.ranges);
         TermStream {
             text,
             ranges: self.ranges.iter(),
