@@ -52,7 +52,8 @@ impl Index {
             let mut writer = self.text_writer()?;
             progress.start(&format!("indexing {}", short(rev)), missing.len() as u64);
             let (text, dir, readers) = (self.text()?, self.dir(), self.repo.blob_readers());
-            for chunk in missing.chunks(BATCH_BLOBS) {
+            let n_batches = missing.len().div_ceil(BATCH_BLOBS);
+            for (batch_number, chunk) in missing.chunks(BATCH_BLOBS).enumerate() {
                 // Each blob is read, parsed, given its text documents (which tantivy's own
                 // threads index meanwhile) and packed for the store on one of rayon's
                 // threads, each with its own reader.
@@ -87,10 +88,17 @@ impl Index {
                     batch.push(new);
                 }
                 // The text index commits first, so a blob the store has is searchable; the
-                // store records the batch meanwhile and commits after it.
+                // store records the batch meanwhile (and the listing, with the last of its
+                // blobs) and commits after it.
+                let last = batch_number + 1 == n_batches;
                 let staged = std::thread::scope(|scope| {
                     let text_commit = scope.spawn(|| text.commit(&mut writer));
-                    let staged = self.store.stage_blobs(&batch);
+                    let staged = self.store.stage_blobs(&batch).and_then(|staged| {
+                        if last {
+                            staged.put_tree(rev.commit, &files)?;
+                        }
+                        Ok(staged)
+                    });
                     let committed = text_commit
                         .join()
                         .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -101,8 +109,9 @@ impl Index {
             }
             text.finish(writer)?;
             progress.finish();
+        } else {
+            self.store.put_tree(rev.commit, &files)?;
         }
-        self.store.put_tree(rev.commit, &files)?;
         Ok(stats)
     }
 }

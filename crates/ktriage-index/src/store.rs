@@ -21,7 +21,7 @@ use redb::{
     Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, ReadableTable,
     ReadableTableMetadata, TableDefinition, WriteTransaction,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -71,6 +71,12 @@ pub struct StagedBlobs<'a> {
 }
 
 impl StagedBlobs<'_> {
+    /// Records a commit's listing with the blobs, for a caller that stages the listing's
+    /// last missing blobs ([`Store::put_tree`] in the same transaction).
+    pub fn put_tree(&self, commit: Oid, files: &[TreeFile]) -> Result<()> {
+        self.store.insert_tree(&self.txn, commit, files)
+    }
+
     /// Commits the blobs: from now on they count as indexed.
     pub fn commit(self) -> Result<()> {
         self.txn.commit().map_err(self.store.err())
@@ -301,8 +307,8 @@ impl Store {
             pack.set_len(end)
                 .and_then(|_| pack.seek(SeekFrom::Start(end)))
                 .map_err(Error::io(&pack_path))?;
-            let mut defined: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
-            let mut called: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+            let mut defined: HashMap<&str, Vec<u32>> = HashMap::new();
+            let mut called: HashMap<&str, Vec<u32>> = HashMap::new();
             for NewBlob {
                 blob,
                 facts,
@@ -335,16 +341,24 @@ impl Store {
         Ok(StagedBlobs { store: self, txn })
     }
 
-    /// Adds each name's new ordinals, all larger than those it has, to its entry.
+    /// Adds each name's new ordinals, all larger than those it has, to its entry, in the
+    /// order of the names (cheaper for redb than any order).
     fn append_ordinals(
         &self,
         table: &mut redb::Table<&[u8], &[u8]>,
-        new: BTreeMap<&str, Vec<u32>>,
+        new: HashMap<&str, Vec<u32>>,
     ) -> Result<()> {
+        let mut new: Vec<(&str, Vec<u32>)> = new.into_iter().collect();
+        new.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        // A new table has no entry to add to (the first tree indexed).
+        let empty = table.is_empty().map_err(self.err())?;
         for (name, ordinals) in new {
-            let mut all = match table.get(name.as_bytes()).map_err(self.err())? {
-                Some(value) => self.unpack_ordinals(name, value.value())?,
-                None => Vec::new(),
+            let mut all = match empty {
+                true => Vec::new(),
+                false => match table.get(name.as_bytes()).map_err(self.err())? {
+                    Some(value) => self.unpack_ordinals(name, value.value())?,
+                    None => Vec::new(),
+                },
             };
             all.extend(ordinals);
             let bytes = codec::pack_ordinals(&all)
@@ -436,14 +450,19 @@ impl Store {
 
     /// Records the source listing of a commit whose blobs are all indexed.
     pub fn put_tree(&self, commit: Oid, files: &[TreeFile]) -> Result<()> {
+        let txn = self.write()?;
+        self.insert_tree(&txn, commit, files)?;
+        txn.commit().map_err(self.err())
+    }
+
+    fn insert_tree(&self, txn: &WriteTransaction, commit: Oid, files: &[TreeFile]) -> Result<()> {
         let bytes = codec::pack(files)
             .map_err(|err| Error::corrupt(&self.dir, format!("encoding tree: {err}")))?;
-        let txn = self.write()?;
         txn.open_table(TREES)
             .map_err(self.err())?
             .insert(commit.as_bytes(), bytes.as_slice())
             .map_err(self.err())?;
-        txn.commit().map_err(self.err())
+        Ok(())
     }
 
     /// Number of indexed blobs and commits.
