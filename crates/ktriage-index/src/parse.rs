@@ -942,16 +942,21 @@ impl<'a> Extractor<'a> {
             !dropped.contains(&(i - 1)) && !inside
         });
         for (start, symbol, f) in recovered {
-            self.regions.push(Region {
-                start: f.body_start,
-                end: f.body_end,
-                line: f.body_line,
-                owner: symbol.name.clone(),
-                in_file_tokens: true,
-            });
-            self.symbols.push((start, symbol));
+            self.add_function(start, symbol, f);
         }
         lost
+    }
+
+    /// Adds a function from the scan, and its body as a region.
+    fn add_function(&mut self, start: usize, symbol: Symbol, f: &scan::ScannedFn) {
+        self.regions.push(Region {
+            start: f.body_start,
+            end: f.body_end,
+            line: f.body_line,
+            owner: symbol.name.clone(),
+            in_file_tokens: true,
+        });
+        self.symbols.push((start, symbol));
     }
 
     /// Adds functions taken from the scan alone (tree-sitter never saw them).
@@ -961,14 +966,7 @@ impl<'a> Extractor<'a> {
             let mut symbol = scanned_symbol(self.src, f);
             symbol.line = f.line + memchr::memchr_iter(b'\n', skipped).count() as u32;
             symbol.signature = fold(self.src, start, f.body_start, MAX_SIGNATURE);
-            self.regions.push(Region {
-                start: f.body_start,
-                end: f.body_end,
-                line: f.body_line,
-                owner: symbol.name.clone(),
-                in_file_tokens: true,
-            });
-            self.symbols.push((start, symbol));
+            self.add_function(start, symbol, f);
         }
     }
 

@@ -170,26 +170,27 @@ impl TextIndex {
             fields.blob_key,
             key,
         )));
+        // A document says which of the blob's symbols or messages it is.
+        let document = |kind: DocKind, line: u32, item: usize, body: &str| {
+            doc!(
+                fields.kind => kind.code(),
+                fields.blob_key => key,
+                fields.line => u64::from(line),
+                fields.item => item as u64,
+                fields.body => body,
+            )
+        };
         for (item, symbol) in facts.symbols.iter().enumerate() {
             let start = (symbol.line as usize).saturating_sub(1).min(n_lines);
             let end = (symbol.end_line as usize).clamp(start, n_lines);
-            operations.push(UserOperation::Add(doc!(
-                fields.kind => DocKind::Symbol.code(),
-                fields.blob_key => key,
-                fields.line => u64::from(symbol.line),
-                fields.item => item as u64,
-                fields.name => symbol.name.as_str(),
-                fields.body => &text[line_starts[start]..line_starts[end]],
-            )));
+            let body = &text[line_starts[start]..line_starts[end]];
+            let mut doc = document(DocKind::Symbol, symbol.line, item, body);
+            doc.add_text(fields.name, &symbol.name);
+            operations.push(UserOperation::Add(doc));
         }
         for (item, message) in facts.messages.iter().enumerate() {
-            operations.push(UserOperation::Add(doc!(
-                fields.kind => DocKind::Message.code(),
-                fields.blob_key => key,
-                fields.line => u64::from(message.line),
-                fields.item => item as u64,
-                fields.body => message.text.as_str(),
-            )));
+            let doc = document(DocKind::Message, message.line, item, &message.text);
+            operations.push(UserOperation::Add(doc));
         }
         writer.run(operations).map_err(self.corrupt())?;
         Ok(())
