@@ -4,6 +4,7 @@
 use crate::progress::Bar;
 use anyhow::Context;
 use ktriage_index::Index;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -40,13 +41,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "made by `ktriage example`\n",
     )
     .with_context(|| format!("marking {}", args.out.display()))?;
-    println!(
+    writeln!(
+        std::io::stdout(),
         "== built {} with {} commits:",
         args.out.display(),
         built.commits.len()
-    );
+    )?;
     for commit in built.commits.iter().rev() {
-        println!("   {}  {}", &commit.id.to_string()[..12], commit.subject);
+        writeln!(
+            std::io::stdout(),
+            "   {}  {}",
+            &commit.id.to_string()[..12],
+            commit.subject
+        )?;
     }
 
     let index = Index::open_or_create(&args.out, None)?;
@@ -54,27 +61,42 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for commit in &built.commits {
         index.index_rev(&index.resolve(&commit.id.to_string())?, &progress)?;
     }
-    println!(
+    writeln!(
+        std::io::stdout(),
         "\n== indexed every commit's tree into {}",
         index.dir().display()
-    );
+    )?;
 
     let head = index.resolve("HEAD")?;
     let snapshot = index.snapshot(&head, &progress)?;
-    println!("\n$ ktriage def minifs_discard_one_bucket");
+    writeln!(
+        std::io::stdout(),
+        "\n$ ktriage def minifs_discard_one_bucket"
+    )?;
     for d in snapshot.def("minifs_discard_one_bucket")? {
-        println!("{d}");
+        writeln!(std::io::stdout(), "{d}")?;
     }
-    println!("\n$ ktriage callers minifs_fs_emergency_read_only");
+    writeln!(
+        std::io::stdout(),
+        "\n$ ktriage callers minifs_fs_emergency_read_only"
+    )?;
     for call in snapshot.callers("minifs_fs_emergency_read_only")? {
-        println!("{call}");
+        writeln!(std::io::stdout(), "{call}")?;
     }
-    println!("\n$ ktriage search \"discarded bucket need discard\" --limit 3");
+    writeln!(
+        std::io::stdout(),
+        "\n$ ktriage search \"discarded bucket need discard\" --limit 3"
+    )?;
     for hit in snapshot.search("discarded bucket need discard", 3)? {
-        println!(
+        writeln!(
+            std::io::stdout(),
             "{}:{}\t{:.2}\t{}\t{}",
-            hit.path, hit.line, hit.score, hit.kind, hit.snippet
-        );
+            hit.path,
+            hit.line,
+            hit.score,
+            hit.kind,
+            hit.snippet
+        )?;
     }
     if let Some(bug) = built
         .commits
@@ -83,26 +105,33 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     {
         let at = index.resolve(&bug.id.to_string())?;
         let old = index.snapshot(&at, &progress)?;
-        println!(
+        writeln!(
+            std::io::stdout(),
             "\n$ ktriage grep 'panic\\(' --at {}",
             &bug.id.to_string()[..12]
-        );
+        )?;
         for hit in old.grep(r"panic\(", 10)? {
-            println!("{}:{}:{}", hit.path, hit.line, hit.text);
+            writeln!(std::io::stdout(), "{}:{}:{}", hit.path, hit.line, hit.text)?;
         }
     }
-    println!(
+    writeln!(
+        std::io::stdout(),
         "\n$ ktriage cat fs/bcachefs/minifs/discard.c:15-18   (a log's path, resolved by suffix)"
-    );
+    )?;
     let text = snapshot.read("fs/bcachefs/minifs/discard.c", Some(15), Some(18))?;
-    println!("{}:", text.path);
+    writeln!(std::io::stdout(), "{}:", text.path)?;
     for (offset, line) in text.lines.iter().enumerate() {
-        println!("{:>4}  {line}", text.start as usize + offset);
+        writeln!(
+            std::io::stdout(),
+            "{:>4}  {line}",
+            text.start as usize + offset
+        )?;
     }
-    println!(
+    writeln!(
+        std::io::stdout(),
         "\nTry: ktriage def minifs_fs_start --repo {}",
         args.out.display()
-    );
+    )?;
     triage_example_log(&index, &built, &args.out, &args.model)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -141,7 +170,8 @@ fn triage_example_log(
         resume: false,
     };
     let short_id = &bug.id.to_string()[..12];
-    println!(
+    writeln!(
+        std::io::stdout(),
         "\n$ ktriage triage --repo {} --at {short_id} --log {} --out {}{}",
         out.display(),
         log_path.display(),
@@ -151,7 +181,7 @@ fn triage_example_log(
         } else {
             ""
         }
-    );
+    )?;
     let rev = index.resolve(&bug.id.to_string())?;
     let log_name = log_path.to_string_lossy();
     let case = ktriage_agent::Case {
@@ -165,15 +195,17 @@ fn triage_example_log(
         eprintln!("ktriage: the model failed ({error}); the note is evidence-only");
     }
     let note_path = triage_dir.join("note.txt");
-    print!(
+    write!(
+        std::io::stdout(),
         "{}",
         std::fs::read_to_string(&note_path)
             .with_context(|| format!("reading {}", note_path.display()))?
-    );
-    println!(
+    )?;
+    writeln!(
+        std::io::stdout(),
         "\n(also {}, note.json and journal.jsonl)",
         triage_dir.join("note.md").display()
-    );
+    )?;
     Ok(())
 }
 

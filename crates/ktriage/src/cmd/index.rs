@@ -3,6 +3,7 @@
 use super::common::RepoArgs;
 use crate::output::{print_json, Format};
 use ktriage_index::Index;
+use std::io::Write;
 use std::process::ExitCode;
 
 /// Arguments of `index`.
@@ -43,7 +44,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let started = std::time::Instant::now();
         let stats = index.index_rev(&rev, &progress)?;
         if args.format == Format::Text {
-            println!(
+            writeln!(
+                std::io::stdout(),
                 "{}: {} files, {} new blobs ({:.1} MB) parsed in {:.2}s, {} functions",
                 &stats.commit[..12],
                 stats.files,
@@ -51,7 +53,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 stats.parsed_bytes as f64 / 1e6,
                 started.elapsed().as_secs_f64(),
                 stats.functions
-            );
+            )?;
         }
         all_stats.push(stats);
     }
@@ -64,7 +66,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let started = std::time::Instant::now();
         let stats = index.index_history(&revs, &progress)?;
         if args.format == Format::Text {
-            println!(
+            writeln!(
+                std::io::stdout(),
                 "history: {} new commits ({} merges), {} blobs scanned in {:.2}s, {} of {} Fixes: resolved",
                 stats.commits,
                 stats.merges,
@@ -72,7 +75,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 started.elapsed().as_secs_f64(),
                 stats.fixes_resolved,
                 stats.fixes
-            );
+            )?;
         }
         history = Some(stats);
     }

@@ -11,6 +11,7 @@ use ktriage_agent::session::lock::SessionLock;
 use ktriage_agent::session::stop::Stop;
 use ktriage_agent::session::{self, Config, Event, Observer, Outcome};
 use ktriage_ci::results::InputFormat;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -95,7 +96,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let outcome = session::run(&runtime, &index, &config, &lock, &console, &stop);
     console.finish();
     let outcome = outcome?;
-    print_outcome(&outcome);
+    print_outcome(&outcome)?;
     Ok(if outcome.stopped {
         ExitCode::from(STOPPED)
     } else if outcome.model_error.is_some() {
@@ -106,9 +107,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Prints where the report went and what the session did.
-fn print_outcome(outcome: &Outcome) {
-    println!("{}", outcome.report.display());
-    println!(
+fn print_outcome(outcome: &Outcome) -> std::io::Result<()> {
+    writeln!(std::io::stdout(), "{}", outcome.report.display())?;
+    writeln!(
+        std::io::stdout(),
         "  session at {}: {} investigated now, {} notes reused, {} not dug into yet{}",
         outcome.commit.get(..12).unwrap_or(&outcome.commit),
         outcome.investigated,
@@ -119,10 +121,11 @@ fn print_outcome(outcome: &Outcome) {
         } else {
             ""
         }
-    );
+    )?;
     if let Some(error) = &outcome.model_error {
         eprintln!("ktriage: error: the model could not be reached ({error}); the rest was not dug into, run again to finish");
     }
+    Ok(())
 }
 
 /// Progress on stderr: the index's bars, then one bar over the investigations.
@@ -209,7 +212,9 @@ impl Observer for Console {
             Event::Warning(message) => self.say(&format!("ktriage: warning: {message}")),
             Event::SessionDone(outcome) => {
                 self.finish();
-                print_outcome(outcome);
+                // A closed stdout loses only this summary: the report is on disk, and the
+                // session's own result says how it ended.
+                let _ = print_outcome(outcome);
             }
         }
     }

@@ -12,6 +12,7 @@ use ktriage_agent::{Case, Settings, SummaryEntry, Written};
 use ktriage_ci::results::{find_log, read_results, Run};
 use ktriage_index::{Index, Rev};
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -62,7 +63,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 test: args.test.as_deref(),
             };
             let written = runtime.triage(&index, &rev, &case, &args.out, &settings)?;
-            report(&written)
+            report(&written)?
         }
         (None, Some(results)) => {
             let commit = args.commit.as_deref().context("--results needs --commit")?;
@@ -95,11 +96,16 @@ fn read_log(path: &Path) -> anyhow::Result<String> {
 }
 
 /// Prints where a note went; true when the model failed.
-fn report(written: &Written) -> bool {
+fn report(written: &Written) -> std::io::Result<bool> {
     let note = &written.note;
     let citations = &note.citations;
-    println!("{}", written.dir.join("note.md").display());
-    println!(
+    writeln!(
+        std::io::stdout(),
+        "{}",
+        written.dir.join("note.md").display()
+    )?;
+    writeln!(
+        std::io::stdout(),
         "  {}: verdict {}, {} hypotheses, citations {}/{} verified{}",
         note.failure.title,
         serde_json::to_value(note.verdict)
@@ -114,29 +120,34 @@ fn report(written: &Written) -> bool {
         } else {
             String::new()
         }
-    );
+    )?;
     if written.replayed > 0 {
-        println!(
+        writeln!(
+            std::io::stdout(),
             "  resumed: {} model answers replayed from the journal",
             written.replayed
-        );
+        )?;
     }
     match note.run.mode {
-        Mode::EvidenceOnly => println!("  evidence-only note (no model configured)"),
+        Mode::EvidenceOnly => writeln!(
+            std::io::stdout(),
+            "  evidence-only note (no model configured)"
+        )?,
         Mode::ModelFailed => {}
-        Mode::Investigation | Mode::ProseFallback => println!(
+        Mode::Investigation | Mode::ProseFallback => writeln!(
+            std::io::stdout(),
             "  model {}: {} turns, {} tool calls, {} tokens",
             note.run.model.as_deref().unwrap_or("?"),
             note.run.turns,
             note.run.tool_calls,
             note.run.tokens.prompt + note.run.tokens.completion
-        ),
+        )?,
     }
     if let Some(error) = &written.model_error {
         eprintln!("ktriage: error: {error}");
-        return true;
+        return Ok(true);
     }
-    false
+    Ok(false)
 }
 
 /// One note per distinct failure signature of `commit` in a result tree, and `summary.md`;
@@ -219,7 +230,7 @@ fn triage_results(
             test: Some(&first.test),
         };
         let written = runtime.triage(index, &rev, &case, &args.out.join(&dir_name), settings)?;
-        failed |= report(&written);
+        failed |= report(&written)?;
         entries.push(SummaryEntry::new(
             &written.note,
             runs.iter().map(|run| run.test.clone()).collect(),
@@ -235,6 +246,6 @@ fn triage_results(
         infra,
         &errors,
     )?;
-    println!("{}", summary.display());
+    writeln!(std::io::stdout(), "{}", summary.display())?;
     Ok(failed)
 }
