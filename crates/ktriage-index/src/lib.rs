@@ -26,6 +26,7 @@ pub mod codec;
 pub mod error;
 pub mod facts;
 pub mod history;
+mod lines;
 pub mod parse;
 pub mod paths;
 mod query;

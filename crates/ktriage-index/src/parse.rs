@@ -579,12 +579,18 @@ fn scanned_name(src: &[u8], f: &scan::ScannedFn) -> String {
 }
 
 fn scanned_symbol(src: &[u8], f: &scan::ScannedFn) -> Symbol {
+    scanned_symbol_from(src, f, f.start)
+}
+
+/// The scan's symbol for `f`, its head starting at `start` (at or after `f.start`).
+fn scanned_symbol_from(src: &[u8], f: &scan::ScannedFn, start: usize) -> Symbol {
+    let skipped = slice(src, f.start, start);
     Symbol {
         name: scanned_name(src, f),
         kind: SymbolKind::Function,
-        line: f.line,
+        line: f.line + memchr::memchr_iter(b'\n', skipped).count() as u32,
         end_line: f.end_line,
-        signature: fold(src, f.start, f.body_start, MAX_SIGNATURE),
+        signature: fold(src, start, f.body_start, MAX_SIGNATURE),
         is_static: f.is_static,
     }
 }
@@ -962,10 +968,7 @@ impl<'a> Extractor<'a> {
     /// Adds functions taken from the scan alone (tree-sitter never saw them).
     fn add_scanned_functions(&mut self, scanned: &[ScannedDefinition<'_>]) {
         for &ScannedDefinition { function: f, start } in scanned {
-            let skipped = slice(self.src, f.start, start);
-            let mut symbol = scanned_symbol(self.src, f);
-            symbol.line = f.line + memchr::memchr_iter(b'\n', skipped).count() as u32;
-            symbol.signature = fold(self.src, start, f.body_start, MAX_SIGNATURE);
+            let symbol = scanned_symbol_from(self.src, f, start);
             self.add_function(start, symbol, f);
         }
     }

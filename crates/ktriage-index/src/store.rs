@@ -353,13 +353,12 @@ impl Store {
         // A new table has no entry to add to (the first tree indexed).
         let empty = table.is_empty().map_err(self.err())?;
         for (name, ordinals) in new {
-            let mut all = match empty {
-                true => Vec::new(),
-                false => match table.get(name.as_bytes()).map_err(self.err())? {
-                    Some(value) => self.unpack_ordinals(name, value.value())?,
-                    None => Vec::new(),
-                },
-            };
+            let mut all = Vec::new();
+            if !empty {
+                if let Some(value) = table.get(name.as_bytes()).map_err(self.err())? {
+                    all = self.unpack_ordinals(name, value.value())?;
+                }
+            }
             all.extend(ordinals);
             let bytes = codec::pack_ordinals(&all)
                 .map_err(|err| Error::corrupt(&self.dir, format!("encoding `{name}`: {err}")))?;

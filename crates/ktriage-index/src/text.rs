@@ -10,6 +10,7 @@
 
 use crate::error::{Error, Result};
 use crate::facts::FileFacts;
+use crate::lines::LineStarts;
 use crate::terms;
 use git2::Oid;
 use std::collections::{HashMap, HashSet};
@@ -157,13 +158,7 @@ impl TextIndex {
         let fields = &self.fields;
         let key = blob_key(blob);
         let text = String::from_utf8_lossy(content);
-        // Where each line starts, and the end of the text.
-        let line_starts: Vec<usize> = std::iter::once(0)
-            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
-            .filter(|&start| start < text.len())
-            .chain(std::iter::once(text.len()))
-            .collect();
-        let n_lines = line_starts.len() - 1;
+        let lines = LineStarts::new(text.as_bytes());
         // One batch for the blob: fewer hand-overs to tantivy's indexing thread.
         let mut operations = Vec::with_capacity(1 + facts.symbols.len() + facts.messages.len());
         operations.push(UserOperation::Delete(Term::from_field_u64(
@@ -181,9 +176,7 @@ impl TextIndex {
             )
         };
         for (item, symbol) in facts.symbols.iter().enumerate() {
-            let start = (symbol.line as usize).saturating_sub(1).min(n_lines);
-            let end = (symbol.end_line as usize).clamp(start, n_lines);
-            let body = &text[line_starts[start]..line_starts[end]];
+            let body = &text[lines.span(symbol.line, symbol.end_line)];
             let mut doc = document(DocKind::Symbol, symbol.line, item, body);
             doc.add_text(fields.name, &symbol.name);
             operations.push(UserOperation::Add(doc));

@@ -9,6 +9,7 @@
 //! neither the contents nor a diff.
 
 use super::{Change, FunctionChange};
+use crate::lines::LineStarts;
 use crate::parse;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -30,21 +31,11 @@ pub struct FnSpan {
 
 /// The function spans of a C file's content.
 pub fn spans(content: &[u8]) -> Vec<FnSpan> {
-    let line_starts: Vec<usize> = std::iter::once(0)
-        .chain(memchr::memchr_iter(b'\n', content).map(|at| at + 1))
-        .collect();
-    let line_start = |line: u32| {
-        line_starts
-            .get(line as usize)
-            .copied()
-            .unwrap_or(content.len())
-            .min(content.len())
-    };
+    let lines = LineStarts::new(content);
     parse::lexical_functions(content)
         .into_iter()
         .map(|symbol| {
-            let text =
-                &content[line_start(symbol.line.saturating_sub(1))..line_start(symbol.end_line)];
+            let text = &content[lines.span(symbol.line, symbol.end_line)];
             FnSpan {
                 name: symbol.name,
                 line: symbol.line,

@@ -60,12 +60,12 @@ fn is_ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
 }
 
-/// Iterator of tokens over `src[pos..end]`.
+/// Iterator of tokens over `src[pos..]`.
 #[derive(Clone)]
 pub(crate) struct Lexer<'a> {
+    /// The text up to where lexing ends: a byte past it reads as the end of the text.
     src: &'a [u8],
     pos: usize,
-    end: usize,
     line: u32,
     at_line_start: bool,
     directives: bool,
@@ -78,10 +78,8 @@ impl<'a> Lexer<'a> {
     pub fn new(src: &'a [u8], start: usize, end: usize, line: u32, directives: bool) -> Self {
         let end = end.min(src.len());
         Lexer {
-            // Cut at `end`, so that a byte past it reads as the end of the text.
             src: &src[..end],
             pos: start.min(end),
-            end,
             line,
             at_line_start: true,
             directives,
@@ -100,7 +98,7 @@ impl<'a> Lexer<'a> {
 
     /// Goes on lexing at `pos`, on `line`, which must not be first on its line.
     pub fn jump_to(&mut self, pos: usize, line: u32) {
-        self.pos = pos.min(self.end);
+        self.pos = pos.min(self.src.len());
         self.line = line;
         self.at_line_start = false;
     }
@@ -111,7 +109,7 @@ impl<'a> Lexer<'a> {
 
     /// Skips whitespace, comments and line continuations.
     fn skip_trivia(&mut self) {
-        while self.pos < self.end {
+        while self.pos < self.src.len() {
             match self.peek(0) {
                 b'\n' => {
                     self.line += 1;
@@ -136,7 +134,7 @@ impl<'a> Lexer<'a> {
 
     fn skip_block_comment(&mut self) {
         self.pos += 2;
-        while self.pos < self.end {
+        while self.pos < self.src.len() {
             match self.peek(0) {
                 b'*' if self.peek(1) == b'/' => {
                     self.pos += 2;
@@ -151,13 +149,13 @@ impl<'a> Lexer<'a> {
 
     /// Moves to the next newline (not consuming it).
     fn skip_to_eol(&mut self) {
-        let rest = slice(self.src, self.pos, self.end);
+        let rest = slice(self.src, self.pos, self.src.len());
         self.pos += memchr::memchr(b'\n', rest).unwrap_or(rest.len());
     }
 
     fn skip_quoted(&mut self, quote: u8) {
         self.pos += 1;
-        while self.pos < self.end {
+        while self.pos < self.src.len() {
             match self.peek(0) {
                 b'\\' => {
                     if self.peek(1) == b'\n' {
@@ -173,12 +171,12 @@ impl<'a> Lexer<'a> {
                 _ => self.pos += 1,
             }
         }
-        self.pos = self.pos.min(self.end);
+        self.pos = self.pos.min(self.src.len());
     }
 
     /// Consumes a directive up to its (unescaped) end of line.
     fn skip_directive(&mut self) {
-        while self.pos < self.end {
+        while self.pos < self.src.len() {
             match self.peek(0) {
                 b'\n' => return,
                 b'\\' if self.peek(1) == b'\n' => {
@@ -206,7 +204,7 @@ impl Iterator for Lexer<'_> {
 
     fn next(&mut self) -> Option<Token> {
         self.skip_trivia();
-        if self.pos >= self.end {
+        if self.pos >= self.src.len() {
             return None;
         }
         let start = self.pos;
@@ -217,14 +215,14 @@ impl Iterator for Lexer<'_> {
             self.skip_directive();
             Tok::Directive
         } else if is_ident_start(b) {
-            let rest = slice(self.src, self.pos, self.end);
+            let rest = slice(self.src, self.pos, self.src.len());
             self.pos += rest
                 .iter()
                 .position(|&b| !is_ident_byte(b))
                 .unwrap_or(rest.len());
             Tok::Ident
         } else if b.is_ascii_digit() || (b == b'.' && self.peek(1).is_ascii_digit()) {
-            while self.pos < self.end {
+            while self.pos < self.src.len() {
                 let c = self.peek(0);
                 let exponent_sign = (c == b'+' || c == b'-')
                     && matches!(
