@@ -29,6 +29,7 @@ pub struct Args {
 
 /// Runs `example`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut stdout = std::io::stdout();
     prepare_out_dir(&args.out)?;
     let history = args
         .history
@@ -42,14 +43,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     )
     .with_context(|| format!("marking {}", args.out.display()))?;
     writeln!(
-        std::io::stdout(),
+        stdout,
         "== built {} with {} commits:",
         args.out.display(),
         built.commits.len()
     )?;
     for commit in built.commits.iter().rev() {
         writeln!(
-            std::io::stdout(),
+            stdout,
             "   {}  {}",
             &commit.id.to_string()[..12],
             commit.subject
@@ -62,40 +63,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         index.index_rev(&index.resolve(&commit.id.to_string())?, &progress)?;
     }
     writeln!(
-        std::io::stdout(),
+        stdout,
         "\n== indexed every commit's tree into {}",
         index.dir().display()
     )?;
 
     let head = index.resolve("HEAD")?;
     let snapshot = index.snapshot(&head, &progress)?;
-    writeln!(
-        std::io::stdout(),
-        "\n$ ktriage def minifs_discard_one_bucket"
-    )?;
+    writeln!(stdout, "\n$ ktriage def minifs_discard_one_bucket")?;
     for d in snapshot.def("minifs_discard_one_bucket")? {
-        writeln!(std::io::stdout(), "{d}")?;
+        writeln!(stdout, "{d}")?;
     }
-    writeln!(
-        std::io::stdout(),
-        "\n$ ktriage callers minifs_fs_emergency_read_only"
-    )?;
+    writeln!(stdout, "\n$ ktriage callers minifs_fs_emergency_read_only")?;
     for call in snapshot.callers("minifs_fs_emergency_read_only")? {
-        writeln!(std::io::stdout(), "{call}")?;
+        writeln!(stdout, "{call}")?;
     }
     writeln!(
-        std::io::stdout(),
+        stdout,
         "\n$ ktriage search \"discarded bucket need discard\" --limit 3"
     )?;
     for hit in snapshot.search("discarded bucket need discard", 3)? {
         writeln!(
-            std::io::stdout(),
+            stdout,
             "{}:{}\t{:.2}\t{}\t{}",
-            hit.path,
-            hit.line,
-            hit.score,
-            hit.kind,
-            hit.snippet
+            hit.path, hit.line, hit.score, hit.kind, hit.snippet
         )?;
     }
     if let Some(bug) = built
@@ -106,29 +97,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let at = index.resolve(&bug.id.to_string())?;
         let old = index.snapshot(&at, &progress)?;
         writeln!(
-            std::io::stdout(),
+            stdout,
             "\n$ ktriage grep 'panic\\(' --at {}",
             &bug.id.to_string()[..12]
         )?;
         for hit in old.grep(r"panic\(", 10)? {
-            writeln!(std::io::stdout(), "{}:{}:{}", hit.path, hit.line, hit.text)?;
+            writeln!(stdout, "{}:{}:{}", hit.path, hit.line, hit.text)?;
         }
     }
     writeln!(
-        std::io::stdout(),
+        stdout,
         "\n$ ktriage cat fs/bcachefs/minifs/discard.c:15-18   (a log's path, resolved by suffix)"
     )?;
     let text = snapshot.read("fs/bcachefs/minifs/discard.c", Some(15), Some(18))?;
-    writeln!(std::io::stdout(), "{}:", text.path)?;
+    writeln!(stdout, "{}:", text.path)?;
     for (offset, line) in text.lines.iter().enumerate() {
-        writeln!(
-            std::io::stdout(),
-            "{:>4}  {line}",
-            text.start as usize + offset
-        )?;
+        writeln!(stdout, "{:>4}  {line}", text.start as usize + offset)?;
     }
     writeln!(
-        std::io::stdout(),
+        stdout,
         "\nTry: ktriage def minifs_fs_start --repo {}",
         args.out.display()
     )?;
@@ -147,6 +134,7 @@ fn triage_example_log(
     out: &Path,
     model: &super::common::ModelArgs,
 ) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout();
     let Some(bug) = built
         .commits
         .iter()
@@ -171,7 +159,7 @@ fn triage_example_log(
     };
     let short_id = &bug.id.to_string()[..12];
     writeln!(
-        std::io::stdout(),
+        stdout,
         "\n$ ktriage triage --repo {} --at {short_id} --log {} --out {}{}",
         out.display(),
         log_path.display(),
@@ -196,13 +184,13 @@ fn triage_example_log(
     }
     let note_path = triage_dir.join("note.txt");
     write!(
-        std::io::stdout(),
+        stdout,
         "{}",
         std::fs::read_to_string(&note_path)
             .with_context(|| format!("reading {}", note_path.display()))?
     )?;
     writeln!(
-        std::io::stdout(),
+        stdout,
         "\n(also {}, note.json and journal.jsonl)",
         triage_dir.join("note.md").display()
     )?;

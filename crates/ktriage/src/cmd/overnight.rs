@@ -108,9 +108,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// Prints where the report went and what the session did.
 fn print_outcome(outcome: &Outcome) -> std::io::Result<()> {
-    writeln!(std::io::stdout(), "{}", outcome.report.display())?;
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "{}", outcome.report.display())?;
     writeln!(
-        std::io::stdout(),
+        stdout,
         "  session at {}: {} investigated now, {} notes reused, {} not dug into yet{}",
         outcome.commit.get(..12).unwrap_or(&outcome.commit),
         outcome.investigated,

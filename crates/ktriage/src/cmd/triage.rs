@@ -97,15 +97,12 @@ fn read_log(path: &Path) -> anyhow::Result<String> {
 
 /// Prints where a note went; true when the model failed.
 fn report(written: &Written) -> std::io::Result<bool> {
+    let mut stdout = std::io::stdout();
     let note = &written.note;
     let citations = &note.citations;
+    writeln!(stdout, "{}", written.dir.join("note.md").display())?;
     writeln!(
-        std::io::stdout(),
-        "{}",
-        written.dir.join("note.md").display()
-    )?;
-    writeln!(
-        std::io::stdout(),
+        stdout,
         "  {}: verdict {}, {} hypotheses, citations {}/{} verified{}",
         note.failure.title,
         serde_json::to_value(note.verdict)
@@ -123,19 +120,16 @@ fn report(written: &Written) -> std::io::Result<bool> {
     )?;
     if written.replayed > 0 {
         writeln!(
-            std::io::stdout(),
+            stdout,
             "  resumed: {} model answers replayed from the journal",
             written.replayed
         )?;
     }
     match note.run.mode {
-        Mode::EvidenceOnly => writeln!(
-            std::io::stdout(),
-            "  evidence-only note (no model configured)"
-        )?,
+        Mode::EvidenceOnly => writeln!(stdout, "  evidence-only note (no model configured)")?,
         Mode::ModelFailed => {}
         Mode::Investigation | Mode::ProseFallback => writeln!(
-            std::io::stdout(),
+            stdout,
             "  model {}: {} turns, {} tool calls, {} tokens",
             note.run.model.as_deref().unwrap_or("?"),
             note.run.turns,
