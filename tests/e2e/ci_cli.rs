@@ -1,6 +1,6 @@
 //! `ktriage ci`: the commands over a written log and a generated result tree.
 
-use crate::support::ktriage;
+use crate::support::{ktriage, ktriage_into_closed_pipe};
 use ktriage_ci::sim::{generate, write_tree, SimParams};
 use serde_json::Value;
 
@@ -93,16 +93,9 @@ fn parse_log_text_into_a_closed_pipe_ends_quietly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("console.log");
     std::fs::write(&log, log_with_warnings(2000)).expect("write log");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ktriage"))
-        .args(["ci", "parse-log", log.to_str().expect("UTF-8 path")])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the ktriage binary runs");
-    drop(child.stdout.take());
-    let out = child.wait_with_output().expect("ktriage ends");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let log = log.to_str().expect("UTF-8 path");
+    let (code, stderr) = ktriage_into_closed_pipe(dir.path(), &["ci", "parse-log", log]);
+    assert_eq!(code, Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 

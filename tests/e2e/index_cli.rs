@@ -1,6 +1,6 @@
 //! `index`, `def`, `callers`, `callees`, `search`, `grep`, `cat` and `example` through the CLI.
 
-use crate::support::{example_repo, ktriage};
+use crate::support::{example_repo, ktriage, ktriage_into_closed_pipe};
 
 #[test]
 fn code_queries_answer_in_json_as_of_a_revision() {
@@ -219,4 +219,15 @@ fn a_query_while_the_index_is_being_written_says_it_is_in_use() {
         &["def", "minifs_discard_one_bucket", "--repo", repo],
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+#[test]
+fn index_text_into_a_closed_pipe_ends_quietly() {
+    // `ktriage index | head`, the reader gone before the summary line is written.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let built = example_repo(dir.path());
+    let repo = built.path.to_str().expect("utf-8 path");
+    let (code, stderr) = ktriage_into_closed_pipe(dir.path(), &["index", "--repo", repo, "-q"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }

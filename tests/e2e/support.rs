@@ -38,6 +38,25 @@ pub fn ktriage(cwd: &Path, args: &[&str]) -> Output {
     }
 }
 
+/// `ktriage ARGS | head` where the reader has gone before anything is written: the exit
+/// code and stderr.
+pub fn ktriage_into_closed_pipe(cwd: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ktriage"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("OPENAI_API_KEY")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the ktriage binary runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("ktriage ends");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// Builds the bundled example repository under `dir/repo`.
 pub fn example_repo(dir: &Path) -> ktriage_example::BuiltRepo {
     ktriage_example::build_repo(&ktriage_example::bundled_history(), &dir.join("repo"))
