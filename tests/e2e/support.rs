@@ -23,28 +23,20 @@ impl Output {
     }
 }
 
-/// Runs `ktriage ARGS` with `cwd` as the working directory.
+/// Runs `ktriage ARGS` with `cwd` as the working directory and no model in the environment.
 pub fn ktriage(cwd: &Path, args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_ktriage"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("OPENAI_API_KEY")
-        .output()
-        .expect("the ktriage binary runs");
+    let (code, stdout, stderr) = run(&mut command(cwd, args, None));
     Output {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        code,
+        stdout,
+        stderr,
     }
 }
 
 /// `ktriage ARGS | head` where the reader has gone before anything is written: the exit
 /// code and stderr.
 pub fn ktriage_into_closed_pipe(cwd: &Path, args: &[&str]) -> (Option<i32>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ktriage"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("OPENAI_API_KEY")
+    let mut child = command(cwd, args, None)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
