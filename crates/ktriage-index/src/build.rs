@@ -91,7 +91,8 @@ impl Index {
                 // store records the batch meanwhile (and the listing, with the last of its
                 // blobs) and commits after it.
                 let last = batch_number + 1 == n_batches;
-                let staged = std::thread::scope(|scope| {
+                stats.new_blobs += batch.len();
+                std::thread::scope(|scope| {
                     let text_commit = scope.spawn(|| text.commit(&mut writer));
                     let staged = self.store.stage_blobs(&batch).and_then(|staged| {
                         if last {
@@ -99,13 +100,14 @@ impl Index {
                         }
                         Ok(staged)
                     });
+                    // The batch's facts (a tree's worth of small strings) are freed while
+                    // the commits wait on the disk, not after them.
+                    scope.spawn(move || drop(batch));
                     let committed = text_commit
                         .join()
                         .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                    committed.and(staged)
+                    committed.and(staged)?.commit()
                 })?;
-                staged.commit()?;
-                stats.new_blobs += batch.len();
             }
             text.finish(writer)?;
             progress.finish();
